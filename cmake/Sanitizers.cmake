@@ -1,0 +1,15 @@
+# Sanitizer builds are one cache variable away:
+#   -DSTILLONTIME_SANITIZE=address   (AddressSanitizer + UndefinedBehaviorSanitizer)
+#   -DSTILLONTIME_SANITIZE=thread    (ThreadSanitizer, for the runtime's concurrency)
+set(STILLONTIME_SANITIZE "" CACHE STRING "Sanitizer build: empty, 'address' (ASan+UBSan) or 'thread' (TSan)")
+set_property(CACHE STILLONTIME_SANITIZE PROPERTY STRINGS "" address thread)
+
+if(STILLONTIME_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(STILLONTIME_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT STILLONTIME_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "STILLONTIME_SANITIZE must be empty, 'address' or 'thread', not '${STILLONTIME_SANITIZE}'")
+endif()

@@ -1,0 +1,182 @@
+// The cpprestsdk adapter: the only file of the client that includes cpprest.
+// Every exception cpprestsdk or Boost can throw is caught here and turned into
+// an Error; none crosses this file.
+//
+// Two facts this relies on (cpprestsdk 2.10, asio backend): http_client::request
+// completes when the response headers arrive while the body stream keeps filling
+// as the server writes, so a watch is read event by event; and cancelling the
+// request's token closes the connection, which ends a blocked body read.
+#include <boost/asio/ssl.hpp>
+#include <cpprest/http_client.h>
+#include <cpprest/rawptrstream.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cctype>
+#include <system_error>
+
+#include "kube/transport.h"
+
+namespace sot::kube {
+namespace {
+
+namespace http = web::http;
+namespace client = web::http::client;
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                    std::tolower(static_cast<unsigned char>(b)); });
+  return it != hay.end();
+}
+
+Error transport_error(const std::string& server, const std::string& what, std::error_code ec = {}) {
+  if (contains_ci(what, "ssl") || contains_ci(what, "handshake") || contains_ci(what, "certificate")) {
+    return make_error(Code::kTls, "TLS handshake with " + server +
+                                      " failed (is the certificate authority right?): " + what);
+  }
+  if (ec == std::errc::timed_out || contains_ci(what, "timed out") || contains_ci(what, "timeout")) {
+    return make_error(Code::kTimeout, "request to " + server + " timed out: " + what);
+  }
+  return make_error(Code::kUnavailable, "cannot reach " + server + ": " + what);
+}
+
+class CpprestTransport final : public HttpTransport {
+ public:
+  explicit CpprestTransport(const ClientConfig& cfg)
+      : server_(cfg.server), ca_pem_(cfg.ca_pem), cert_pem_(cfg.client_cert_pem), key_pem_(cfg.client_key_pem) {
+    web::uri uri(server_);
+    host_ = uri.host() + ":" + std::to_string(uri.port() > 0 ? uri.port() : 443);
+    client_ = std::make_unique<client::http_client>(server_, make_config(std::chrono::seconds(30)));
+  }
+
+  std::string host() const override { return host_; }
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    try {
+      client::http_client* c = client_.get();
+      std::unique_ptr<client::http_client> dedicated;
+      if (request.timeout != std::chrono::seconds(30)) {
+        dedicated = std::make_unique<client::http_client>(server_, make_config(request.timeout));
+        c = dedicated.get();
+      }
+      http::http_response resp = c->request(to_cpprest(request)).get();
+      HttpResponse out;
+      out.status = resp.status_code();
+      auto bytes = resp.extract_vector().get();
+      out.body.assign(bytes.begin(), bytes.end());
+      return out;
+    } catch (const http::http_exception& e) {
+      return transport_error(server_, e.what(), e.error_code());
+    } catch (const pplx::task_canceled&) {
+      return make_error(Code::kCancelled, "request cancelled");
+    } catch (const std::exception& e) {
+      return transport_error(server_, e.what());
+    }
+  }
+
+  Result<HttpResponse> stream(const HttpRequest& request, const DataHandler& on_data, Cancellation& cancel) override {
+    pplx::cancellation_token_source cts;
+    // cts is a shared handle: the copy in the callback stays valid if cancel()
+    // runs while this function returns.
+    const std::size_t reg = cancel.on_cancel([cts]() mutable { cts.cancel(); });
+    struct Unregister {
+      Cancellation& c;
+      std::size_t id;
+      ~Unregister() { c.remove(id); }
+    } unregister{cancel, reg};
+
+    try {
+      client::http_client c(server_, make_config(request.timeout));
+      http::http_response resp = c.request(to_cpprest(request), cts.get_token()).get();
+      HttpResponse out;
+      out.status = resp.status_code();
+      if (out.status < 200 || out.status >= 300) {
+        auto bytes = resp.extract_vector().get();
+        out.body.assign(bytes.begin(), bytes.end());
+        return out;
+      }
+      auto buf = resp.body().streambuf();
+      std::vector<uint8_t> chunk(64 * 1024);
+      for (;;) {
+        // Ask for one byte (completes as soon as anything arrived), then take
+        // whatever else is already buffered without waiting for more.
+        std::size_t n = buf.getn(chunk.data(), 1).get();
+        if (n == 0) break;  // end of stream
+        const std::size_t avail = std::min<std::size_t>(buf.in_avail(), chunk.size() - 1);
+        if (avail > 0) n += buf.getn(chunk.data() + 1, avail).get();
+        if (!on_data(std::string_view(reinterpret_cast<const char*>(chunk.data()), n))) {
+          cts.cancel();
+          break;
+        }
+      }
+      return out;
+    } catch (const http::http_exception& e) {
+      if (cancel.cancelled()) return make_error(Code::kCancelled, "watch cancelled");
+      return transport_error(server_, e.what(), e.error_code());
+    } catch (const pplx::task_canceled&) {
+      return make_error(Code::kCancelled, "watch cancelled");
+    } catch (const std::exception& e) {
+      if (cancel.cancelled()) return make_error(Code::kCancelled, "watch cancelled");
+      return transport_error(server_, e.what());
+    }
+  }
+
+ private:
+  client::http_client_config make_config(std::chrono::milliseconds timeout) const {
+    client::http_client_config cfg;
+    cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+    cfg.set_validate_certificates(true);
+    const std::string ca = ca_pem_;
+    const std::string cert = cert_pem_;
+    const std::string key = key_pem_;
+    cfg.set_ssl_context_callback([ca, cert, key](boost::asio::ssl::context& ctx) {
+      if (!ca.empty()) {
+        // Trust exactly the configured authority, not the system store as well.
+        SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+        ctx.add_certificate_authority(boost::asio::buffer(ca.data(), ca.size()));
+      }
+      if (!cert.empty()) {
+        ctx.use_certificate_chain(boost::asio::buffer(cert.data(), cert.size()));
+        ctx.use_private_key(boost::asio::buffer(key.data(), key.size()), boost::asio::ssl::context::pem);
+      }
+    });
+    return cfg;
+  }
+
+  static http::http_request to_cpprest(const HttpRequest& request) {
+    http::http_request req(request.method);
+    req.set_request_uri(web::uri(request.path_and_query));
+    std::string content_type;
+    for (const auto& [k, v] : request.headers) {
+      if (k == "Content-Type") {
+        content_type = v;
+      } else {
+        req.headers().add(k, v);
+      }
+    }
+    if (!request.body.empty() || !content_type.empty()) {
+      std::vector<unsigned char> bytes(request.body.begin(), request.body.end());
+      const auto size = bytes.size();
+      req.set_body(concurrency::streams::bytestream::open_istream(std::move(bytes)), size,
+                   content_type.empty() ? std::string("application/json") : content_type);
+    }
+    return req;
+  }
+
+  std::string server_;
+  std::string host_;
+  std::string ca_pem_;
+  std::string cert_pem_;
+  std::string key_pem_;
+  std::unique_ptr<client::http_client> client_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpTransport> make_cpprest_transport(const ClientConfig& config) {
+  return std::make_unique<CpprestTransport>(config);
+}
+
+}  // namespace sot::kube

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs on a fresh bookworm machine.
+# Idempotent: when everything is present it prints one line and touches nothing.
+set -euo pipefail
+
+packages=(
+  # toolchain and build
+  g++ cmake make pkg-config git
+  # operator
+  libcpprest-dev libyaml-cpp-dev libssl-dev libboost-dev libboost-system-dev
+  prometheus-cpp-dev doctest-dev nlohmann-json3-dev
+  # application server
+  libpq-dev libpqxx-dev libhiredis-dev libpoppler-cpp-dev
+  # local services for tests
+  etcd-server postgresql redis-server
+  # control-plane build (kube-apiserver from Debian's source package)
+  golang-go dpkg-dev rsync
+  # test and lint tools
+  curl openssl python3 yamllint shellcheck wrk poppler-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Services installed here must not start on the machine's default ports; the
+# scripts start their own instances on free loopback ports.
+policy_rc=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy_rc ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy_rc" >/dev/null
+  $sudo chmod +x "$policy_rc"
+  created_policy=1
+fi
+cleanup() { if ((created_policy)); then $sudo rm -f "$policy_rc"; fi; }
+trap cleanup EXIT
+
+for attempt in 1 2 3; do
+  if $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    echo "install-deps: done"
+    exit 0
+  fi
+  echo "install-deps: attempt $attempt failed, retrying" >&2
+  sleep $((attempt * 5))
+done
+echo "install-deps: could not install: ${missing[*]}" >&2
+exit 1

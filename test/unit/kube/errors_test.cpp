@@ -1,0 +1,51 @@
+#include <doctest/doctest.h>
+
+#include "kube/errors.h"
+
+using namespace sot::kube;
+
+TEST_CASE("HTTP statuses map to codes") {
+  CHECK(error_from_response(404, "").code == Code::kNotFound);
+  CHECK(error_from_response(403, "").code == Code::kForbidden);
+  CHECK(error_from_response(401, "").code == Code::kUnauthorized);
+  CHECK(error_from_response(409, "").code == Code::kConflict);
+  CHECK(error_from_response(410, "").code == Code::kGone);
+  CHECK(error_from_response(422, "").code == Code::kInvalid);
+  CHECK(error_from_response(400, "").code == Code::kInvalid);
+  CHECK(error_from_response(429, "").code == Code::kUnavailable);
+  CHECK(error_from_response(503, "").code == Code::kUnavailable);
+  CHECK(error_from_response(504, "").code == Code::kTimeout);
+  CHECK(error_from_response(500, "").code == Code::kInternal);
+}
+
+TEST_CASE("a Status body gives the reason and the server's message") {
+  const std::string body =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"configmaps \"x\" already exists","reason":"AlreadyExists","code":409})";
+  Error e = error_from_response(409, body);
+  CHECK(e.code == Code::kAlreadyExists);
+  CHECK(e.message == "configmaps \"x\" already exists");
+  CHECK(e.reason == "AlreadyExists");
+  CHECK(e.http_status == 409);
+  CHECK(e.to_string() == "AlreadyExists (HTTP 409): configmaps \"x\" already exists");
+
+  Error conflict = error_from_response(
+      409, R"({"kind":"Status","reason":"Conflict","message":"the object has been modified","code":409})");
+  CHECK(conflict.code == Code::kConflict);
+
+  Error expired = error_from_response(410, R"({"kind":"Status","reason":"Expired","message":"continue expired"})");
+  CHECK(expired.code == Code::kGone);
+  CHECK(expired.message == "continue expired");
+}
+
+TEST_CASE("a watch ERROR event maps through its Status") {
+  auto e = error_from_status_object(nlohmann::json::parse(
+      R"j({"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 1 (50)"})j"));
+  CHECK(e.code == Code::kGone);
+  CHECK(e.http_status == 410);
+}
+
+TEST_CASE("a non-Status body is kept, shortened") {
+  Error e = error_from_response(502, std::string(2000, 'x'));
+  CHECK(e.code == Code::kUnavailable);
+  CHECK(e.message.size() == 512);
+}
