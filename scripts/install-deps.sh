@@ -45,6 +45,7 @@ if [[ ! -e $policy_rc ]]; then
   $sudo chmod +x "$policy_rc"
   created_policy=1
 fi
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() { if ((created_policy)); then $sudo rm -f "$policy_rc"; fi; }
 trap cleanup EXIT
 

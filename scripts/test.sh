@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh or a warm machine:
+#   1. installs the Debian packages (scripts/install-deps.sh),
+#   2. builds the kube-apiserver from Debian's source once (cached after),
+#   3. builds the project, and the unit tests again under ASan+UBSan,
+#   4. runs the unit tests (both builds), the end-to-end tests against the real
+#      API server, the application server's tests against real PostgreSQL and
+#      Redis, and the linters.
+# Prints how long each stage took. Exits non-zero when anything fails.
+#
+# Environment: JOBS (default 2), BUILD_DIR (default build), ASAN_BUILD_DIR
+# (default build-asan), SKIP_ASAN=1 to skip the sanitizer stage locally.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-2}
+build=${BUILD_DIR:-build}
+asan=${ASAN_BUILD_DIR:-build-asan}
+
+declare -a stage_names=() stage_times=()
+failed=""
+now() { date +%s; }
+run_stage() {
+  local name=$1
+  shift
+  local t0
+  t0=$(now)
+  echo "=== stage: $name"
+  if "$@"; then
+    stage_names+=("$name")
+    stage_times+=("$(($(now) - t0))")
+  else
+    stage_names+=("$name (FAILED)")
+    stage_times+=("$(($(now) - t0))")
+    failed="$name"
+  fi
+}
+summary() {
+  echo "=== stage times"
+  local i total=0
+  for i in "${!stage_names[@]}"; do
+    printf '  %-48s %5ss\n' "${stage_names[$i]}" "${stage_times[$i]}"
+    total=$((total + stage_times[i]))
+  done
+  printf '  %-48s %5ss\n' "total" "$total"
+}
+trap summary EXIT
+
+configure_build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+}
+
+build_all() { configure_build "$build" && cmake --build "$build" -j"$jobs"; }
+build_asan() { configure_build "$asan" -DSTILLONTIME_SANITIZE=address && cmake --build "$asan" -j"$jobs" --target unit-tests; }
+unit_tests() { ctest --test-dir "$build" -L unit --output-on-failure -j"$jobs"; }
+asan_tests() {
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$asan" -L unit --output-on-failure -j"$jobs"
+}
+other_tests() { ctest --test-dir "$build" -LE 'unit' --output-on-failure; }
+lint() {
+  local shell_files yaml_status=0
+  mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
+  shellcheck "${shell_files[@]}" || return 1
+  yamllint -s -c .yamllint crds examples manifests 2>/dev/null || yaml_status=$?
+  return "$yaml_status"
+}
+
+run_stage "install dependencies" scripts/install-deps.sh
+[[ -z $failed ]] && run_stage "control plane build (cached after the first)" scripts/control-plane.sh build
+[[ -z $failed ]] && run_stage "project build" build_all
+[[ -z $failed ]] && run_stage "unit tests" unit_tests
+if [[ -z $failed && ${SKIP_ASAN:-0} != 1 ]]; then
+  run_stage "sanitizer build (ASan+UBSan, unit tests)" build_asan
+  [[ -z $failed ]] && run_stage "unit tests under ASan+UBSan" asan_tests
+fi
+[[ -z $failed ]] && run_stage "e2e and integration tests" other_tests
+[[ -z $failed ]] && run_stage "lint (shellcheck, yamllint)" lint
+
+if [[ -n $failed ]]; then
+  echo "FAILED at stage: $failed" >&2
+  exit 1
+fi
+echo "all stages passed"

@@ -1,0 +1,94 @@
+#include "e2e/support.h"
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace sot::e2e {
+
+std::string ControlPlane::kubeconfig(const std::string& user) const {
+  return dir + (user.empty() ? "/kubeconfig" : "/kubeconfig-" + user);
+}
+
+const ControlPlane& control_plane() {
+  static const ControlPlane cp = [] {
+    ControlPlane c;
+    const char* dir = std::getenv("STILLONTIME_CP_DIR");
+    if (dir == nullptr) {
+      std::fprintf(stderr, "STILLONTIME_CP_DIR is not set; run through ctest -L e2e\n");
+      std::abort();
+    }
+    c.dir = dir;
+    std::ifstream in(c.dir + "/env");
+    if (!in) {
+      std::fprintf(stderr, "no control plane in %s (scripts/control-plane.sh up)\n", dir);
+      std::abort();
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.find('=');
+      if (eq == std::string::npos || line.starts_with("#")) continue;
+      std::string value = line.substr(eq + 1);
+      if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) value = value.substr(1, value.size() - 2);
+      c.env[line.substr(0, eq)] = value;
+    }
+    setenv("KUBECONFIG", c.kubeconfig().c_str(), 1);
+    return c;
+  }();
+  return cp;
+}
+
+std::unique_ptr<kube::RestClient> client(const std::string& user) {
+  auto cfg = kube::load_kubeconfig(control_plane().kubeconfig(user));
+  REQUIRE_MESSAGE(cfg.ok(), cfg.error().message);
+  return kube::RestClient::create(*cfg);
+}
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  for (int i = 0; i < 6; ++i) s.push_back(kChars[rng() % 36]);
+  return s;
+}
+
+TestNamespace::TestNamespace(const std::string& prefix) : name_(prefix + "-" + random_suffix()) {
+  auto c = client();
+  auto r = c->create(kube::resources::namespaces(), "",
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}});
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+}
+
+TestNamespace::~TestNamespace() {
+  auto c = client();
+  (void)c->remove(kube::resources::namespaces(), {"", name_}, kube::DeleteOptions{});
+}
+
+CommandResult run(const std::string& command) {
+  control_plane();  // sets KUBECONFIG
+  CommandResult out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.output.append(buf.data(), n);
+  const int status = pclose(p);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+}  // namespace sot::e2e
