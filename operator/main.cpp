@@ -1,52 +1,64 @@
-// stillontime-operator: wires flags to components; no logic lives here.
-#include <cstdio>
-#include <cstring>
+// stillontime-operator: parses the command line and wires the components.
+//   stillontime-operator [run] [flags]      reconcile StillOnTime resources
+//   stillontime-operator render -f CR.yaml  print every child, no cluster
+//   stillontime-operator version
 #include <iostream>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "kube/client.h"
-#include "kube/config.h"
+#include "runtime/manager.h"
+#include "stillontime/reconciler.h"
+#include "stillontime/render.h"
 
 namespace {
 
-int usage() {
-  std::cerr << "usage: stillontime-operator [run] [--kubeconfig PATH]\n"
-               "       stillontime-operator version\n";
-  return 2;
+int usage(std::ostream& out, int code) {
+  out << "usage: stillontime-operator [run] [flags]\n"
+         "       stillontime-operator render -f CR.yaml [--api-versions 1.20|latest]\n"
+         "       stillontime-operator version\n\n"
+         "flags of run:\n"
+      << sot::runtime::manager_flags_help();
+  return code;
+}
+
+int run(const std::vector<std::string>& args) {
+  std::vector<std::string> rest;
+  auto options = sot::runtime::parse_manager_flags(args, &rest);
+  if (!options.ok()) {
+    std::cerr << "stillontime-operator: " << options.error().message << "\n";
+    return 2;
+  }
+  if (!rest.empty()) {
+    std::cerr << "stillontime-operator: unknown argument " << rest.front() << "\n";
+    return usage(std::cerr, 2);
+  }
+  auto manager = sot::runtime::Manager::create(std::move(options).value());
+  if (!manager.ok()) {
+    std::cerr << "stillontime-operator: " << manager.error().message << "\n";
+    return 1;
+  }
+  auto& m = **manager;
+  const auto api = sot::stillontime::discover_api_versions(m.client());
+  m.logger().info("api versions chosen", {{"cronjob", api.cronjob}, {"hpa", api.hpa}, {"pdb", api.pdb},
+                                          {"monitoring", api.monitoring}});
+  m.add_controller(sot::stillontime::controller_spec(api),
+                   std::make_unique<sot::stillontime::StillOnTimeReconciler>(api));
+  return m.run();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string command = "run";
-  std::string kubeconfig;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "version" || arg == "run") {
-      command = arg;
-    } else if (arg == "--kubeconfig" && i + 1 < argc) {
-      kubeconfig = argv[++i];
-    } else if (arg.rfind("--kubeconfig=", 0) == 0) {
-      kubeconfig = arg.substr(std::strlen("--kubeconfig="));
-    } else {
-      return usage();
-    }
-  }
-  if (command == "version") {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) return usage(std::cout, 0);
+  if (!args.empty() && args[0] == "version") {
     std::cout << "stillontime-operator " << STILLONTIME_VERSION << "\n";
     return 0;
   }
-  auto cfg = sot::kube::load_default(kubeconfig);
-  if (!cfg.ok()) {
-    std::cerr << "stillontime-operator: " << cfg.error().message << "\n";
-    return 1;
+  if (!args.empty() && args[0] == "render") {
+    return sot::stillontime::render_command({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
-  auto client = sot::kube::RestClient::create(*cfg);
-  auto version = client->server_version();
-  if (!version.ok()) {
-    std::cerr << "stillontime-operator: " << version.error().to_string() << "\n";
-    return 1;
-  }
-  std::cout << "connected to " << cfg->server << ", Kubernetes " << version->value("gitVersion", "?") << "\n";
-  return 0;
+  if (!args.empty() && args[0] == "run") args.erase(args.begin());
+  return run(args);
 }

@@ -16,7 +16,7 @@ packages=(
   # control-plane build (kube-apiserver from Debian's source package)
   golang-go dpkg-dev rsync
   # test and lint tools
-  curl openssl python3 yamllint shellcheck wrk poppler-utils
+  curl openssl python3 python3-icalendar iproute2 yamllint shellcheck wrk poppler-utils
 )
 
 missing=()
@@ -25,6 +25,13 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm (the schema test validates rendered objects with the npm
+# package kubernetes-models): the machine's own Node.js when it has one,
+# Debian's otherwise.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"

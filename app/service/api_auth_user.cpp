@@ -1,0 +1,336 @@
+// Why: the route table, and the handlers for login (OAuth code flow), token refresh and logout,
+// and the user's own profile and configuration (addresses, the five buffers, notifications).
+#include "core/crypto.h"
+#include "core/log.h"
+#include "service/application.h"
+
+namespace sot {
+
+void Application::register_routes() {
+  const RouteOptions open{false, true};
+  const RouteOptions authed{true, true};
+  auto bind = [this](Result<http::Response> (Application::*fn)(RequestContext&)) {
+    return [this, fn](RequestContext& ctx) { return (this->*fn)(ctx); };
+  };
+  router_.add("GET", "/api/auth/login", open, bind(&Application::auth_login));
+  router_.add("GET", "/api/auth/callback", open, bind(&Application::auth_callback));
+  router_.add("POST", "/api/auth/callback", open, bind(&Application::auth_callback));
+  router_.add("POST", "/api/auth/refresh", open, bind(&Application::auth_refresh));
+  router_.add("POST", "/api/auth/logout", authed, bind(&Application::auth_logout));
+  router_.add("GET", "/api/auth/status", open, bind(&Application::auth_status));
+  router_.add("GET", "/api/auth/profile", authed, bind(&Application::auth_profile));
+
+  router_.add("GET", "/api/user/profile", authed, bind(&Application::auth_profile));
+  router_.add("PUT", "/api/user/profile", authed, bind(&Application::user_update_profile));
+  router_.add("GET", "/api/user/config", authed, bind(&Application::user_get_config));
+  router_.add("PUT", "/api/user/config", authed, [this](RequestContext& c) { return user_update_config(c, nullptr); });
+  router_.add("PUT", "/api/user/addresses", authed, [this](RequestContext& c) { return user_update_config(c, "addresses"); });
+  router_.add("PUT", "/api/user/buffers", authed, [this](RequestContext& c) { return user_update_config(c, "buffers"); });
+  router_.add("PUT", "/api/user/notifications", authed, [this](RequestContext& c) { return user_update_config(c, "notifications"); });
+  router_.add("POST", "/api/user/reset", authed, bind(&Application::user_reset));
+  router_.add("DELETE", "/api/user/account", authed, bind(&Application::user_delete));
+
+  router_.add("GET", "/api/schedules", authed, bind(&Application::schedules_list));
+  router_.add("POST", "/api/schedules", authed, bind(&Application::schedules_create));
+  router_.add("GET", "/api/schedules/upcoming", authed, bind(&Application::schedules_upcoming));
+  router_.add("GET", "/api/schedules/statistics", authed, bind(&Application::schedules_statistics));
+  router_.add("POST", "/api/schedules/import", authed, bind(&Application::schedules_import));
+  router_.add("GET", "/api/schedules/:id", authed, bind(&Application::schedules_get));
+  router_.add("PUT", "/api/schedules/:id", authed, bind(&Application::schedules_update));
+  router_.add("DELETE", "/api/schedules/:id", authed, bind(&Application::schedules_delete));
+  router_.add("GET", "/api/schedules/:id/route", authed, bind(&Application::route_get));
+  router_.add("POST", "/api/schedules/:id/route/recalculate", authed, bind(&Application::route_recalculate));
+  router_.add("GET", "/api/schedules/:id/weather", authed, bind(&Application::weather_get));
+  router_.add("GET", "/api/schedules/:id/summary", authed, bind(&Application::summary_get));
+  router_.add("POST", "/api/route/calculate", authed, bind(&Application::route_calculate));
+
+  router_.add("GET", "/api/calendar/feed.ics", open, bind(&Application::calendar_feed));
+  router_.add("GET", "/api/calendar/events", authed, bind(&Application::calendar_events));
+  router_.add("POST", "/api/calendar/token", authed, bind(&Application::calendar_token_create));
+  router_.add("DELETE", "/api/calendar/token", authed, bind(&Application::calendar_token_delete));
+  router_.add("GET", "/api/system/status", authed, bind(&Application::system_status));
+}
+
+Result<nlohmann::json> Application::issue_session(const std::string& user_id, const std::string& email, const std::string& role) {
+  auth::AccessClaims claims;
+  claims.subject = user_id;
+  claims.email = email;
+  claims.role = role;
+  const std::string access = jwt_.issue(claims);
+  auto refresh = tokens_.issue(user_id);
+  if (!refresh) return refresh.error();
+  return nlohmann::json{{"accessToken", access},
+                        {"tokenType", "Bearer"},
+                        {"expiresIn", jwt_.ttl_seconds()},
+                        {"refreshToken", refresh->token},
+                        {"refreshExpiresIn", refresh->expires_in}};
+}
+
+Result<http::Response> Application::auth_login(RequestContext&) {
+  auto start = oauth_.begin();
+  if (!start) return start.error();
+  return json_response(200, {{"authUrl", start->authorization_url}, {"state", start->state}});
+}
+
+Result<http::Response> Application::auth_callback(RequestContext& ctx) {
+  std::string code = ctx.request.query("code").value_or("");
+  std::string state = ctx.request.query("state").value_or("");
+  if (ctx.request.method == "POST") {
+    auto body = parse_json_body(ctx.request);
+    if (!body) return body.error();
+    code = body->value("code", "");
+    state = body->value("state", "");
+  }
+  if (auto provider_error = ctx.request.query("error")) {
+    return make_error(ErrorCode::kUnauthenticated, "the identity provider reported: " + provider_error->substr(0, 100));
+  }
+  auto identity = oauth_.complete(code, state);
+  if (!identity) return identity.error();
+  // Upsert by provider id; a user first seen by e-mail gets the provider id attached.
+  auto rows = deps_.db.exec(
+      "INSERT INTO users (email, name, google_id, last_login_at) VALUES ($1, $2, $3, now()) "
+      "ON CONFLICT (email) DO UPDATE SET google_id = EXCLUDED.google_id, name = EXCLUDED.name, "
+      "last_login_at = now(), updated_at = now() "
+      "RETURNING id::text, email, name, role, (xmax = 0) AS created",
+      {identity->email, identity->name, identity->subject});
+  if (!rows) return rows.error();
+  const std::string user_id = rows->get(0, "id");
+  auto config = deps_.db.exec("INSERT INTO user_configs (user_id) VALUES ($1) ON CONFLICT DO NOTHING", {user_id});
+  if (!config) return config.error();
+  auto session = issue_session(user_id, rows->get(0, "email"), rows->get(0, "role"));
+  if (!session) return session.error();
+  (*session)["user"] = {{"id", user_id}, {"email", rows->get(0, "email")}, {"name", rows->get(0, "name")},
+                        {"role", rows->get(0, "role")}};
+  (*session)["newUser"] = rows->get(0, "created") == "t";
+  log::info("user logged in", {{"userId", user_id}, {"requestId", ctx.request_id}});
+  return json_response(200, *session);
+}
+
+Result<http::Response> Application::auth_refresh(RequestContext& ctx) {
+  auto body = parse_json_body(ctx.request);
+  if (!body) return body.error();
+  const auto token = body->value("refreshToken", "");
+  if (token.empty()) return make_error(ErrorCode::kInvalid, "refreshToken is required");
+  auto grant = tokens_.rotate(token);
+  if (!grant) return grant.error();
+  auto user = load_user(grant->user_id);
+  if (!user) {
+    (void)tokens_.revoke(grant->token);
+    return make_error(ErrorCode::kUnauthenticated, "invalid refresh token");
+  }
+  auth::AccessClaims claims;
+  claims.subject = grant->user_id;
+  claims.email = (*user)["email"];
+  claims.role = (*user)["role"];
+  const std::string access = jwt_.issue(claims);
+  return json_response(200, {{"accessToken", access},
+                             {"tokenType", "Bearer"},
+                             {"expiresIn", jwt_.ttl_seconds()},
+                             {"refreshToken", grant->token},
+                             {"refreshExpiresIn", grant->expires_in}});
+}
+
+Result<http::Response> Application::auth_logout(RequestContext& ctx) {
+  auto body = parse_json_body(ctx.request);
+  if (!body) return body.error();
+  const bool all = body->value("allDevices", false);
+  if (all) {
+    Status s = tokens_.revoke_all(ctx.user_id());
+    if (!s) return s.error();
+  } else if (auto token = body->value("refreshToken", ""); !token.empty()) {
+    Status s = tokens_.revoke(token);
+    if (!s) return s.error();
+  }
+  Status denied = tokens_.deny_access_token(ctx.user->jti, ctx.user->expires_at - deps_.clock.unix_seconds());
+  if (!denied) return denied.error();
+  return json_response(200, {{"success", true}});
+}
+
+Result<http::Response> Application::auth_status(RequestContext& ctx) {
+  const auto header = ctx.request.header("authorization");
+  if (header.size() > 7 && http::to_lower(header.substr(0, 7)) == "bearer ") {
+    auto claims = jwt_.verify(header.substr(7));
+    if (claims) {
+      auto denied = deps_.kv.command(auth::TokenStore::denied_check(claims->jti));
+      if (!denied) return denied.error();
+      if (denied->integer == 0) {
+        return json_response(200, {{"authenticated", true},
+                                   {"user", {{"id", claims->subject}, {"email", claims->email}, {"role", claims->role}}},
+                                   {"expiresAt", claims->expires_at}});
+      }
+    }
+  }
+  return json_response(200, {{"authenticated", false}, {"loginAvailable", deps_.config.oauth.enabled()}});
+}
+
+Result<nlohmann::json> Application::load_user(const std::string& user_id) {
+  auto rows = deps_.db.exec(
+      "SELECT id::text, email, name, role, created_at::text, last_login_at::text, calendar_token_hash IS NOT NULL AS has_feed "
+      "FROM users WHERE id = $1",
+      {user_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
+  return nlohmann::json{{"id", rows->get(0, "id")},
+                        {"email", rows->get(0, "email")},
+                        {"name", rows->get(0, "name")},
+                        {"role", rows->get(0, "role")},
+                        {"createdAt", rows->get(0, "created_at")},
+                        {"lastLoginAt", rows->is_null(0, "last_login_at") ? nlohmann::json(nullptr) : nlohmann::json(rows->get(0, "last_login_at"))},
+                        {"calendarFeedEnabled", rows->get(0, "has_feed") == "t"}};
+}
+
+Result<http::Response> Application::auth_profile(RequestContext& ctx) {
+  auto user = load_user(ctx.user_id());
+  if (!user) return user.error();
+  return json_response(200, {{"user", *user}});
+}
+
+Result<http::Response> Application::user_update_profile(RequestContext& ctx) {
+  auto body = parse_json_body(ctx.request);
+  if (!body) return body.error();
+  if (!body->contains("name") || !(*body)["name"].is_string()) return make_error(ErrorCode::kInvalid, "name must be a string");
+  const std::string name = (*body)["name"];
+  if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalid, "name must be 1..200 characters");
+  auto rows = deps_.db.exec("UPDATE users SET name = $2, updated_at = now() WHERE id = $1", {ctx.user_id(), name});
+  if (!rows) return rows.error();
+  return auth_profile(ctx);
+}
+
+Result<nlohmann::json> Application::load_config(const std::string& user_id) {
+  auto rows = deps_.db.exec(
+      "INSERT INTO user_configs (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) "
+      "ON CONFLICT DO NOTHING",
+      {user_id});
+  if (!rows) return rows.error();
+  rows = deps_.db.exec(
+      "SELECT home_address, office_address, buffer_car_change, buffer_parking, buffer_entry, buffer_traffic, "
+      "buffer_morning_routine, notify_email, notify_sms, notify_push, sms_number, updated_at::text "
+      "FROM user_configs WHERE user_id = $1",
+      {user_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
+  auto opt = [&](const char* col) { return rows->is_null(0, col) ? nlohmann::json(nullptr) : nlohmann::json(rows->get(0, col)); };
+  domain::Buffers b{std::stoi(rows->get(0, "buffer_car_change")), std::stoi(rows->get(0, "buffer_parking")),
+                    std::stoi(rows->get(0, "buffer_entry")), std::stoi(rows->get(0, "buffer_traffic")),
+                    std::stoi(rows->get(0, "buffer_morning_routine"))};
+  return nlohmann::json{{"homeAddress", opt("home_address")},
+                        {"officeAddress", opt("office_address")},
+                        {"buffers", domain::to_json(b)},
+                        {"notifications", {{"email", rows->get(0, "notify_email") == "t"},
+                                           {"sms", rows->get(0, "notify_sms") == "t"},
+                                           {"push", rows->get(0, "notify_push") == "t"}}},
+                        {"smsNumber", opt("sms_number")},
+                        {"updatedAt", rows->get(0, "updated_at")}};
+}
+
+Result<domain::Buffers> Application::load_buffers(const std::string& user_id) {
+  auto config = load_config(user_id);
+  if (!config) return config.error();
+  return domain::buffers_from_json((*config)["buffers"], domain::Buffers{});
+}
+
+Result<http::Response> Application::user_get_config(RequestContext& ctx) {
+  auto config = load_config(ctx.user_id());
+  if (!config) return config.error();
+  return json_response(200, {{"config", *config}});
+}
+
+Result<http::Response> Application::user_update_config(RequestContext& ctx, const char* section) {
+  auto body = parse_json_body(ctx.request);
+  if (!body) return body.error();
+  auto current = load_config(ctx.user_id());
+  if (!current) return current.error();
+  const std::string sec = section ? section : "";
+  const bool addresses = sec.empty() || sec == "addresses";
+  const bool buffers = sec.empty() || sec == "buffers";
+  const bool notifications = sec.empty() || sec == "notifications";
+  for (auto it = body->begin(); it != body->end(); ++it) {
+    const std::string& k = it.key();
+    const bool known = (addresses && (k == "homeAddress" || k == "officeAddress")) || (buffers && k == "buffers") ||
+                       (notifications && (k == "notifications" || k == "smsNumber"));
+    // /api/user/buffers also accepts the buffers object itself.
+    const bool bare_buffer = sec == "buffers" && (k == "carChange" || k == "parking" || k == "entry" || k == "traffic" || k == "morningRoutine");
+    if (!known && !bare_buffer) return make_error(ErrorCode::kInvalid, "unknown field \"" + k + "\"");
+  }
+  db::Params params{ctx.user_id(), std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                    std::nullopt,  std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  auto address = [&](const char* key, const char* label, std::size_t slot) -> Status {
+    if (!body->contains(key)) {
+      const auto& cur = (*current)[key];
+      params[slot] = cur.is_null() ? std::nullopt : std::optional<std::string>(cur.get<std::string>());
+      return ok_status();
+    }
+    const auto& v = (*body)[key];
+    if (v.is_null()) return ok_status();
+    if (!v.is_string() || v.get<std::string>().size() > 500) return make_error(ErrorCode::kInvalid, std::string(label) + " must be a string of at most 500 characters");
+    params[slot] = v.get<std::string>().empty() ? std::nullopt : std::optional<std::string>(v.get<std::string>());
+    return ok_status();
+  };
+  if (Status s = address("homeAddress", "homeAddress", 1); !s) return s.error();
+  if (Status s = address("officeAddress", "officeAddress", 2); !s) return s.error();
+  nlohmann::json buffer_patch = body->contains("buffers") ? (*body)["buffers"] : nlohmann::json::object();
+  if (sec == "buffers") {
+    for (auto it = body->begin(); it != body->end(); ++it) {
+      if (it.key() != "buffers") buffer_patch[it.key()] = it.value();
+    }
+  }
+  auto base = domain::buffers_from_json((*current)["buffers"], domain::Buffers{});
+  if (!base) return base.error();
+  auto merged = domain::buffers_from_json(buffer_patch, *base);
+  if (!merged) return merged.error();
+  params[3] = std::to_string(merged->car_change);
+  params[4] = std::to_string(merged->parking);
+  params[5] = std::to_string(merged->entry);
+  params[6] = std::to_string(merged->traffic);
+  params[7] = std::to_string(merged->morning_routine);
+  auto notes = (*current)["notifications"];
+  if (body->contains("notifications")) {
+    const auto& n = (*body)["notifications"];
+    if (!n.is_object()) return make_error(ErrorCode::kInvalid, "notifications must be an object");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (it.key() != "email" && it.key() != "sms" && it.key() != "push") return make_error(ErrorCode::kInvalid, "unknown notification channel \"" + it.key() + "\"");
+      if (!it->is_boolean()) return make_error(ErrorCode::kInvalid, "notifications." + it.key() + " must be true or false");
+      notes[it.key()] = it.value();
+    }
+  }
+  params[8] = notes["email"].get<bool>() ? "true" : "false";
+  params[9] = notes["sms"].get<bool>() ? "true" : "false";
+  params[10] = notes["push"].get<bool>() ? "true" : "false";
+  std::optional<std::string> sms = (*current)["smsNumber"].is_null() ? std::nullopt : std::optional<std::string>((*current)["smsNumber"].get<std::string>());
+  if (body->contains("smsNumber")) {
+    const auto& v = (*body)["smsNumber"];
+    if (v.is_null()) sms.reset();
+    else if (!v.is_string() || v.get<std::string>().size() > 32) return make_error(ErrorCode::kInvalid, "smsNumber must be a phone number");
+    else sms = v.get<std::string>();
+  }
+  if (notes["sms"].get<bool>() && !sms) return make_error(ErrorCode::kInvalid, "smsNumber is required for SMS notifications");
+  params.push_back(sms);
+  auto rows = deps_.db.exec(
+      "UPDATE user_configs SET home_address = $2, office_address = $3, buffer_car_change = $4, buffer_parking = $5, "
+      "buffer_entry = $6, buffer_traffic = $7, buffer_morning_routine = $8, notify_email = $9, notify_sms = $10, "
+      "notify_push = $11, sms_number = $12, updated_at = now() WHERE user_id = $1",
+      params);
+  if (!rows) return rows.error();
+  return user_get_config(ctx);
+}
+
+Result<http::Response> Application::user_reset(RequestContext& ctx) {
+  auto rows = deps_.db.exec("DELETE FROM user_configs WHERE user_id = $1", {ctx.user_id()});
+  if (!rows) return rows.error();
+  return user_get_config(ctx);
+}
+
+Result<http::Response> Application::user_delete(RequestContext& ctx) {
+  auto rows = deps_.db.exec("DELETE FROM users WHERE id = $1", {ctx.user_id()});
+  if (!rows) return rows.error();
+  if (rows->affected == 0) return make_error(ErrorCode::kNotFound, "the user no longer exists");
+  Status revoked = tokens_.revoke_all(ctx.user_id());
+  if (!revoked) return revoked.error();
+  Status denied = tokens_.deny_access_token(ctx.user->jti, ctx.user->expires_at - deps_.clock.unix_seconds());
+  if (!denied) return denied.error();
+  invalidate_cache(ctx.user_id());
+  log::info("account deleted", {{"userId", ctx.user_id()}, {"requestId", ctx.request_id}});
+  return json_response(200, {{"success", true}, {"message", "the account and all its data were deleted"}});
+}
+
+}  // namespace sot

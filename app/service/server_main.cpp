@@ -1,0 +1,127 @@
+// Why: builds the adapters from the typed config, starts the main and metrics listeners, migrates
+// in the background (a replica whose database is not up yet stays alive but not ready), and owns
+// the shutdown sequence: readiness 503 at once, stop accepting, let in-flight requests finish
+// (SHUTDOWN_TIMEOUT_SECONDS, 25 s by default, inside Kubernetes' 30 s grace period), close, exit 0.
+#include "service/server_main.h"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "core/log.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
+#include "service/application.h"
+#include "storage/migrations.h"
+#include "storage/pg_pool.h"
+#include "storage/redis.h"
+
+namespace sot {
+
+int run_server(const EnvLookup& env) {
+  // Signals are taken by sigwait below; every thread created from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto loaded = load_config(env);
+  if (!loaded) {
+    log::error("invalid configuration", {{"error", loaded.error().message}});
+    std::fprintf(stderr, "stillontime-server: invalid configuration: %s\n", loaded.error().message.c_str());
+    return 2;
+  }
+  const Config config = std::move(loaded).value();
+  log::set_level(config.log_level);
+
+  Metrics metrics;
+  SystemClock clock;
+  auto pool = db::make_pg_pool(db::PoolOptions{config.database_url, config.db_pool_size, config.db_connect_timeout_seconds,
+                                               config.db_statement_timeout_ms, std::chrono::milliseconds(3000)},
+                               &metrics.registry());
+  auto redis = kv::make_redis_pool(kv::RedisOptions{config.redis, config.redis_pool_size, config.redis_timeout_ms}, &metrics.registry());
+  auto client = http::make_cpprest_client();
+  Application app(Dependencies{config, *pool, *redis, *client, clock, metrics});
+
+  http::ServerOptions options;
+  options.threads = config.http_threads;
+  options.worker_threads = config.http_workers;
+  options.max_body_bytes = config.max_body_bytes;
+  options.run_inline = [](std::string_view path) { return path == "/health" || path == "/health/live" || path == "/ready"; };
+  auto server = http::make_beast_server(options);
+  auto port = server->start(config.bind_address, config.port, [&app](http::Request& r) { return app.handle(r); });
+  if (!port) {
+    log::error("cannot start HTTP server", {{"error", port.error().message}});
+    return 1;
+  }
+  http::ServerOptions metrics_options;
+  metrics_options.threads = 1;
+  metrics_options.worker_threads = 1;
+  metrics_options.max_body_bytes = 64 * 1024;
+  auto metrics_server = http::make_beast_server(metrics_options);
+  auto metrics_port = metrics_server->start(config.bind_address, config.metrics_port,
+                                            [&app](http::Request& r) { return app.handle_metrics(r); });
+  if (!metrics_port) {
+    log::error("cannot start metrics server", {{"error", metrics_port.error().message}});
+    server->stop();
+    return 1;
+  }
+  log::info("listening", {{"port", *port},
+                          {"metricsPort", *metrics_port},
+                          {"environment", app_env_name(config.env)},
+                          {"database", log::redact_url(config.database_url)},
+                          {"redis", config.redis.host + ":" + std::to_string(config.redis.port)},
+                          {"httpThreads", config.http_threads},
+                          {"httpWorkers", config.http_workers},
+                          {"version", STILLONTIME_VERSION}});
+
+  std::atomic<bool> stopping{false};
+  std::atomic<int> exit_code{0};
+  std::mutex migrate_mutex;
+  std::condition_variable migrate_cv;
+  std::thread migrator([&] {
+    if (!config.migrate_on_start) return;
+    auto delay = std::chrono::milliseconds(500);
+    while (!stopping.load()) {
+      auto report = db::migrate(*pool, db::embedded_migrations());
+      if (report) {
+        log::info("schema up to date", {{"version", report->current}, {"appliedNow", report->applied}});
+        app.health().check_now();
+        return;
+      }
+      if (report.error().code != ErrorCode::kUnavailable) {
+        log::error("migration failed; stopping", {{"error", report.error().message}});
+        exit_code = 1;
+        kill(getpid(), SIGTERM);
+        return;
+      }
+      log::warn("database not reachable for migrations; retrying", {{"error", report.error().message},
+                                                                     {"retryInMs", delay.count()}});
+      std::unique_lock<std::mutex> lock(migrate_mutex);
+      migrate_cv.wait_for(lock, delay, [&] { return stopping.load(); });
+      delay = std::min(delay * 2, std::chrono::milliseconds(10000));
+    }
+  });
+  app.start_health_monitor();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("shutdown requested", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"inFlight", server->in_flight()}});
+  app.set_draining();
+  metrics.set_ready(false);
+  stopping = true;
+  migrate_cv.notify_all();
+  server->stop_accepting();
+  const bool drained = server->wait_idle(std::chrono::seconds(config.shutdown_timeout_seconds));
+  if (!drained) log::warn("shutdown timeout reached with requests in flight", {{"inFlight", server->in_flight()}});
+  server->stop();
+  metrics_server->stop();
+  app.stop_health_monitor();
+  if (migrator.joinable()) migrator.join();
+  log::info("stopped", {{"drained", drained}});
+  return exit_code.load();
+}
+
+}  // namespace sot

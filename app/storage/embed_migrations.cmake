@@ -1,0 +1,23 @@
+# Why: turns app/migrations/NNNN_name.sql into a C++ source so the binary carries its schema
+# (read-only images, no migration files to mount). Run by app/CMakeLists.txt at build time.
+# Inputs: MIGRATIONS_DIR, OUTPUT.
+file(GLOB files "${MIGRATIONS_DIR}/*.sql")
+list(SORT files)
+set(body "// Generated from app/migrations/*.sql by embed_migrations.cmake; do not edit.\n#include \"storage/migrations.h\"\n\nnamespace sot::db {\n\nconst std::vector<Migration>& embedded_migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  if(NOT version)
+    message(FATAL_ERROR "migration ${f} must start with a version number")
+  endif()
+  math(EXPR version "${version}")
+  file(READ "${f}" sql)
+  string(FIND "${sql}" ")SQL\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "migration ${f} contains the raw-string delimiter )SQL\"")
+  endif()
+  string(APPEND body "      {${version}, \"${name}\", R\"SQL(${sql})SQL\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kMigrations;\n}\n\n}  // namespace sot::db\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

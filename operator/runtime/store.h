@@ -1,0 +1,90 @@
+// The informer's cache: the last state of every watched object, keyed by
+// namespace/name, shared read-only with reconcilers. Objects are immutable
+// once stored (shared_ptr<const Json>), so a reader holds a snapshot without
+// copying and without blocking the watch. Lists filter by namespace and by a
+// Kubernetes label selector (equality, set-based and existence terms).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/resource.h"
+#include "kube/result.h"
+
+namespace sot::runtime {
+
+using Json = nlohmann::json;
+using kube::ObjectKey;
+using ObjectPtr = std::shared_ptr<const Json>;
+
+ObjectKey key_of(const Json& object);
+std::string resource_version_of(const Json& object);
+
+// A parsed label selector: "a=b,c!=d,e,!f,g in (x,y),h notin (z)".
+class LabelSelector {
+ public:
+  static kube::Result<LabelSelector> parse(std::string_view text);
+  bool matches(const Json& labels) const;   // labels: a JSON object (or null)
+  bool empty() const { return terms_.empty(); }
+
+ private:
+  enum class Op { kEq, kNotEq, kExists, kNotExists, kIn, kNotIn };
+  struct Term {
+    std::string key;
+    Op op = Op::kEq;
+    std::vector<std::string> values;
+  };
+  std::vector<Term> terms_;
+};
+
+// The read side that reconcilers see.
+class CacheReader {
+ public:
+  virtual ~CacheReader() = default;
+  virtual ObjectPtr get(const ObjectKey& key) const = 0;
+  // ns "" = every namespace; selector "" = everything.
+  virtual std::vector<ObjectPtr> list(std::string_view ns = {}, const LabelSelector* selector = nullptr) const = 0;
+  virtual std::vector<ObjectKey> keys() const = 0;
+  virtual std::size_t size() const = 0;
+};
+
+// What a relist changed, computed before the cache is replaced.
+struct ReplaceDelta {
+  std::vector<ObjectPtr> added;
+  std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;   // old, new (resourceVersion differs)
+  std::vector<ObjectPtr> deleted;                          // last known state
+};
+
+class Store final : public CacheReader {
+ public:
+  ObjectPtr get(const ObjectKey& key) const override;
+  std::vector<ObjectPtr> list(std::string_view ns = {}, const LabelSelector* selector = nullptr) const override;
+  std::vector<ObjectKey> keys() const override;
+  std::size_t size() const override;
+
+  // Inserts or replaces; returns the previous object (null if new).
+  ObjectPtr upsert(ObjectPtr object);
+  // Removes; returns the removed object (null if absent).
+  ObjectPtr erase(const ObjectKey& key);
+  // Replaces every object in `scope_ns` ("" = all) with `items` and returns
+  // the difference: a relist after a watch gap or a 410.
+  ReplaceDelta replace(std::string_view scope_ns, std::vector<ObjectPtr> items);
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<ObjectKey, ObjectPtr> objects_;
+};
+
+// Drops what reconcilers never read before an object is cached: managedFields
+// (often half an object's size) and kubectl's last-applied-configuration.
+void strip_for_cache(Json& object);
+
+}  // namespace sot::runtime

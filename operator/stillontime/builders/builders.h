@@ -1,0 +1,82 @@
+// One pure builder per child kind. Each takes the defaulted resource (after
+// apply_defaults(); validate() passed) and the BuildContext, and returns the
+// object the reconciler applies. Builders of optional children return
+// std::nullopt (or an empty list) when the child is not wanted, so the
+// reconciler deletes what is no longer desired.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "stillontime/builders/common.h"
+#include "stillontime/context.h"
+#include "stillontime/spec.h"
+
+namespace sot::stillontime {
+
+using nlohmann::json;
+
+// deployment.cpp
+json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx);
+json build_frontend_deployment(const StillOnTime& r, const BuildContext& ctx);
+// The backend container's env: exactly what stillontime-server reads, wired
+// from the generated Secrets by secretKeyRef, then the user's env (a user
+// entry with the same name replaces ours).
+json backend_env(const StillOnTime& r);
+
+// service.cpp
+json build_backend_service(const StillOnTime& r);
+json build_frontend_service(const StillOnTime& r);
+json build_postgres_service(const StillOnTime& r);            // N-postgres, ClusterIP (what clients use)
+json build_postgres_headless_service(const StillOnTime& r);   // N-postgres-headless (the StatefulSet's serviceName)
+json build_redis_service(const StillOnTime& r);
+json build_redis_headless_service(const StillOnTime& r);
+
+// statefulset.cpp (Postgres only when spec.postgres.external is not set)
+json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx);
+json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx);
+
+// secret.cpp: generated credentials; `data` (base64), never stringData (the
+// 1.20 server rewrites managedFields on every stringData apply).
+json build_postgres_secret(const StillOnTime& r, const GeneratedCredentials& creds);   // N-postgres-credentials
+json build_redis_secret(const StillOnTime& r, const GeneratedCredentials& creds);      // N-redis-credentials
+json build_app_secret(const StillOnTime& r, const GeneratedCredentials& creds);        // N-app-secrets
+// The in-cluster connection strings the Secrets carry.
+std::string database_url(const StillOnTime& r, const std::string& password);
+std::string redis_url(const StillOnTime& r);
+
+// pvc.cpp
+json build_logs_pvc(const StillOnTime& r);      // N-backend-logs
+json build_uploads_pvc(const StillOnTime& r);   // N-backend-uploads
+
+// network_policy.cpp: empty when spec.networkPolicy.enabled is false.
+std::vector<json> build_network_policies(const StillOnTime& r);
+
+// hpa.cpp: component is kBackend or kFrontend; nullopt when autoscaling is off.
+std::optional<json> build_hpa(const StillOnTime& r, const BuildContext& ctx, const char* component);
+
+// pdb.cpp: nullopt unless the workload can run more than one replica.
+std::optional<json> build_pdb(const StillOnTime& r, const BuildContext& ctx, const char* component);
+
+// ingress.cpp: nullopt unless spec.ingress.enabled.
+std::optional<json> build_ingress(const StillOnTime& r);
+
+// rbac.cpp: one ServiceAccount for the instance's pods, with a Role granting
+// nothing (the server never calls the Kubernetes API) and its RoleBinding.
+json build_service_account(const StillOnTime& r);
+json build_role(const StillOnTime& r);
+json build_role_binding(const StillOnTime& r);
+
+// service_monitor.cpp / prometheus_rule.cpp: nullopt unless monitoring is
+// enabled and monitoring.coreos.com is served (ctx.api.monitoring).
+std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);
+std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx);
+
+// backup.cpp: the hook for the backup CronJob and its PVC (and the restore
+// Job), built by a separate issue. Returns the objects in apply order; empty
+// until then. The CronJob must use ctx.api.cronjob.
+std::vector<json> build_backup_objects(const StillOnTime& r, const BuildContext& ctx);
+
+}  // namespace sot::stillontime

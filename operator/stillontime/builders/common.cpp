@@ -1,0 +1,117 @@
+// Shared pieces of child objects (see common.h).
+#include "stillontime/builders/common.h"
+
+#include <openssl/sha.h>
+
+#include <cstdio>
+
+namespace sot::stillontime {
+
+using nlohmann::json;
+
+GeneratedCredentials placeholder_credentials() {
+  return {std::string(kPlaceholderMarker) + "-postgres-password", std::string(kPlaceholderMarker) + "-redis-password",
+          std::string(kPlaceholderMarker) + "-jwt-secret-not-a-real-secret"};
+}
+
+std::string child_name(const StillOnTime& r, std::string_view suffix) { return r.metadata.name + "-" + std::string(suffix); }
+std::string postgres_secret_name(const StillOnTime& r) { return child_name(r, "postgres-credentials"); }
+std::string redis_secret_name(const StillOnTime& r) { return child_name(r, "redis-credentials"); }
+std::string app_secret_name(const StillOnTime& r) { return child_name(r, "app-secrets"); }
+std::string service_account_name(const StillOnTime& r) { return child_name(r, "app"); }
+std::string owner_label_value(const StillOnTime& r) { return r.metadata.ns + "." + r.metadata.name; }
+
+json labels(const StillOnTime& r, std::string_view component) {
+  return {{kLabelName, kAppName},
+          {kLabelInstance, r.metadata.name},
+          {kLabelComponent, std::string(component)},
+          {kLabelManagedBy, kManagedBy},
+          {kLabelOwner, owner_label_value(r)}};
+}
+
+json selector_labels(const StillOnTime& r, std::string_view component) {
+  return {{kLabelName, kAppName}, {kLabelInstance, r.metadata.name}, {kLabelComponent, std::string(component)}};
+}
+
+json instance_selector(const StillOnTime& r) { return {{kLabelName, kAppName}, {kLabelInstance, r.metadata.name}}; }
+
+json owner_reference(const StillOnTime& r) {
+  return {{"apiVersion", kApiVersion}, {"kind", kKind},          {"name", r.metadata.name},
+          {"uid", r.metadata.uid},     {"controller", true},     {"blockOwnerDeletion", true}};
+}
+
+json object_meta(const StillOnTime& r, const std::string& name, std::string_view component) {
+  json meta = {{"name", name}, {"namespace", r.target_namespace()}, {"labels", labels(r, component)}};
+  if (!r.cross_namespace() && !r.metadata.uid.empty()) meta["ownerReferences"] = json::array({owner_reference(r)});
+  return meta;
+}
+
+json restricted_pod_security_context(int uid) {
+  return {{"runAsNonRoot", true},
+          {"runAsUser", uid},
+          {"runAsGroup", uid},
+          {"fsGroup", uid},
+          {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
+json restricted_container_security_context() {
+  return {{"allowPrivilegeEscalation", false},
+          {"readOnlyRootFilesystem", true},
+          {"runAsNonRoot", true},
+          {"capabilities", {{"drop", json::array({"ALL"})}}},
+          {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
+std::string image_reference(const std::string& image, const std::string& version) {
+  if (image.find('@') != std::string::npos) return image;
+  const auto slash = image.rfind('/');
+  const auto colon = image.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) return image;
+  return image + ":" + version;
+}
+
+json container_port(const char* name, int port) {
+  return {{"name", name}, {"containerPort", port}, {"protocol", "TCP"}};
+}
+
+std::string base64_encode(std::string_view in) {
+  static const char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += kTable[(v >> 18) & 63];
+    out += kTable[(v >> 12) & 63];
+    out += kTable[(v >> 6) & 63];
+    out += kTable[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += kTable[(v >> 18) & 63];
+    out += kTable[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += kTable[(v >> 18) & 63];
+    out += kTable[(v >> 12) & 63];
+    out += kTable[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view in) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
+  std::string out;
+  char buf[3];
+  for (unsigned char b : digest) {
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace sot::stillontime

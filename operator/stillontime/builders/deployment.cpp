@@ -1,0 +1,167 @@
+// Backend and frontend Deployments. The backend gets exactly the environment
+// stillontime-server reads (app/core/config.cpp), each secret value by
+// secretKeyRef from the generated Secrets; the original deployment loaded
+// kebab-case keys with envFrom and so never set DATABASE_URL or JWT_SECRET.
+#include "stillontime/builders/builders.h"
+
+#include <algorithm>
+
+namespace sot::stillontime {
+
+namespace {
+
+constexpr int kBackendUid = 10001;
+constexpr int kFrontendUid = 101;   // nginx's unprivileged user
+
+json secret_env(const char* name, const std::string& secret, const std::string& key) {
+  return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
+}
+
+json resources_json(const Resources& r) {
+  json out = json::object();
+  auto list = [](const ResourceList& l) {
+    json o = json::object();
+    if (l.cpu) o["cpu"] = *l.cpu;
+    if (l.memory) o["memory"] = *l.memory;
+    return o;
+  };
+  if (auto req = list(r.requests); !req.empty()) out["requests"] = req;
+  if (auto lim = list(r.limits); !lim.empty()) out["limits"] = lim;
+  return out;
+}
+
+json http_probe(const char* path, int period, int failure_threshold, int initial_delay) {
+  return {{"httpGet", {{"path", path}, {"port", "http"}, {"scheme", "HTTP"}}},
+          {"initialDelaySeconds", initial_delay},
+          {"periodSeconds", period},
+          {"timeoutSeconds", 3},
+          {"successThreshold", 1},
+          {"failureThreshold", failure_threshold}};
+}
+
+json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::object()}}; }
+json mount(const char* name, const char* path) { return {{"name", name}, {"mountPath", path}}; }
+
+std::string frontend_url(const StillOnTime& r) {
+  const auto& i = r.spec.ingress;
+  if (i.enabled.value_or(false) && i.host) return std::string(i.tls ? "https://" : "http://") + *i.host;
+  return "http://" + child_name(r, "frontend") + "." + r.target_namespace() + ".svc:" + std::to_string(kFrontendPort);
+}
+
+json pod_template_metadata(const StillOnTime& r, const BuildContext& ctx, const char* component, json annotations) {
+  json meta = {{"labels", labels(r, component)}};
+  if (auto sum = ctx.checksum(component); !sum.empty()) annotations[kChecksumAnnotation] = sum;
+  if (!annotations.empty()) meta["annotations"] = annotations;
+  return meta;
+}
+
+json deployment(const StillOnTime& r, const WorkloadSpec& w, const char* component, json strategy, json pod_template) {
+  json spec = {{"revisionHistoryLimit", 5},
+               {"selector", {{"matchLabels", selector_labels(r, component)}}},
+               {"strategy", std::move(strategy)},
+               {"template", std::move(pod_template)}};
+  // With an HPA the replica count is the HPA's; applying ours would fight it.
+  if (!w.autoscaling.enabled.value_or(false)) spec["replicas"] = w.replicas.value_or(1);
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", object_meta(r, child_name(r, component), component)},
+          {"spec", std::move(spec)}};
+}
+
+}  // namespace
+
+json backend_env(const StillOnTime& r) {
+  const auto& spec = r.spec;
+  json env = json::array();
+  env.push_back({{"name", "APP_ENV"}, {"value", environment_name(spec.environment)}});
+  env.push_back({{"name", "PORT"}, {"value", std::to_string(kBackendPort)}});
+  env.push_back({{"name", "METRICS_PORT"}, {"value", std::to_string(kMetricsPort)}});
+  if (spec.postgres.external) {
+    env.push_back(secret_env("DATABASE_URL", spec.postgres.external->name, spec.postgres.external->key));
+  } else {
+    env.push_back(secret_env("DATABASE_URL", postgres_secret_name(r), "DATABASE_URL"));
+  }
+  env.push_back(secret_env("REDIS_URL", redis_secret_name(r), "REDIS_URL"));
+  env.push_back(secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD"));
+  env.push_back(secret_env("JWT_SECRET", app_secret_name(r), "JWT_SECRET"));
+  env.push_back({{"name", "FRONTEND_URL"}, {"value", frontend_url(r)}});
+  for (const auto& var : spec.backend.env) {
+    json item = {{"name", var.name}};
+    if (var.value) item["value"] = *var.value;
+    if (var.value_from) item["valueFrom"] = *var.value_from;
+    auto same = std::find_if(env.begin(), env.end(), [&](const json& e) { return e["name"] == var.name; });
+    if (same != env.end()) *same = std::move(item);
+    else env.push_back(std::move(item));
+  }
+  return env;
+}
+
+json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
+  const auto& b = r.spec.backend;
+  json container = {
+      {"name", kBackend},
+      {"image", image_reference(*b.image, r.spec.version)},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"ports", json::array({container_port("http", kBackendPort), container_port("metrics", kMetricsPort)})},
+      {"env", backend_env(r)},
+      {"resources", resources_json(b.resources)},
+      {"startupProbe", http_probe("/health", 5, 30, 0)},
+      {"livenessProbe", http_probe("/health/live", 10, 3, 0)},
+      {"readinessProbe", http_probe("/ready", 5, 3, 0)},
+      {"securityContext", restricted_container_security_context()},
+      {"volumeMounts", json::array({mount("tmp", "/tmp"), mount("logs", "/var/log/stillontime"),
+                                    mount("uploads", "/var/lib/stillontime/uploads")})},
+  };
+  // The user's Secret (GOOGLE_CLIENT_ID, OPENWEATHER_API_KEY, SMTP_*, ...):
+  // its keys must be environment variable names; explicit env above wins.
+  if (b.secret_ref) container["envFrom"] = json::array({json{{"secretRef", json{{"name", b.secret_ref->name}}}}});
+
+  json annotations = {{"prometheus.io/scrape", "true"},
+                      {"prometheus.io/port", std::to_string(kMetricsPort)},
+                      {"prometheus.io/path", "/metrics"}};
+  json pod_spec = {
+      {"serviceAccountName", service_account_name(r)},
+      {"automountServiceAccountToken", false},
+      {"securityContext", restricted_pod_security_context(kBackendUid)},
+      {"terminationGracePeriodSeconds", 40},   // the server drains for up to 30 s
+      {"containers", json::array({container})},
+      {"volumes", json::array({empty_dir("tmp"),
+                               {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-logs")}}}},
+                               {{"name", "uploads"},
+                                {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-uploads")}}}}})},
+  };
+  // A ReadWriteOnce volume cannot be attached to a surge pod on another node.
+  json strategy = *b.storage.access_mode == "ReadWriteOnce"
+                      ? json{{"type", "Recreate"}}
+                      : json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
+  json tmpl = {{"metadata", pod_template_metadata(r, ctx, kBackend, annotations)}, {"spec", pod_spec}};
+  return deployment(r, b, kBackend, strategy, tmpl);
+}
+
+json build_frontend_deployment(const StillOnTime& r, const BuildContext& ctx) {
+  const auto& f = r.spec.frontend;
+  json container = {
+      {"name", kFrontend},
+      {"image", image_reference(*f.image, r.spec.version)},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"ports", json::array({container_port("http", kFrontendPort)})},
+      {"resources", resources_json(f.resources)},
+      {"livenessProbe", http_probe("/", 10, 3, 5)},
+      {"readinessProbe", http_probe("/", 5, 3, 2)},
+      {"securityContext", restricted_container_security_context()},
+      // nginx writes its pid, temp files and cache; the root filesystem stays read-only.
+      {"volumeMounts", json::array({mount("tmp", "/tmp"), mount("cache", "/var/cache/nginx"), mount("run", "/var/run")})},
+  };
+  json pod_spec = {
+      {"serviceAccountName", service_account_name(r)},
+      {"automountServiceAccountToken", false},
+      {"securityContext", restricted_pod_security_context(kFrontendUid)},
+      {"containers", json::array({container})},
+      {"volumes", json::array({empty_dir("tmp"), empty_dir("cache"), empty_dir("run")})},
+  };
+  json strategy = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
+  json tmpl = {{"metadata", pod_template_metadata(r, ctx, kFrontend, json::object())}, {"spec", pod_spec}};
+  return deployment(r, f, kFrontend, strategy, tmpl);
+}
+
+}  // namespace sot::stillontime

@@ -1,0 +1,43 @@
+// What the builders need beyond the defaulted resource: the API versions the
+// server serves, the generated credentials (made once by the reconciler, read
+// back from the cluster afterwards) and fingerprints of inputs that live outside
+// the spec (the user's secretRef), so pod templates roll when they change.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "stillontime/api_versions.h"
+
+namespace sot::stillontime {
+
+// Random values for the generated Secrets. The reconciler draws them once
+// (URL-safe characters: they also go into DATABASE_URL) and afterwards reads
+// them back from the existing Secrets; builders never invent them.
+struct GeneratedCredentials {
+  std::string postgres_password;
+  std::string redis_password;
+  std::string jwt_secret;   // the server wants at least 32 bytes
+};
+
+// Stand-ins for `render`: clearly not secrets, long enough for the server's checks.
+GeneratedCredentials placeholder_credentials();
+inline constexpr const char* kPlaceholderMarker = "GENERATED-AT-APPLY-TIME";
+
+struct BuildContext {
+  ApiVersions api = ApiVersions::latest();
+  GeneratedCredentials credentials = placeholder_credentials();
+  // A fingerprint of the user's spec.backend.secretRef Secret (e.g. a hash of
+  // its data); "" when unknown. Part of the backend's checksum.
+  std::string user_secret_fingerprint;
+  // component -> checksum stamped on that component's pod template. Filled by
+  // desired_state() from the Secrets it builds; tests may set it directly.
+  std::map<std::string, std::string> checksums;
+
+  std::string checksum(const std::string& component) const {
+    auto it = checksums.find(component);
+    return it == checksums.end() ? std::string() : it->second;
+  }
+};
+
+}  // namespace sot::stillontime

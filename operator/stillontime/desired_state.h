@@ -1,0 +1,43 @@
+// The whole desired set of children for one StillOnTime, in apply order
+// (identity and credentials first, then storage, services, workloads, scaling,
+// policies, routing, monitoring, backup). A pure function: the reconciler
+// applies it, `render` prints it, tests inspect it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/resource.h"
+#include "stillontime/context.h"
+#include "stillontime/spec.h"
+
+namespace sot::stillontime {
+
+struct DesiredObject {
+  kube::ResourceRef ref;
+  nlohmann::json object;
+  // Generated credential Secrets: create when missing, never apply over an
+  // existing one (its random values must survive every reconcile).
+  bool create_only = false;
+
+  kube::ObjectKey key() const;
+};
+
+// Checksums stamped on the pod templates, from the content each component's
+// pods read: generated Secrets (and, for the backend, the user's secretRef
+// fingerprint and the external database reference).
+std::map<std::string, std::string> compute_checksums(const StillOnTime& resource, const BuildContext& ctx);
+
+// `resource` must be defaulted (apply_defaults) and valid (validate() empty).
+// ctx.checksums is computed here (compute_checksums) when the caller left it empty.
+std::vector<DesiredObject> desired_state(const StillOnTime& resource, const BuildContext& ctx);
+
+// The kinds whose children the reconciler may prune: list by label, delete
+// what desired_state() no longer produces. Secrets and PVCs are left out (see
+// the .cpp): they hold credentials and data.
+std::vector<kube::ResourceRef> managed_kinds(const ApiVersions& api);
+
+}  // namespace sot::stillontime

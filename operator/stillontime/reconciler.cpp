@@ -1,0 +1,441 @@
+#include "stillontime/reconciler.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <set>
+
+#include "kube/config.h"
+#include "runtime/owner.h"
+#include "stillontime/builders/common.h"
+#include "stillontime/defaults.h"
+#include "stillontime/desired_state.h"
+#include "stillontime/drift.h"
+#include "stillontime/spec.h"
+#include "stillontime/status.h"
+#include "stillontime/validate.h"
+
+namespace sot::stillontime {
+namespace {
+
+using runtime::ReconcileResult;
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto kRecheckMissing = std::chrono::seconds(10);
+// How long an apply of ours may take to come back through the watch.
+constexpr auto kApplyEchoWindow = std::chrono::seconds(5);
+// After writing, look again shortly: the server may answer a no-op apply
+// without an event, and status should not keep saying "Applying".
+constexpr auto kRecheckAfterWrites = std::chrono::seconds(1);
+
+std::string owner_value(const kube::ObjectKey& key) { return key.ns + "." + key.name; }
+
+std::string owner_selector_text(const kube::ObjectKey& key) {
+  return std::string(kLabelOwner) + "=" + owner_value(key);
+}
+
+std::string now_rfc3339(runtime::Clock& clock) {
+  (void)clock;
+  return rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count());
+}
+
+// Reads the CR's current status (object form).
+Json current_status(const Json& cr) {
+  auto it = cr.find("status");
+  return it != cr.end() && it->is_object() ? *it : Json::object();
+}
+
+// Writes `status` through the status subresource when it differs from what the
+// CR carries. Returns false (and logs) when the write failed.
+bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
+  if (current_status(cr) == status) return true;
+  const auto key = runtime::key_of(cr);
+  kube::PatchOptions opts;
+  opts.subresource = "status";
+  auto r = ctx.client().merge_patch(stillontime_resource(), key, {{"status", status}}, opts);
+  if (!r.ok()) {
+    ctx.log().warn("status write failed", {{"error", r.error().to_string()}});
+    return false;
+  }
+  return true;
+}
+
+// One decoded value of a Secret in the cache, "" when absent.
+std::string secret_value(const Json* secret, const char* key) {
+  if (secret == nullptr) return {};
+  const Json& data = secret->value("data", Json::object());
+  auto it = data.find(key);
+  if (it == data.end() || !it->is_string()) return {};
+  return kube::base64_decode(it->get<std::string>()).value_or(std::string{});
+}
+
+// Components and their readiness, from the workloads we want and their cached state.
+std::map<std::string, ComponentStatus> observe_components(const std::vector<DesiredObject>& desired,
+                                                          runtime::Context& ctx) {
+  std::map<std::string, ComponentStatus> out;
+  for (const auto& d : desired) {
+    if (d.ref.kind != "Deployment" && d.ref.kind != "StatefulSet") continue;
+    const Json& meta = d.object["metadata"];
+    const std::string component = meta["labels"].value(kLabelComponent, d.ref.kind);
+    ComponentStatus c;
+    const Json& containers = d.object["spec"]["template"]["spec"]["containers"];
+    if (containers.is_array() && !containers.empty()) c.image = containers[0].value("image", "");
+    c.desired = d.object["spec"].value("replicas", 1);
+    const auto* cache = ctx.cache(d.ref);
+    if (auto live = cache ? cache->get(d.key()) : nullptr) {
+      // An HPA owns replicas once it runs: the live spec is the truth.
+      c.desired = (*live)["spec"].value("replicas", c.desired);
+      const Json& st = live->value("status", Json::object());
+      const bool current = st.value("observedGeneration", std::int64_t{0}) >=
+                           (*live)["metadata"].value("generation", std::int64_t{0});
+      c.ready = current ? st.value("readyReplicas", 0) : 0;
+      if (d.ref.kind == "Deployment" && current) {
+        // A rollout is complete only when every replica runs the new template.
+        c.ready = std::min(c.ready, st.value("updatedReplicas", 0));
+      }
+    }
+    out[component] = c;
+  }
+  return out;
+}
+
+// The controller ownerReference of `object`, when it is not a StillOnTime:
+// objects made by our children (a CronJob's Jobs) are theirs to manage.
+bool owned_by_other_controller(const Json& object) {
+  for (const auto& ref : object["metadata"].value("ownerReferences", Json::array())) {
+    if (ref.value("controller", false) && ref.value("kind", "") != kKind) return true;
+  }
+  return false;
+}
+
+ReconcileResult stall(runtime::Context& ctx, const Json& cr, std::int64_t generation, const std::string& reason,
+                      const std::string& message, std::optional<runtime::Duration> recheck = std::nullopt) {
+  StatusInput in;
+  in.generation = generation;
+  const Json old = current_status(cr);
+  in.phase = old.value("phase", "Pending");
+  if (in.phase == "Ready") in.phase = "Degraded";
+  in.version = old.value("version", "");
+  in.target_namespace = old.value("targetNamespace", "");
+  const Json old_components = old.value("components", Json::object());
+  for (const auto& [name, c] : old_components.items()) {
+    in.components[name] = {c.value("desired", 0), c.value("ready", 0), c.value("image", "")};
+  }
+  in.ready = {false, reason, message};
+  in.reconciling = {false, reason, "stalled: " + message};
+  in.stalled = {true, reason, message};
+  const Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  const bool changed = status != old;
+  write_status(ctx, cr, status);
+  if (changed && ctx.events() != nullptr) ctx.events()->warning(cr, reason, message);
+  ctx.log().warn("stalled", {{"reason", reason}, {"message", message}});
+  if (recheck) return ReconcileResult::after(*recheck);
+  return ReconcileResult::done();
+}
+
+}  // namespace
+
+kube::ResourceRef stillontime_resource() { return {kGroup, kVersion, kPlural, kKind, true}; }
+
+std::string secure_random(std::size_t length) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  out.reserve(length);
+  while (out.size() < length) {
+    unsigned char buf[64];
+    if (RAND_bytes(buf, sizeof buf) != 1) std::abort();  // no entropy: nothing safe to do
+    for (unsigned char b : buf) {
+      if (b < 248 && out.size() < length) out.push_back(kAlphabet[b % 62]);  // 248 = 4*62: no bias
+    }
+  }
+  return out;
+}
+
+StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random)
+    : api_(std::move(api)), random_(std::move(random)) {}
+
+bool StillOnTimeReconciler::recently_applied(const std::string& child, const std::string& hash) {
+  std::lock_guard lock(applied_mu_);
+  auto it = applied_.find(child);
+  return it != applied_.end() && it->second.first == hash &&
+         std::chrono::steady_clock::now() - it->second.second < kApplyEchoWindow;
+}
+
+void StillOnTimeReconciler::remember_applied(const std::string& child, const std::string& hash) {
+  std::lock_guard lock(applied_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (applied_.size() > 4096) {
+    std::erase_if(applied_, [&](const auto& e) { return now - e.second.second >= kApplyEchoWindow; });
+  }
+  applied_[child] = {hash, now};
+}
+
+std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api) {
+  auto kinds = managed_kinds(api);
+  kinds.push_back(resource_ref("v1", "Secret"));
+  kinds.push_back(resource_ref("v1", "PersistentVolumeClaim"));
+  kinds.push_back(resource_ref("v1", "ConfigMap"));
+  return kinds;
+}
+
+runtime::ControllerSpec controller_spec(const ApiVersions& api) {
+  runtime::ControllerSpec spec;
+  spec.name = kControllerName;
+  spec.primary = stillontime_resource();
+  for (const auto& kind : child_kinds(api)) {
+    runtime::OwnedResource owned;
+    owned.resource = kind;
+    owned.label_selector = std::string(kLabelManagedBy) + "=" + kManagedBy;
+    owned.all_namespaces = true;  // children follow spec.targetNamespace
+    spec.owns.push_back(std::move(owned));
+  }
+  return spec;
+}
+
+ApiVersions discover_api_versions(kube::KubeClient& client) {
+  auto groups = client.server_groups();
+  if (!groups.ok()) return ApiVersions::k8s_1_20();
+  DiscoveredResources resources;
+  for (const auto& gv_text : api_versions_of_interest()) {
+    const auto slash = gv_text.find('/');
+    const std::string group = slash == std::string::npos ? "" : gv_text.substr(0, slash);
+    const std::string version = slash == std::string::npos ? gv_text : gv_text.substr(slash + 1);
+    bool served = false;
+    for (const auto& g : *groups) served = served || (g.group == group && g.version == version);
+    if (!served) continue;
+    auto list = client.server_resources(group, version);
+    if (list.ok()) resources[gv_text] = *list;
+  }
+  return choose_api_versions(*groups, resources);
+}
+
+ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, runtime::Context& ctx) {
+  const auto* crs = ctx.cache(stillontime_resource());
+  runtime::ObjectPtr cr_ptr = crs != nullptr ? crs->get(key) : nullptr;
+  if (!cr_ptr) return ReconcileResult::done();  // gone: owner references and the finalizer did the cleanup
+  const Json& cr = *cr_ptr;
+  const Json& meta = cr["metadata"];
+  const std::int64_t generation = meta.value("generation", std::int64_t{0});
+  const auto selector = runtime::LabelSelector::parse(owner_selector_text(key));
+
+  // ---- deletion: remove what owner references cannot reach
+  if (meta.contains("deletionTimestamp")) {
+    const auto finalizers = meta.value("finalizers", Json::array());
+    if (std::find(finalizers.begin(), finalizers.end(), kFinalizer) == finalizers.end()) return ReconcileResult::done();
+    const std::string target = cr["spec"].value("targetNamespace", key.ns);
+    const bool retain = cr["spec"].value("deletionPolicy", "Retain") != "Delete";
+    int pending = 0;
+    for (const auto& kind : child_kinds(api_)) {
+      if (retain && kind.kind == "PersistentVolumeClaim") continue;
+      const auto* cache = ctx.cache(kind);
+      if (cache == nullptr || !selector.ok()) continue;
+      for (const auto& child : cache->list(target, &*selector)) {
+        if (owned_by_other_controller(*child)) continue;
+        if ((*child)["metadata"].contains("deletionTimestamp")) continue;
+        kube::DeleteOptions del;
+        del.propagation = kube::Propagation::kBackground;
+        auto r = ctx.client().remove(kind, runtime::key_of(*child), del);
+        if (!r.ok() && r.code() != kube::Code::kNotFound) {
+          ctx.log().warn("delete failed", {{"kind", kind.kind}, {"error", r.error().to_string()}});
+          ++pending;
+        }
+      }
+    }
+    if (pending > 0) return ReconcileResult::again();
+    Json updated = cr;
+    Json kept = Json::array();
+    for (const auto& f : finalizers) {
+      if (f != kFinalizer) kept.push_back(f);
+    }
+    updated["metadata"]["finalizers"] = kept;
+    auto r = ctx.client().update(stillontime_resource(), updated, kube::UpdateOptions{});
+    if (!r.ok() && r.code() != kube::Code::kNotFound) return ReconcileResult::failed(r.error());
+    ctx.log().info("finalized", {{"targetNamespace", target}, {"retainedVolumes", retain}});
+    return ReconcileResult::done();
+  }
+
+  // ---- parse, default, validate: a refused spec touches no child
+  ParseResult parsed = parse(cr);
+  if (!parsed.ok()) return stall(ctx, cr, generation, "InvalidSpec", join_errors(parsed.errors));
+  StillOnTime resource = apply_defaults(std::move(parsed.resource));
+  if (auto errors = validate(resource); !errors.empty()) {
+    return stall(ctx, cr, generation, "InvalidSpec", join_errors(errors));
+  }
+
+  std::vector<NamespaceClaim> claims;
+  for (const auto& other : crs->list()) {
+    const Json& om = (*other)["metadata"];
+    if (om.value("namespace", "") == key.ns && om.value("name", "") == key.name) continue;
+    if (om.contains("deletionTimestamp")) continue;
+    claims.push_back({om.value("namespace", ""), om.value("name", ""), om.value("creationTimestamp", ""),
+                      (*other)["spec"].value("targetNamespace", om.value("namespace", ""))});
+  }
+  if (auto claimed = check_namespace_claim(resource, claims)) {
+    return stall(ctx, cr, generation, "TargetNamespaceClaimed", claimed->to_string());
+  }
+
+  const std::string target = resource.target_namespace();
+  if (resource.cross_namespace()) {
+    auto ns = ctx.client().get(kube::resources::namespaces(), {"", target});
+    if (ns.code() == kube::Code::kNotFound) {
+      return stall(ctx, cr, generation, "TargetNamespaceMissing",
+                   "spec.targetNamespace: namespace " + target + " does not exist; create it and the operator continues",
+                   kRecheckMissing);
+    }
+    if (ns.code() == kube::Code::kForbidden) {
+      return stall(ctx, cr, generation, "Forbidden", ns.error().message, kRecheckMissing);
+    }
+    if (!ns.ok()) return ReconcileResult::failed(ns.error());
+  }
+  // Children across namespaces, and data that must go with the resource, need
+  // a finalizer: owner references cannot reach them.
+  const bool needs_finalizer =
+      resource.cross_namespace() || (resource.spec.deletion_policy && *resource.spec.deletion_policy == DeletionPolicy::kDelete);
+  const auto finalizers = meta.value("finalizers", Json::array());
+  const bool has_finalizer = std::find(finalizers.begin(), finalizers.end(), kFinalizer) != finalizers.end();
+  if (needs_finalizer && !has_finalizer && !resource.spec.paused) {
+    Json updated = cr;
+    updated["metadata"]["finalizers"].push_back(kFinalizer);
+    auto r = ctx.client().update(stillontime_resource(), updated, kube::UpdateOptions{});
+    if (!r.ok()) return ReconcileResult::failed(r.error());
+    return ReconcileResult::done();  // the update's watch event brings us back with the new object
+  }
+
+  // ---- credentials: read back what exists, draw only what is missing
+  const auto* secrets = ctx.cache(resource_ref("v1", "Secret"));
+  // The snapshots stay alive while we read them.
+  auto pg = secrets ? secrets->get({target, postgres_secret_name(resource)}) : nullptr;
+  auto rd = secrets ? secrets->get({target, redis_secret_name(resource)}) : nullptr;
+  auto app = secrets ? secrets->get({target, app_secret_name(resource)}) : nullptr;
+  BuildContext bctx;
+  bctx.api = api_;
+  bctx.credentials.postgres_password = secret_value(pg.get(), "POSTGRES_PASSWORD");
+  bctx.credentials.redis_password = secret_value(rd.get(), "REDIS_PASSWORD");
+  bctx.credentials.jwt_secret = secret_value(app.get(), "JWT_SECRET");
+  if (bctx.credentials.postgres_password.empty()) bctx.credentials.postgres_password = random_(32);
+  if (bctx.credentials.redis_password.empty()) bctx.credentials.redis_password = random_(32);
+  if (bctx.credentials.jwt_secret.empty()) bctx.credentials.jwt_secret = random_(64);
+  if (resource.spec.backend.secret_ref) {
+    auto user_secret = ctx.client().get(resource_ref("v1", "Secret"), {target, resource.spec.backend.secret_ref->name});
+    if (user_secret.code() == kube::Code::kNotFound) {
+      return stall(ctx, cr, generation, "SecretMissing",
+                   "spec.backend.secretRef.name: secret " + resource.spec.backend.secret_ref->name + " not found in " +
+                       target,
+                   kRecheckMissing);
+    }
+    if (!user_secret.ok()) return ReconcileResult::failed(user_secret.error());
+    bctx.user_secret_fingerprint = content_hash(user_secret->value("data", Json::object()));
+  }
+
+  const std::vector<DesiredObject> desired = desired_state(resource, bctx);
+
+  // ---- apply what differs
+  int writes = 0;
+  std::optional<kube::Error> first_error;
+  std::set<std::pair<std::string, std::string>> wanted;  // kind/apiVersion + ns/name
+  if (!resource.spec.paused) {
+    for (const auto& d : desired) {
+      wanted.insert({d.ref.api_version() + "/" + d.ref.kind, d.key().to_string()});
+      const auto* cache = ctx.cache(d.ref);
+      runtime::ObjectPtr live = cache ? cache->get(d.key()) : nullptr;
+      if (cache == nullptr) {
+        auto got = ctx.client().get(d.ref, d.key());
+        if (got.ok()) live = std::make_shared<const Json>(std::move(*got));
+      }
+      if (d.create_only) {
+        if (live) continue;
+        auto r = ctx.client().create(d.ref, d.key().ns, d.object);
+        if (!r.ok() && r.code() != kube::Code::kAlreadyExists) {
+          if (!first_error) first_error = r.error();
+          continue;
+        }
+        ++writes;
+        continue;
+      }
+      const Json stamped = stamp_applied_hash(d.object);
+      if (up_to_date(live.get(), stamped)) continue;
+      const std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
+      const std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
+      if (live && recently_applied(child_id, hash)) continue;
+      ctx.log().debug("applying", {{"kind", d.ref.kind}, {"child", d.key().to_string()}, {"exists", live != nullptr}});
+      auto r = ctx.client().apply(d.ref, d.key(), stamped, kube::ApplyOptions{});
+      if (!r.ok()) {
+        ctx.log().warn("apply failed", {{"kind", d.ref.kind}, {"child", d.key().to_string()}, {"error", r.error().to_string()}});
+        if (!first_error) first_error = r.error();
+        continue;
+      }
+      remember_applied(child_id, hash);
+      ++writes;
+    }
+
+    // ---- prune children that are no longer desired
+    for (const auto& kind : managed_kinds(api_)) {
+      const auto* cache = ctx.cache(kind);
+      if (cache == nullptr || !selector.ok()) continue;
+      for (const auto& child : cache->list(target, &*selector)) {
+        if (owned_by_other_controller(*child)) continue;
+        const auto ck = runtime::key_of(*child);
+        if (wanted.count({kind.api_version() + "/" + kind.kind, ck.to_string()}) > 0) continue;
+        if ((*child)["metadata"].contains("deletionTimestamp")) continue;
+        auto r = ctx.client().remove(kind, ck, kube::DeleteOptions{kube::Propagation::kBackground, {}, {}});
+        if (!r.ok() && r.code() != kube::Code::kNotFound) {
+          if (!first_error) first_error = r.error();
+          continue;
+        }
+        ++writes;
+        ctx.log().info("deleted child no longer desired", {{"kind", kind.kind}, {"child", ck.to_string()}});
+      }
+    }
+  }
+
+  // ---- status
+  StatusInput in;
+  in.generation = generation;
+  in.version = resource.spec.version;
+  in.target_namespace = target;
+  in.components = observe_components(desired, ctx);
+  const Readiness readiness = readiness_of(in.components);
+  const Json old = current_status(cr);
+  if (first_error && first_error->code == kube::Code::kForbidden) {
+    in.stalled = {true, "Forbidden", first_error->message};
+  } else {
+    in.stalled = {false, "NotStalled", ""};
+  }
+  in.ready = {readiness.all_ready, readiness.all_ready ? "AllComponentsReady" : "ComponentsNotReady", readiness.message};
+  if (resource.spec.paused) {
+    in.phase = "Paused";
+    in.reconciling = {false, "Paused", "spec.paused is true: children are not changed"};
+  } else if (readiness.all_ready && writes == 0 && !first_error) {
+    in.phase = "Ready";
+    in.reconciling = {false, "ReconciliationComplete", "every child matches the spec"};
+  } else {
+    // Degraded: it was Ready for this generation and lost readiness without
+    // any change of ours; anything else not ready yet is still Progressing.
+    const std::string old_phase = old.value("phase", "");
+    const bool was_ready = old_phase == "Ready" || old_phase == "Degraded";
+    const bool same_generation = old.value("observedGeneration", std::int64_t{-1}) == generation;
+    in.phase = was_ready && same_generation && writes == 0 && !first_error ? "Degraded" : "Progressing";
+    std::string why = first_error ? "apply failed: " + first_error->message
+                                  : (writes > 0 ? "applied " + std::to_string(writes) + " changes" : readiness.message);
+    in.reconciling = {true, first_error ? "ApplyFailed" : (writes > 0 ? "Applying" : "WaitingForComponents"), why};
+  }
+  const Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  const bool ready_now = readiness.all_ready && !resource.spec.paused;
+  const bool ready_before = old.value("phase", "") == "Ready";
+  if (status != old) {
+    write_status(ctx, cr, status);
+    if (ctx.events() != nullptr) {
+      if (ready_now && !ready_before) ctx.events()->normal(cr, "Ready", readiness.message);
+      if (first_error) ctx.events()->warning(cr, "ApplyFailed", first_error->message);
+    }
+  }
+  if (writes > 0) ctx.log().info("reconciled", {{"writes", writes}, {"phase", in.phase}});
+  if (first_error) return ReconcileResult::failed(*first_error);
+  if (writes > 0) return ReconcileResult::after(kRecheckAfterWrites);
+  return ReconcileResult::done();
+}
+
+}  // namespace sot::stillontime

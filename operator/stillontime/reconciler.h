@@ -1,0 +1,67 @@
+// The StillOnTime reconciler: one level-based pass per key.
+//
+//   read the CR from the cache ─► being deleted? finalize (remove children
+//   across namespaces, honour deletionPolicy) ─► parse, default, validate ─►
+//   claim the target namespace ─► paused? report only ─► read or draw the
+//   credentials ─► desired_state() ─► apply what is not up to date (our own
+//   hash + field check, never the server's no-op detection) ─► delete children
+//   no longer desired ─► compute status ─► write it if it changed.
+//
+// A refused spec (invalid, claimed or missing namespace) stops before any
+// child is touched and reports Stalled=True naming the field.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kube/resource.h"
+#include "runtime/controller.h"
+#include "runtime/manager.h"
+#include "stillontime/api_versions.h"
+#include "stillontime/context.h"
+
+namespace sot::stillontime {
+
+inline constexpr const char* kFinalizer = "stillontime.app/finalizer";
+inline constexpr const char* kControllerName = "stillontime";
+
+kube::ResourceRef stillontime_resource();
+
+// Draws a random credential of `length` URL-safe characters.
+using RandomSource = std::function<std::string(std::size_t length)>;
+std::string secure_random(std::size_t length);
+
+class StillOnTimeReconciler final : public runtime::Reconciler {
+ public:
+  explicit StillOnTimeReconciler(ApiVersions api, RandomSource random = secure_random);
+  runtime::ReconcileResult reconcile(const kube::ObjectKey& key, runtime::Context& ctx) override;
+
+ private:
+  // The informer delivers our own apply a moment later; until then the cache
+  // still shows the old child. Remembering what we just applied keeps a burst
+  // of events from re-sending the same object.
+  bool recently_applied(const std::string& child, const std::string& hash);
+  void remember_applied(const std::string& child, const std::string& hash);
+
+  ApiVersions api_;
+  RandomSource random_;
+  std::mutex applied_mu_;
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> applied_;
+};
+
+// The controller registration for the manager: the CR plus every child kind,
+// watched across namespaces by the managed-by label.
+runtime::ControllerSpec controller_spec(const ApiVersions& api);
+
+// Every child kind the reconciler writes or reads from a cache.
+std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api);
+
+// Discovery → the API versions to write (falls back to 1.20's on error).
+ApiVersions discover_api_versions(kube::KubeClient& client);
+
+}  // namespace sot::stillontime

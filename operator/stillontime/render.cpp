@@ -1,0 +1,245 @@
+// The render command and the YAML <-> JSON conversion it needs. yaml-cpp's
+// exceptions are caught here and become error values.
+#include "stillontime/render.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "stillontime/builders/common.h"
+#include "stillontime/defaults.h"
+#include "stillontime/desired_state.h"
+#include "stillontime/validate.h"
+
+namespace sot::stillontime {
+
+using nlohmann::json;
+
+namespace {
+
+const std::regex kInt("[-+]?[0-9]+");
+const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+const std::regex kPlainSafe("[A-Za-z_/][A-Za-z0-9_./@-]*");
+
+json scalar_to_json(const YAML::Node& node) {
+  const std::string& s = node.Scalar();
+  if (node.Tag() != "?") return s;   // quoted ("!") or explicitly tagged: a string
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (std::regex_match(s, kInt)) {
+    try {
+      return std::stoll(s);
+    } catch (const std::out_of_range&) {
+      return s;
+    }
+  }
+  if (std::regex_match(s, kFloat)) return std::stod(s);
+  return s;
+}
+
+json node_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Scalar: return scalar_to_json(node);
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(node_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+bool needs_quotes(const std::string& s) {
+  if (!std::regex_match(s, kPlainSafe)) return true;
+  static const char* kWords[] = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"};
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* w : kWords) {
+    if (lower == w) return true;
+  }
+  return false;
+}
+
+void emit(YAML::Emitter& e, const json& v) {
+  switch (v.type()) {
+    case json::value_t::object:
+      e << YAML::BeginMap;
+      for (const auto& [key, value] : v.items()) {
+        e << YAML::Key;
+        if (needs_quotes(key)) e << YAML::DoubleQuoted;
+        e << key << YAML::Value;
+        emit(e, value);
+      }
+      e << YAML::EndMap;
+      break;
+    case json::value_t::array:
+      e << YAML::BeginSeq;
+      for (const auto& item : v) emit(e, item);
+      e << YAML::EndSeq;
+      break;
+    case json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (needs_quotes(s)) e << YAML::DoubleQuoted;
+      e << s;
+      break;
+    }
+    case json::value_t::boolean: e << (v.get<bool>() ? "true" : "false"); break;
+    case json::value_t::number_integer: e << v.get<std::int64_t>(); break;
+    case json::value_t::number_unsigned: e << v.get<std::uint64_t>(); break;
+    case json::value_t::number_float: e << v.get<double>(); break;
+    default: e << YAML::Null; break;
+  }
+}
+
+int usage(std::ostream& err) {
+  err << "usage: stillontime-operator render -f CR.yaml [--api-versions 1.20|latest]\n"
+         "  prints every child object of each StillOnTime in the file as YAML; no cluster needed.\n"
+         "  -f -  reads the resource from standard input. --api-versions defaults to latest.\n";
+  return 2;
+}
+
+}  // namespace
+
+kube::Result<std::vector<json>> yaml_documents_to_json(const std::string& text) {
+  try {
+    std::vector<json> out;
+    for (const auto& doc : YAML::LoadAll(text)) {
+      if (doc.IsNull()) continue;   // empty documents between separators
+      out.push_back(node_to_json(doc));
+    }
+    return out;
+  } catch (const YAML::Exception& e) {
+    return kube::make_error(kube::Code::kInvalid, std::string("YAML: ") + e.what());
+  }
+}
+
+std::string json_to_yaml(const json& value) {
+  YAML::Emitter e;
+  e.SetIndent(2);
+  e.SetSeqFormat(YAML::Block);
+  emit(e, value);
+  return e.c_str();
+}
+
+int render_command(const std::vector<std::string>& args_in, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> args = args_in;
+  if (!args.empty() && args.front() == "render") args.erase(args.begin());
+  std::string file;
+  std::string versions_name = "latest";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& flag, std::string& target) {
+      if (a == flag && i + 1 < args.size()) {
+        target = args[++i];
+        return true;
+      }
+      if (a.rfind(flag + "=", 0) == 0) {
+        target = a.substr(flag.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (value("-f", file) || value("--filename", file) || value("--api-versions", versions_name)) continue;
+    if (a == "-h" || a == "--help") {
+      usage(out);
+      return 0;
+    }
+    err << "render: unexpected argument \"" << a << "\"\n";
+    return usage(err);
+  }
+  if (file.empty()) {
+    err << "render: -f CR.yaml is required\n";
+    return usage(err);
+  }
+  ApiVersions api;
+  if (!api_versions_from_name(versions_name, api)) {
+    err << "render: --api-versions must be 1.20 or latest, got \"" << versions_name << "\"\n";
+    return 2;
+  }
+
+  std::string text;
+  if (file == "-") {
+    std::ostringstream buf;
+    buf << std::cin.rdbuf();
+    text = buf.str();
+  } else {
+    std::ifstream in(file);
+    if (!in) {
+      err << "render: cannot read " << file << "\n";
+      return 1;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  }
+  auto docs = yaml_documents_to_json(text);
+  if (!docs.ok()) {
+    err << "render: " << file << ": " << docs.error().message << "\n";
+    return 1;
+  }
+
+  // Parse, default and validate everything before printing anything.
+  std::vector<StillOnTime> resources;
+  std::vector<NamespaceClaim> claims;
+  bool failed = false;
+  for (const auto& doc : *docs) {
+    if (doc.is_object() && doc.value("kind", "") != kKind) continue;   // other objects in the file (a Namespace, ...)
+    ParseResult parsed = parse(doc);
+    std::string label = parsed.resource.metadata.name.empty() ? "StillOnTime" : "StillOnTime " + parsed.resource.metadata.name;
+    if (parsed.resource.metadata.ns.empty()) parsed.resource.metadata.ns = "default";
+    std::vector<FieldError> errors = std::move(parsed.errors);
+    StillOnTime resource = apply_defaults(parsed.resource);
+    if (errors.empty()) errors = validate(resource);
+    if (errors.empty()) {
+      if (auto claimed = check_namespace_claim(resource, claims)) errors.push_back(*claimed);
+    }
+    if (!errors.empty()) {
+      failed = true;
+      err << "render: " << file << ": " << label << " is invalid:\n";
+      for (const auto& e : errors) err << "  " << e.to_string() << "\n";
+      continue;
+    }
+    NamespaceClaim claim = claim_of(resource);
+    if (claim.creation_timestamp.empty()) claim.creation_timestamp = std::to_string(claims.size());   // file order
+    claims.push_back(claim);
+    resources.push_back(std::move(resource));
+  }
+  if (failed) return 1;
+  if (resources.empty()) {
+    err << "render: " << file << " holds no " << kKind << "\n";
+    return 1;
+  }
+
+  out << "# Rendered by stillontime-operator render (API versions: " << versions_name << ").\n"
+      << "# Generated Secrets hold placeholder values (" << kPlaceholderMarker << "): the operator draws\n"
+      << "# random credentials once, at apply time, and never rewrites them.\n";
+  BuildContext ctx;
+  ctx.api = api;
+  ctx.credentials = placeholder_credentials();
+  if (std::any_of(resources.begin(), resources.end(), [](const StillOnTime& r) { return r.metadata.uid.empty(); })) {
+    out << "# ownerReferences are left out: a resource read from a file has no uid yet (the operator adds\n"
+        << "# them for children in the resource's own namespace).\n";
+  }
+  for (const auto& resource : resources) {
+    for (const auto& child : desired_state(resource, ctx)) {
+      out << "---\n";
+      if (child.create_only) out << "# " << kPlaceholderMarker << ": placeholder values, not secrets; generated once at apply time.\n";
+      out << json_to_yaml(child.object) << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace sot::stillontime

@@ -1,0 +1,30 @@
+// `stillontime-operator render -f CR.yaml [--api-versions 1.20|latest]`: prints
+// every child the reconciler would apply, as a multi-document YAML stream, with
+// no cluster. Generated Secrets carry placeholder values (marked
+// GENERATED-AT-APPLY-TIME); the operator draws the real ones once, at apply time.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/result.h"
+#include "stillontime/api_versions.h"
+
+namespace sot::stillontime {
+
+// args: what follows "render" on the command line (a leading "render" is
+// skipped). Returns 0 on success, 1 when the file cannot be read or a resource
+// is invalid (field errors go to `err`), 2 on a usage error.
+int render_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// The pieces, for tests and other commands.
+// Every YAML document of `text` as JSON (YAML 1.2 core scalars; quoted scalars stay strings).
+kube::Result<std::vector<nlohmann::json>> yaml_documents_to_json(const std::string& text);
+// One JSON value as a YAML document (no leading "---"); strings that would read
+// back as another type are quoted.
+std::string json_to_yaml(const nlohmann::json& value);
+
+}  // namespace sot::stillontime

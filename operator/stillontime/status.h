@@ -1,0 +1,66 @@
+// The StillOnTime status, computed from what the reconciler saw. Pure: the
+// reconciler writes the result through the status subresource only when
+// status_changed() says so. Conditions follow metav1.Condition and kstatus:
+//   Ready        True when every workload reports all its replicas ready
+//   Reconciling  True while the operator is still bringing children to the spec
+//   Stalled      True when it cannot go on without a human (invalid spec, a
+//                claimed or missing target namespace, Forbidden)
+// lastTransitionTime moves only when a condition's status changes.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sot::stillontime {
+
+struct ComponentStatus {
+  int desired = 0;
+  int ready = 0;
+  std::string image;
+  bool operator==(const ComponentStatus&) const = default;
+};
+
+struct ConditionInput {
+  bool status = false;
+  std::string reason;
+  std::string message;
+};
+
+struct StatusInput {
+  std::int64_t generation = 0;
+  std::string phase;                              // Pending | Progressing | Ready | Degraded | Paused | Terminating
+  std::string version;
+  std::string target_namespace;
+  std::map<std::string, ComponentStatus> components;
+  ConditionInput ready;
+  ConditionInput reconciling;
+  ConditionInput stalled;
+  // Extra conditions owned by other parts (BackupHealthy), passed through.
+  std::vector<std::pair<std::string, ConditionInput>> extra;
+};
+
+// Builds the new status from `input`, keeping every condition's
+// lastTransitionTime from `old_status` when its status did not change.
+// `now` is RFC 3339 (UTC, seconds). Fields of `old_status` this function does
+// not own (backup, restore) are kept.
+nlohmann::json build_status(const nlohmann::json& old_status, const StatusInput& input, const std::string& now);
+
+// True when the two differ in anything but lastTransitionTime values that
+// build_status would have kept anyway (i.e. a write would change something).
+bool status_changed(const nlohmann::json& old_status, const nlohmann::json& new_status);
+
+// Ready/Reconciling from the components: what phase and message they give.
+struct Readiness {
+  bool all_ready = false;
+  std::string message;   // "backend 1/3 ready, postgres 0/1 ready" or "all 4 components ready"
+};
+Readiness readiness_of(const std::map<std::string, ComponentStatus>& components);
+
+// RFC 3339 UTC, seconds precision, from seconds since the epoch.
+std::string rfc3339(std::int64_t epoch_seconds);
+
+}  // namespace sot::stillontime

@@ -1,0 +1,467 @@
+// Semantic validation of a defaulted StillOnTime. The syntax checkers follow the
+// grammars the API server and the CronJob controller use (apimachinery's
+// resource.Quantity, robfig/cron's standard parser, the distribution reference
+// grammar for images), so a spec we accept is one the server accepts too.
+#include "stillontime/validate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <regex>
+#include <set>
+#include <tuple>
+
+namespace sot::stillontime {
+
+namespace {
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    auto pos = s.find(sep, start);
+    out.emplace_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+// ---- cron ----
+
+struct CronField {
+  const char* name;
+  int min;
+  int max;
+  std::vector<std::string> names;   // names[i] stands for min + i
+};
+
+const CronField kCronFields[] = {
+    {"minute", 0, 59, {}},
+    {"hour", 0, 23, {}},
+    {"day-of-month", 1, 31, {}},
+    {"month", 1, 12, {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
+    {"day-of-week", 0, 6, {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
+};
+
+// A number or a name of `field`; message on failure.
+std::string cron_value(const CronField& field, const std::string& text, int& out) {
+  if (text.empty()) return std::string(field.name) + ": empty value";
+  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (text.size() > 4) return std::string(field.name) + ": " + text + " is out of range " + std::to_string(field.min) + "-" + std::to_string(field.max);
+    out = std::stoi(text);
+  } else {
+    std::string lower = text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    auto it = std::find(field.names.begin(), field.names.end(), lower);
+    if (it == field.names.end()) return std::string(field.name) + ": \"" + text + "\" is not a number" + (field.names.empty() ? "" : " or a name");
+    out = field.min + static_cast<int>(it - field.names.begin());
+  }
+  if (out < field.min || out > field.max) {
+    return std::string(field.name) + ": " + text + " is out of range " + std::to_string(field.min) + "-" + std::to_string(field.max);
+  }
+  return "";
+}
+
+std::string check_cron_field(const CronField& field, const std::string& text) {
+  for (const auto& item : split(text, ',')) {
+    if (item.empty()) return std::string(field.name) + ": empty list element";
+    std::string range = item;
+    if (auto slash = item.find('/'); slash != std::string::npos) {
+      range = item.substr(0, slash);
+      const std::string step = item.substr(slash + 1);
+      if (step.empty() || step.size() > 4 || !std::all_of(step.begin(), step.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+          std::stoi(step) == 0) {
+        return std::string(field.name) + ": step \"" + step + "\" must be a positive integer";
+      }
+    }
+    if (range == "*" || range == "?") continue;
+    auto dash = range.find('-');
+    int lo = 0;
+    if (auto e = cron_value(field, range.substr(0, dash), lo); !e.empty()) return e;
+    if (dash != std::string::npos) {
+      int hi = 0;
+      if (auto e = cron_value(field, range.substr(dash + 1), hi); !e.empty()) return e;
+      if (hi < lo) return std::string(field.name) + ": range " + range + " ends before it starts";
+    }
+  }
+  return "";
+}
+
+// ---- names ----
+
+const std::regex kImagePathComponent("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*");
+const std::regex kRegistryHost(
+    "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?");
+const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+const std::regex kDigest("[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}");
+const std::regex kEnvName("[-._a-zA-Z][-._a-zA-Z0-9]*");
+const std::regex kLabelValue("(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+
+// ---- the validator ----
+
+class Validator {
+ public:
+  explicit Validator(const StillOnTime& r) : r_(r), spec_(r.spec) {}
+
+  std::vector<FieldError> run() {
+    check_name();
+    if (auto e = check_image_tag(spec_.version); !e.empty()) add("spec.version", quote(spec_.version), e);
+    if (spec_.target_namespace) {
+      if (auto e = check_dns_label(*spec_.target_namespace); !e.empty()) add("spec.targetNamespace", quote(*spec_.target_namespace), e);
+    }
+    if (spec_.storage_class_name) subdomain("spec.storageClassName", *spec_.storage_class_name);
+
+    workload("spec.backend", spec_.backend);
+    workload("spec.frontend", spec_.frontend);
+    backend_extras();
+    image("spec.postgres.image", spec_.postgres.image);
+    resources("spec.postgres.resources", spec_.postgres.resources);
+    storage("spec.postgres.storage", spec_.postgres.storage);
+    if (spec_.postgres.external) {
+      subdomain("spec.postgres.external.secretRef.name", spec_.postgres.external->name);
+      if (spec_.postgres.external->key.empty()) add("spec.postgres.external.secretRef.key", "", "must not be empty");
+      if (spec_.postgres.bootstrap.from_backup) {
+        add("spec.postgres.bootstrap.fromBackup", "", "cannot be used with spec.postgres.external (the operator does not run that database)");
+      }
+    }
+    if (spec_.postgres.bootstrap.from_backup) backup_name("spec.postgres.bootstrap.fromBackup", *spec_.postgres.bootstrap.from_backup);
+    image("spec.redis.image", spec_.redis.image);
+    resources("spec.redis.resources", spec_.redis.resources);
+    storage("spec.redis.storage", spec_.redis.storage);
+    backup();
+    restore();
+    ingress();
+    return std::move(errors_);
+  }
+
+ private:
+  void add(std::string field, std::string value, std::string message) {
+    errors_.push_back({std::move(field), std::move(value), std::move(message)});
+  }
+
+  void check_name() {
+    const auto& name = r_.metadata.name;
+    if (name.empty()) return;   // parse() reported it
+    if (name.size() > kMaxNameLength) {
+      add("metadata.name", quote(name),
+          "must be at most " + std::to_string(kMaxNameLength) + " characters so that \"" + name +
+              "-postgres\" stays a valid StatefulSet name");
+    } else if (!std::isalpha(static_cast<unsigned char>(name[0])) || check_dns_label(name) != "") {
+      add("metadata.name", quote(name),
+          "must be a DNS label starting with a letter (lowercase letters, digits, '-') so that \"" + name +
+              "-backend\" is a valid Service name");
+    }
+    // stillontime.app/owner: <namespace>.<name> is a label value (63 characters at most).
+    if (!r_.metadata.ns.empty() && r_.metadata.ns.size() + 1 + name.size() > 63) {
+      add("metadata.name", quote(name),
+          "together with the namespace must be at most 62 characters (the label stillontime.app/owner: " +
+              r_.metadata.ns + "." + name + " is longer than 63)");
+    }
+  }
+
+  void subdomain(const std::string& field, const std::string& value) {
+    if (auto e = check_dns_subdomain(value); !e.empty()) add(field, quote(value), e);
+  }
+
+  void image(const std::string& field, const std::optional<std::string>& value) {
+    if (!value) return;
+    if (auto e = check_image(*value); !e.empty()) add(field, quote(*value), e);
+  }
+
+  void quantity(const std::string& field, const std::optional<std::string>& value, bool positive) {
+    if (!value) return;
+    if (auto e = check_quantity(*value); !e.empty()) {
+      add(field, quote(*value), e);
+    } else if (auto v = quantity_value(*value); v && (*v < 0 || (positive && *v == 0))) {
+      add(field, quote(*value), positive ? "must be greater than zero" : "must not be negative");
+    }
+  }
+
+  void resources(const std::string& field, const Resources& r) {
+    quantity(field + ".requests.cpu", r.requests.cpu, false);
+    quantity(field + ".requests.memory", r.requests.memory, false);
+    quantity(field + ".limits.cpu", r.limits.cpu, false);
+    quantity(field + ".limits.memory", r.limits.memory, false);
+    for (auto [name, req, lim] : {std::tuple{"cpu", &r.requests.cpu, &r.limits.cpu},
+                                  std::tuple{"memory", &r.requests.memory, &r.limits.memory}}) {
+      if (!*req || !*lim) continue;
+      auto rv = quantity_value(**req);
+      auto lv = quantity_value(**lim);
+      if (rv && lv && *rv > *lv) {
+        add(field + ".requests." + name, **req, std::string("must be <= limits.") + name + " (" + **lim + ")");
+      }
+    }
+  }
+
+  void storage(const std::string& field, const Storage& s) {
+    quantity(field + ".size", s.size, true);
+    if (s.storage_class_name) subdomain(field + ".storageClassName", *s.storage_class_name);
+  }
+
+  void workload(const std::string& field, const WorkloadSpec& w) {
+    image(field + ".image", w.image);
+    if (w.image && w.image->find_first_of(":@") == std::string::npos) {
+      // The tag comes from spec.version; check the combination once more.
+      const std::string full = *w.image + ":" + spec_.version;
+      if (auto e = check_image(full); !e.empty() && check_image(*w.image).empty()) add(field + ".image", quote(full), e);
+    }
+    if (w.replicas && *w.replicas < 0) add(field + ".replicas", std::to_string(*w.replicas), "must be >= 0");
+    resources(field + ".resources", w.resources);
+    const auto& a = w.autoscaling;
+    const std::string af = field + ".autoscaling";
+    if (a.min_replicas && *a.min_replicas < 1) add(af + ".minReplicas", std::to_string(*a.min_replicas), "must be >= 1");
+    if (a.min_replicas && a.max_replicas && *a.max_replicas < *a.min_replicas) {
+      add(af + ".maxReplicas", std::to_string(*a.max_replicas), "must be >= minReplicas (" + std::to_string(*a.min_replicas) + ")");
+    }
+    if (a.target_cpu_utilization_percentage && *a.target_cpu_utilization_percentage < 1) {
+      add(af + ".targetCPUUtilizationPercentage", std::to_string(*a.target_cpu_utilization_percentage), "must be >= 1");
+    }
+    if (a.target_memory_utilization_percentage && *a.target_memory_utilization_percentage < 1) {
+      add(af + ".targetMemoryUtilizationPercentage", std::to_string(*a.target_memory_utilization_percentage), "must be >= 1");
+    }
+    // Utilization is relative to the request: an HPA without one never scales.
+    if (a.enabled.value_or(false)) {
+      if (!w.resources.requests.cpu) add(field + ".resources.requests.cpu", "", "is required when autoscaling is enabled");
+      if (!w.resources.requests.memory) add(field + ".resources.requests.memory", "", "is required when autoscaling is enabled");
+    }
+  }
+
+  void backend_extras() {
+    const auto& b = spec_.backend;
+    if (b.secret_ref) subdomain("spec.backend.secretRef.name", b.secret_ref->name);
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < b.env.size(); ++i) {
+      const auto& var = b.env[i];
+      const std::string field = "spec.backend.env[" + std::to_string(i) + "]";
+      if (auto e = check_env_name(var.name); !e.empty()) add(field + ".name", quote(var.name), e);
+      if (!seen.insert(var.name).second) add(field + ".name", quote(var.name), "is set twice");
+      if (var.value && var.value_from) add(field, "", "may set value or valueFrom, not both");
+    }
+    quantity("spec.backend.storage.logs", b.storage.logs, true);
+    quantity("spec.backend.storage.uploads", b.storage.uploads, true);
+    if (b.storage.storage_class_name) subdomain("spec.backend.storage.storageClassName", *b.storage.storage_class_name);
+  }
+
+  void backup_name(const std::string& field, const std::string& value) {
+    if (value.empty() || value.find('/') != std::string::npos || value == "." || value == ".." || value.size() > 253) {
+      add(field, quote(value), "must be \"latest\" or a backup file name (no '/')");
+    }
+  }
+
+  void backup() {
+    const auto& b = spec_.backup;
+    if (b.schedule) {
+      if (auto e = check_cron(*b.schedule); !e.empty()) add("spec.backup.schedule", quote(*b.schedule), e);
+    }
+    if (b.retention_days && *b.retention_days < 1) add("spec.backup.retentionDays", std::to_string(*b.retention_days), "must be >= 1");
+    if (b.keep && *b.keep < 0) add("spec.backup.keep", std::to_string(*b.keep), "must be >= 0");
+    storage("spec.backup.storage", b.storage);
+  }
+
+  void restore() {
+    const auto& r = spec_.restore;
+    if (r.from && !r.id) add("spec.restore.id", "", "is required when spec.restore.from is set (a restore runs once per id)");
+    if (r.id && !r.from) add("spec.restore.from", "", "is required when spec.restore.id is set (a backup file name or \"latest\")");
+    if (r.from) backup_name("spec.restore.from", *r.from);
+    if (r.id && (r.id->empty() || !std::regex_match(*r.id, kLabelValue))) {
+      add("spec.restore.id", quote(*r.id), "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    }
+  }
+
+  void ingress() {
+    const auto& i = spec_.ingress;
+    if (i.class_name) subdomain("spec.ingress.className", *i.class_name);
+    if (i.host) {
+      if (auto e = check_host(*i.host); !e.empty()) add("spec.ingress.host", quote(*i.host), e);
+    }
+    if (i.api_host) {
+      if (auto e = check_host(*i.api_host); !e.empty()) add("spec.ingress.apiHost", quote(*i.api_host), e);
+    }
+    if (i.tls && i.tls->secret_name) subdomain("spec.ingress.tls.secretName", *i.tls->secret_name);
+    if (i.tls && i.tls->cluster_issuer && i.tls->cluster_issuer->empty()) add("spec.ingress.tls.clusterIssuer", "", "must not be empty");
+    if (i.enabled.value_or(false) && (!i.host || i.host->empty())) {
+      add("spec.ingress.host", "", "is required when spec.ingress.enabled is true");
+    }
+  }
+
+  const StillOnTime& r_;
+  const Spec& spec_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace
+
+std::vector<FieldError> validate(const StillOnTime& resource) { return Validator(resource).run(); }
+
+NamespaceClaim claim_of(const StillOnTime& resource) {
+  return {resource.metadata.ns, resource.metadata.name, resource.metadata.creation_timestamp,
+          resource.cross_namespace() ? resource.target_namespace() : std::string()};
+}
+
+std::optional<FieldError> check_namespace_claim(const StillOnTime& resource, const std::vector<NamespaceClaim>& others) {
+  const NamespaceClaim mine = claim_of(resource);
+  if (mine.target_namespace.empty()) return std::nullopt;
+  auto key = [](const NamespaceClaim& c) {
+    // An empty timestamp (not yet created) sorts last.
+    return std::tuple(c.creation_timestamp.empty(), c.creation_timestamp, c.ns, c.name);
+  };
+  const NamespaceClaim* winner = nullptr;
+  for (const auto& other : others) {
+    if (other.ns == mine.ns && other.name == mine.name) continue;
+    if (other.target_namespace != mine.target_namespace) continue;
+    if (key(other) < key(mine) && (!winner || key(other) < key(*winner))) winner = &other;
+  }
+  if (!winner) return std::nullopt;
+  return FieldError{"spec.targetNamespace", quote(mine.target_namespace),
+                    "is already claimed by StillOnTime " + winner->ns + "/" + winner->name};
+}
+
+std::optional<long double> quantity_value(std::string_view q) {
+  std::size_t i = 0;
+  bool negative = false;
+  if (i < q.size() && (q[i] == '+' || q[i] == '-')) negative = q[i++] == '-';
+  const std::size_t num_start = i;
+  bool digits = false;
+  while (i < q.size() && std::isdigit(static_cast<unsigned char>(q[i]))) ++i, digits = true;
+  if (i < q.size() && q[i] == '.') {
+    ++i;
+    while (i < q.size() && std::isdigit(static_cast<unsigned char>(q[i]))) ++i, digits = true;
+  }
+  if (!digits) return std::nullopt;
+  long double value = std::stold(std::string(q.substr(num_start, i - num_start)));
+  const std::string_view suffix = q.substr(i);
+  static const std::pair<std::string_view, long double> kSuffixes[] = {
+      {"", 1.0L},       {"n", 1e-9L},      {"u", 1e-6L},      {"m", 1e-3L},      {"k", 1e3L},
+      {"M", 1e6L},      {"G", 1e9L},       {"T", 1e12L},      {"P", 1e15L},      {"E", 1e18L},
+      {"Ki", 1024.0L},  {"Mi", 1048576.0L}, {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L},
+      {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L}};
+  for (auto [s, mult] : kSuffixes) {
+    if (suffix == s) return (negative ? -1 : 1) * value * mult;
+  }
+  if (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E')) {
+    std::size_t j = 1;
+    if (j < suffix.size() && (suffix[j] == '+' || suffix[j] == '-')) ++j;
+    if (j == suffix.size() || suffix.size() - j > 4) return std::nullopt;
+    for (std::size_t k = j; k < suffix.size(); ++k) {
+      if (!std::isdigit(static_cast<unsigned char>(suffix[k]))) return std::nullopt;
+    }
+    const int exp = std::stoi(std::string(suffix.substr(1)));
+    return (negative ? -1 : 1) * value * std::pow(10.0L, exp);
+  }
+  return std::nullopt;
+}
+
+std::string check_quantity(std::string_view q) {
+  if (q.empty()) return "must not be empty";
+  if (quantity_value(q)) return "";
+  return "is not a valid quantity (a number with an optional suffix: m, k, M, G, T, Ki, Mi, Gi, Ti, e.g. 512Mi, 1Gi, 250m)";
+}
+
+std::string check_cron(std::string_view schedule) {
+  static const std::set<std::string> kMacros = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"};
+  std::string s(schedule);
+  if (!s.empty() && s[0] == '@') {
+    if (kMacros.count(s)) return "";
+    return "is not a known macro (@yearly, @monthly, @weekly, @daily, @hourly)";
+  }
+  if (s.rfind("TZ=", 0) == 0 || s.rfind("CRON_TZ=", 0) == 0) return "must not set a time zone (CronJob schedules run in the controller's zone)";
+  std::vector<std::string> fields;
+  std::string current;
+  for (char c : s) {
+    if (c == ' ' || c == '\t') {
+      if (!current.empty()) fields.push_back(std::move(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) fields.push_back(std::move(current));
+  if (fields.size() != 5) {
+    return "must have 5 fields (minute hour day-of-month month day-of-week), got " + std::to_string(fields.size());
+  }
+  for (std::size_t i = 0; i < 5; ++i) {
+    if (auto e = check_cron_field(kCronFields[i], fields[i]); !e.empty()) return e;
+  }
+  return "";
+}
+
+std::string check_dns_label(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 63) return "must be at most 63 characters";
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '-') return "must consist of lowercase letters, digits and '-'";
+  }
+  if (name.front() == '-' || name.back() == '-') return "must start and end with a letter or digit";
+  return "";
+}
+
+std::string check_dns_subdomain(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 253) return "must be at most 253 characters";
+  for (const auto& part : split(name, '.')) {
+    if (part.empty() || !is_lower_alnum(part.front()) || !is_lower_alnum(part.back()) ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return is_lower_alnum(c) || c == '-'; })) {
+      return "must be a DNS subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)";
+    }
+  }
+  return "";
+}
+
+std::string check_host(std::string_view host) {
+  if (host.rfind("*.", 0) == 0) host.remove_prefix(2);
+  if (host.find(':') != std::string_view::npos || host.find('/') != std::string_view::npos) {
+    return "must be a host name only (no scheme, port or path)";
+  }
+  if (!host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+    return "must be a DNS name, not an IP address";
+  }
+  return check_dns_subdomain(host);
+}
+
+std::string check_image_tag(std::string_view tag) {
+  if (tag.empty()) return "must not be empty";
+  if (!std::regex_match(std::string(tag), kTag)) {
+    return "must be a valid image tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')";
+  }
+  return "";
+}
+
+std::string check_image(std::string_view image) {
+  if (image.empty()) return "must not be empty";
+  std::string rest(image);
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    if (!std::regex_match(rest.substr(at + 1), kDigest)) return "has an invalid digest (expected algorithm:hex, e.g. sha256:...)";
+    rest = rest.substr(0, at);
+  }
+  const auto slash = rest.rfind('/');
+  if (auto colon = rest.rfind(':'); colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    if (!std::regex_match(rest.substr(colon + 1), kTag)) return "has an invalid tag";
+    rest = rest.substr(0, colon);
+  }
+  auto parts = split(rest, '/');
+  std::size_t first = 0;
+  if (parts.size() > 1 && (parts[0].find_first_of(".:") != std::string::npos || parts[0] == "localhost")) {
+    if (!std::regex_match(parts[0], kRegistryHost)) return "has an invalid registry host \"" + parts[0] + "\"";
+    first = 1;
+  }
+  for (std::size_t i = first; i < parts.size(); ++i) {
+    if (!std::regex_match(parts[i], kImagePathComponent)) {
+      return "is not a valid image reference (path component \"" + parts[i] + "\": lowercase letters, digits and separators)";
+    }
+  }
+  if (rest.size() > 255) return "repository name must be at most 255 characters";
+  return "";
+}
+
+std::string check_env_name(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (!std::regex_match(std::string(name), kEnvName)) return "must be a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)";
+  return "";
+}
+
+}  // namespace sot::stillontime

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Starts and stops the PostgreSQL and Redis that stillontime-server's tests and benchmarks use:
+# private instances on free loopback ports, with all state under one directory, so they never
+# touch (or depend on) the machine's own services.
+#
+#   scripts/services.sh up --dir DIR              start both, write DIR/env (source it)
+#   scripts/services.sh down --dir DIR            stop exactly what "up" started in DIR
+#   scripts/services.sh stop-postgres --dir DIR   stop only PostgreSQL (readiness tests)
+#   scripts/services.sh start-postgres --dir DIR  start it again on the same port
+#   scripts/services.sh status --dir DIR
+#
+# Needs the Debian packages postgresql and redis-server; installs them when missing. PostgreSQL
+# refuses to run as root, so as root it runs as the "postgres" system user.
+set -euo pipefail
+
+usage() {
+  sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+command_name=${1:-}
+[[ -n "$command_name" ]] || usage
+shift
+dir=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dir) dir=${2:-}; shift 2 ;;
+    --dir=*) dir=${1#--dir=}; shift ;;
+    *) echo "services.sh: unknown argument $1" >&2; usage ;;
+  esac
+done
+[[ -n "$dir" ]] || { echo "services.sh: --dir is required" >&2; exit 2; }
+
+log() { echo "services.sh: $*" >&2; }
+
+ensure_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "services.sh: ${missing[*]} missing and not root; install them first" >&2
+      exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=900 "${missing[@]}" >&2 \
+      || { apt-get update -o DPkg::Lock::Timeout=900 >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=900 "${missing[@]}" >&2; }
+  fi
+}
+
+pg_bin() {
+  local newest
+  newest=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -n | tail -1)
+  echo "/usr/lib/postgresql/${newest}/bin"
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$(( (RANDOM % 30000) + 20000 ))
+    if ! ss -Htln "sport = :${port}" | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "services.sh: no free port found" >&2
+  return 1
+}
+
+random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# Runs a command as the PostgreSQL owner (the postgres user when we are root).
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+read_settings() {
+  saved_bin=$(sed -n 's/^PG_BIN=//p' "$dir/pg/settings")
+  saved_port=$(sed -n 's/^PG_PORT=//p' "$dir/pg/settings")
+}
+
+start_postgres() {
+  read_settings
+  as_pg "$saved_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $saved_port -k $dir/pg/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >&2
+}
+
+stop_postgres() {
+  if [[ -f "$dir/pg/data/postmaster.pid" ]]; then
+    read_settings
+    as_pg "$saved_bin/pg_ctl" -D "$dir/pg/data" -m fast -w -t 60 stop >&2 || true
+  fi
+}
+
+cmd_up() {
+  ensure_packages
+  if [[ -f "$dir/env" ]]; then
+    log "$dir/env exists; run down first"
+    exit 1
+  fi
+  mkdir -p "$dir/pg/data" "$dir/pg/sock" "$dir/redis"
+  dir=$(cd "$dir" && pwd)
+  local bin pg_port redis_port pg_password redis_password
+  bin=$(pg_bin)
+  pg_port=$(free_port)
+  redis_port=$(free_port)
+  [[ "$redis_port" != "$pg_port" ]] || redis_port=$(free_port)
+  pg_password=$(random_secret)
+  redis_password=$(random_secret)
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R postgres:postgres "$dir/pg"
+    chmod 0755 "$dir"
+    if ! runuser -u postgres -- test -x "$dir/pg"; then
+      echo "services.sh: the postgres user cannot reach $dir (a parent directory is not world-searchable)" >&2
+      exit 1
+    fi
+  fi
+  cat > "$dir/pg/settings" <<SETTINGS
+PG_BIN=$bin
+PG_PORT=$pg_port
+SETTINGS
+  as_pg "$bin/initdb" -D "$dir/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-instructions >/dev/null
+  start_postgres
+  as_pg "$bin/psql" -v ON_ERROR_STOP=1 -q -h "$dir/pg/sock" -p "$pg_port" -U postgres -d postgres \
+    -c "CREATE ROLE stillontime LOGIN CREATEDB PASSWORD '${pg_password}'" \
+    -c "CREATE DATABASE stillontime OWNER stillontime" >&2
+
+  redis-server --bind 127.0.0.1 --port "$redis_port" --requirepass "$redis_password" --save "" --appendonly no \
+    --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --dir "$dir/redis" >&2
+  for _ in $(seq 1 50); do
+    if redis-cli -p "$redis_port" --no-auth-warning -a "$redis_password" ping 2>/dev/null | grep -q PONG; then break; fi
+    sleep 0.1
+  done
+
+  cat > "$dir/env" <<ENV
+# Written by scripts/services.sh up; source it.
+export DATABASE_URL='postgresql://stillontime:${pg_password}@127.0.0.1:${pg_port}/stillontime'
+export PG_HOST=127.0.0.1
+export PG_PORT=${pg_port}
+export PG_USER=stillontime
+export PG_PASSWORD='${pg_password}'
+export PG_SOCKET_DIR='${dir}/pg/sock'
+export PG_BIN='${bin}'
+export REDIS_URL='redis://127.0.0.1:${redis_port}'
+export REDIS_PORT=${redis_port}
+export REDIS_PASSWORD='${redis_password}'
+export STILLONTIME_SERVICES_DIR='${dir}'
+ENV
+  chmod 0644 "$dir/env"
+  log "postgres on 127.0.0.1:${pg_port}, redis on 127.0.0.1:${redis_port}; env in $dir/env"
+}
+
+cmd_down() {
+  [[ -d "$dir" ]] || return 0
+  stop_postgres
+  if [[ -f "$dir/redis/redis.pid" ]]; then
+    local pid
+    pid=$(cat "$dir/redis/redis.pid")
+    if kill -0 "$pid" 2>/dev/null && grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  fi
+  rm -rf "$dir/pg" "$dir/redis" "$dir/env"
+  log "stopped services in $dir"
+}
+
+cmd_status() {
+  local rc=0
+  if [[ -f "$dir/pg/data/postmaster.pid" ]]; then echo "postgres: running"; else echo "postgres: stopped"; rc=1; fi
+  if [[ -f "$dir/redis/redis.pid" ]] && kill -0 "$(cat "$dir/redis/redis.pid")" 2>/dev/null; then echo "redis: running"; else echo "redis: stopped"; rc=1; fi
+  return $rc
+}
+
+case "$command_name" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  stop-postgres) stop_postgres ;;
+  start-postgres) start_postgres ;;
+  status) cmd_status ;;
+  *) usage ;;
+esac

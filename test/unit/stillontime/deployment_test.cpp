@@ -1,0 +1,153 @@
+// Backend and frontend Deployments: names, labels, probes, ports, env wiring, security, checksum.
+#include <doctest/doctest.h>
+
+#include "stillontime/builders/builders.h"
+#include "stillontime/desired_state.h"
+#include "unit/stillontime/helpers.h"
+
+namespace sot::stillontime {
+namespace {
+
+using test::make_resource;
+
+const json& env_named(const json& env, const std::string& name) {
+  for (const auto& e : env) {
+    if (e["name"] == name) return e;
+  }
+  static const json kNull;
+  FAIL("no env " << name);
+  return kNull;
+}
+
+TEST_CASE("backend deployment") {
+  auto r = make_resource({{"environment", "development"}});
+  BuildContext ctx;
+  ctx.checksums[kBackend] = "abc";
+  auto d = build_backend_deployment(r, ctx);
+  CHECK(d["apiVersion"] == "apps/v1");
+  CHECK(d["kind"] == "Deployment");
+  CHECK(d["metadata"]["name"] == "sot-backend");
+  test::check_contract_labels(d, "backend");
+  CHECK(d["spec"]["replicas"] == 1);
+  CHECK(d["spec"]["selector"]["matchLabels"] == selector_labels(r, kBackend));
+  CHECK(d["spec"]["strategy"]["type"] == "Recreate");   // one ReadWriteOnce volume set
+  const auto& tmpl = d["spec"]["template"];
+  test::check_contract_labels(tmpl, "backend");
+  CHECK(tmpl["metadata"]["annotations"]["stillontime.app/checksum"] == "abc");
+  CHECK(tmpl["metadata"]["annotations"]["prometheus.io/scrape"] == "true");
+  CHECK(tmpl["metadata"]["annotations"]["prometheus.io/port"] == "9090");
+  CHECK(tmpl["metadata"]["annotations"]["prometheus.io/path"] == "/metrics");
+  const auto& pod = tmpl["spec"];
+  test::check_restricted(pod);
+  CHECK(pod["serviceAccountName"] == "sot-app");
+  CHECK(pod["automountServiceAccountToken"] == false);
+  const auto& c = pod["containers"][0];
+  CHECK(c["image"] == "ghcr.io/ruvnet/stillontime/backend:1.4.2");
+  CHECK(c["ports"] == json::array({{{"name", "http"}, {"containerPort", 3000}, {"protocol", "TCP"}},
+                                   {{"name", "metrics"}, {"containerPort", 9090}, {"protocol", "TCP"}}}));
+  CHECK(c["livenessProbe"]["httpGet"]["path"] == "/health/live");
+  CHECK(c["readinessProbe"]["httpGet"]["path"] == "/ready");
+  CHECK(c["startupProbe"]["httpGet"]["path"] == "/health");
+  CHECK(c["readinessProbe"]["httpGet"]["port"] == "http");
+  // volumes: tmp emptyDir + the two claims
+  std::vector<std::string> claims;
+  for (const auto& v : pod["volumes"]) {
+    if (v.contains("persistentVolumeClaim")) claims.push_back(v["persistentVolumeClaim"]["claimName"]);
+  }
+  CHECK(claims == std::vector<std::string>{"sot-backend-logs", "sot-backend-uploads"});
+}
+
+TEST_CASE("backend env is exactly what stillontime-server reads, secrets by secretKeyRef") {
+  auto r = make_resource({{"environment", "production"}, {"backend", {{"secretRef", {{"name", "external"}}}}}});
+  auto c = build_backend_deployment(r, BuildContext{})["spec"]["template"]["spec"]["containers"][0];
+  const auto& env = c["env"];
+  std::vector<std::string> names;
+  for (const auto& e : env) names.push_back(e["name"]);
+  CHECK(names == std::vector<std::string>{"APP_ENV", "PORT", "METRICS_PORT", "DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD",
+                                          "JWT_SECRET", "FRONTEND_URL"});
+  CHECK(env_named(env, "APP_ENV")["value"] == "production");
+  CHECK(env_named(env, "PORT")["value"] == "3000");
+  CHECK(env_named(env, "METRICS_PORT")["value"] == "9090");
+  CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-postgres-credentials"}, {"key", "DATABASE_URL"}});
+  CHECK(env_named(env, "REDIS_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-redis-credentials"}, {"key", "REDIS_URL"}});
+  CHECK(env_named(env, "REDIS_PASSWORD")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-redis-credentials"}, {"key", "REDIS_PASSWORD"}});
+  CHECK(env_named(env, "JWT_SECRET")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-app-secrets"}, {"key", "JWT_SECRET"}});
+  CHECK(env_named(env, "FRONTEND_URL")["value"] == "http://sot-frontend.apps.svc:8080");
+  // Every secret key the env names is one the generated Secrets carry.
+  for (const auto& e : env) {
+    if (!e.contains("valueFrom")) continue;
+    const auto& ref = e["valueFrom"]["secretKeyRef"];
+    json secret = ref["name"] == "sot-postgres-credentials" ? build_postgres_secret(r, placeholder_credentials())
+                  : ref["name"] == "sot-redis-credentials"  ? build_redis_secret(r, placeholder_credentials())
+                                                            : build_app_secret(r, placeholder_credentials());
+    CHECK(secret["data"].contains(ref["key"].get<std::string>()));
+  }
+  // The user's Secret comes in whole; never envFrom for the generated ones.
+  CHECK(c["envFrom"] == json::array({{{"secretRef", {{"name", "external"}}}}}));
+}
+
+TEST_CASE("user env replaces or extends; ingress host sets FRONTEND_URL; external database") {
+  auto r = make_resource({{"backend", {{"env", json::array({{{"name", "PORT"}, {"value", "3000"}}, {{"name", "LOG_LEVEL"}, {"value", "debug"}}})}}},
+                          {"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
+                          {"postgres", {{"external", {{"secretRef", {{"name", "db"}, {"key", "url"}}}}}}}});
+  auto env = backend_env(r);
+  int ports = 0;
+  for (const auto& e : env) ports += e["name"] == "PORT";
+  CHECK(ports == 1);
+  CHECK(env_named(env, "LOG_LEVEL")["value"] == "debug");
+  CHECK(env_named(env, "FRONTEND_URL")["value"] == "https://app.example.com");
+  CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "db"}, {"key", "url"}});
+}
+
+TEST_CASE("autoscaled deployments leave replicas to the HPA") {
+  auto r = make_resource({{"environment", "production"}});
+  auto d = build_backend_deployment(r, BuildContext{});
+  CHECK_FALSE(d["spec"].contains("replicas"));
+  CHECK(d["spec"]["strategy"]["type"] == "RollingUpdate");
+}
+
+TEST_CASE("frontend deployment") {
+  auto r = make_resource({{"environment", "staging"}, {"frontend", {{"autoscaling", {{"enabled", false}}}}}});
+  auto d = build_frontend_deployment(r, BuildContext{});
+  CHECK(d["metadata"]["name"] == "sot-frontend");
+  test::check_contract_labels(d, "frontend");
+  CHECK(d["spec"]["replicas"] == 2);
+  const auto& pod = d["spec"]["template"]["spec"];
+  test::check_restricted(pod);
+  const auto& c = pod["containers"][0];
+  CHECK(c["image"] == "ghcr.io/ruvnet/stillontime/frontend:1.4.2");
+  CHECK(c["ports"] == json::array({{{"name", "http"}, {"containerPort", 8080}, {"protocol", "TCP"}}}));
+  CHECK(c["resources"]["limits"]["memory"] == "64Mi");
+}
+
+TEST_CASE("checksum on the pod template changes when a secret input changes") {
+  auto r = make_resource({{"backend", {{"secretRef", {{"name", "ext"}}}}}});
+  BuildContext a;
+  auto sum = [&](const BuildContext& ctx, const char* component) {
+    auto objects = desired_state(r, ctx);
+    const json* d = test::find(objects, std::string(component) == kBackend || std::string(component) == kFrontend ? "Deployment" : "StatefulSet",
+                               std::string("sot-") + component);
+    REQUIRE(d != nullptr);
+    return (*d)["spec"]["template"]["metadata"]["annotations"].value(kChecksumAnnotation, "");
+  };
+  const std::string base = sum(a, kBackend);
+  CHECK(base.size() == 64);
+  CHECK(sum(a, kBackend) == base);   // deterministic
+  BuildContext jwt = a;
+  jwt.credentials.jwt_secret = "another-secret-that-is-at-least-32-bytes";
+  CHECK(sum(jwt, kBackend) != base);
+  CHECK(sum(jwt, kPostgres) == sum(a, kPostgres));   // postgres does not read the JWT secret
+  BuildContext user = a;
+  user.user_secret_fingerprint = "rv-2";
+  CHECK(sum(user, kBackend) != base);
+  BuildContext pg = a;
+  pg.credentials.postgres_password = "other";
+  CHECK(sum(pg, kBackend) != base);
+  CHECK(sum(pg, kPostgres) != sum(a, kPostgres));
+  BuildContext rd = a;
+  rd.credentials.redis_password = "other";
+  CHECK(sum(rd, kRedis) != sum(a, kRedis));
+}
+
+}  // namespace
+}  // namespace sot::stillontime

@@ -1,0 +1,98 @@
+// The render command: argument handling, YAML in and out, errors for invalid specs.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "stillontime/render.h"
+#include "unit/stillontime/helpers.h"
+
+namespace sot::stillontime {
+namespace {
+
+const std::string kExamples = STILLONTIME_EXAMPLES_DIR;
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Run run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = render_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST_CASE("usage errors") {
+  CHECK(run({}).code == 2);
+  CHECK(run({"-f"}).code == 2);
+  CHECK(run({"-f", kExamples + "/staging.yaml", "--api-versions", "1.19"}).code == 2);
+  CHECK(run({"--bogus"}).code == 2);
+  CHECK(run({"-f", "/nonexistent.yaml"}).code == 1);
+}
+
+TEST_CASE("render prints a stable multi-document stream") {
+  auto a = run({"render", "-f", kExamples + "/production.yaml", "--api-versions", "latest"});
+  INFO(a.err);
+  REQUIRE(a.code == 0);
+  auto b = run({"-f", kExamples + "/production.yaml", "--api-versions=latest"});
+  CHECK(a.out == b.out);
+  auto docs = yaml_documents_to_json(a.out);
+  REQUIRE(docs.ok());
+  CHECK(docs->size() > 20);
+  CHECK((*docs)[0]["kind"] == "ServiceAccount");
+  bool saw_secret = false;
+  for (const auto& d : *docs) {
+    if (d["kind"] == "Secret") {
+      saw_secret = true;
+      CHECK(d["metadata"]["annotations"]["stillontime.app/generated"] == "true");
+    }
+    // Strings stay strings through YAML: annotation values and env values.
+    if (d["kind"] == "Deployment" && d["metadata"]["name"] == "stillontime-backend") {
+      CHECK(d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"] == "true");
+      CHECK(d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "9090");
+      CHECK(d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] == "3000");
+    }
+  }
+  CHECK(saw_secret);
+  CHECK(a.out.find("GENERATED-AT-APPLY-TIME: placeholder values, not secrets") != std::string::npos);
+}
+
+TEST_CASE("1.20 versions") {
+  auto r = run({"-f", kExamples + "/staging.yaml", "--api-versions", "1.20"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("autoscaling/v2beta2") != std::string::npos);
+  CHECK(r.out.find("policy/v1beta1") != std::string::npos);
+  CHECK(r.out.find("ServiceMonitor") == std::string::npos);
+}
+
+TEST_CASE("an invalid resource prints its field errors and renders nothing") {
+  auto r = run({"-f", kExamples + "/invalid/hpa-max-below-min.yaml"});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("spec.backend.autoscaling.maxReplicas (2) must be >= minReplicas (3)") != std::string::npos);
+}
+
+TEST_CASE("yaml <-> json") {
+  auto docs = yaml_documents_to_json("a: 1\nb: '1'\nc: true\nd: \"true\"\ne: 1.5\nf: ~\ng: [x, 2]\nh: 1.4.2\n---\n---\nz: 0\n");
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 2);
+  const auto& d = (*docs)[0];
+  CHECK(d["a"] == 1);
+  CHECK(d["b"] == "1");
+  CHECK(d["c"] == true);
+  CHECK(d["d"] == "true");
+  CHECK(d["e"] == 1.5);
+  CHECK(d["f"].is_null());
+  CHECK(d["g"] == json::array({"x", 2}));
+  CHECK(d["h"] == "1.4.2");
+  json value = {{"s", "true"}, {"n", "3000"}, {"v", "1.4.2"}, {"i", 3}, {"b", false}, {"e", ""}, {"colon", "a: b"},
+                {"list", json::array({"*", "ok"})}, {"k8s.io/key", "x"}};
+  auto back = yaml_documents_to_json(json_to_yaml(value));
+  REQUIRE(back.ok());
+  CHECK((*back)[0] == value);
+  CHECK_FALSE(yaml_documents_to_json("a: [").ok());
+}
+
+}  // namespace
+}  // namespace sot::stillontime
