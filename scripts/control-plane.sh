@@ -29,7 +29,13 @@
 #
 # Environment: STILLONTIME_CACHE, STILLONTIME_CP_DIR,
 # STILLONTIME_CP_TIMEOUT (seconds to wait for readiness, default 120),
-# STILLONTIME_APISERVER_EXTRA_ARGS (extra kube-apiserver flags, space separated).
+# STILLONTIME_APISERVER_EXTRA_ARGS (extra kube-apiserver flags, space separated),
+# STILLONTIME_K8S_BUILD_WITH=go (plain `go build` instead of the tree's make).
+
+# SC2317: shellcheck takes the functions run through trap and wait_until for
+# unreachable once the last line says "main; exit" (which keeps bash from
+# reading past main when the file is edited while it runs).
+# shellcheck disable=SC2317
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +64,7 @@ since() {
 }
 
 usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 }
 
 is_installed() {
@@ -237,8 +243,8 @@ cmd_build() {
   rm -rf "$work"
   mkdir -p "$work/src"
   (cd "$work/src" && apt-get "${apt_opts[@]}" source -qq --only-source kubernetes) >"$CACHE_ROOT/apt-source.log" 2>&1 || {
-    tail -n 20 "$CACHE_ROOT/apt-source.log" >&2
-    die "apt-get source kubernetes failed"
+    tail -n 10 "$CACHE_ROOT/apt-update.log" "$CACHE_ROOT/apt-source.log" >&2
+    die "apt-get source kubernetes failed (deb-src entries: $aptd/sources.list*)"
   }
   local dsc tree version
   dsc=$(find "$work/src" -maxdepth 1 -name 'kubernetes_*.dsc' | head -n 1)
@@ -269,25 +275,33 @@ cmd_build() {
 
   t0=$(now_us)
   local log=$CACHE_ROOT/build.log
-  say "compiling ${BINARIES[*]} with make (log: $log; takes several minutes)"
+  say "compiling ${BINARIES[*]} with ${STILLONTIME_K8S_BUILD_WITH:-make} (log: $log; takes several minutes)"
+  : >"$log"
   local built=""
-  if (
+  if [[ ${STILLONTIME_K8S_BUILD_WITH:-make} == make ]] && (
     go_env "$work/gopath"
-    cd "$work/gopath/src/k8s.io/kubernetes"
+    cd "$work/gopath/src/k8s.io/kubernetes" || exit 1
     make WHAT="cmd/kube-apiserver cmd/kube-controller-manager"
   ) >"$log" 2>&1; then
     built=$tree/_output/bin
   else
-    tail -n 15 "$log" | sed 's/^/  | /' >&2
-    say "make failed after $(since "$t0"); falling back to go build"
+    if [[ ${STILLONTIME_K8S_BUILD_WITH:-make} == make ]]; then
+      tail -n 15 "$log" | sed 's/^/  | /' >&2
+      say "make failed after $(since "$t0"); falling back to go build"
+    fi
     t0=$(now_us)
+    # The tarball lacks pkg/generated/openapi/zz_generated.openapi.go, so the
+    # code generators (make generated_files) have to run first either way.
     if (
       go_env "$work/gopath"
-      cd "$work/gopath/src/k8s.io/kubernetes"
-      ldflags=$(bash -c 'source hack/lib/init.sh && kube::version::ldflags')
+      cd "$work/gopath/src/k8s.io/kubernetes" || exit 1
+      if [[ ! -f pkg/generated/openapi/zz_generated.openapi.go ]]; then
+        make generated_files || exit 1
+      fi
+      ldflags=$(bash -c 'source hack/lib/init.sh && kube::version::ldflags') || exit 1
       mkdir -p "$work/bin"
       for b in "${BINARIES[@]}"; do
-        go build -o "$work/bin/$b" -ldflags "-s -w $ldflags" "k8s.io/kubernetes/cmd/$b"
+        go build -o "$work/bin/$b" -tags selinux,notest -ldflags "-s -w -buildid= $ldflags" "k8s.io/kubernetes/cmd/$b" || exit 1
       done
     ) >>"$log" 2>&1; then
       built=$work/bin
@@ -345,7 +359,10 @@ pid_matches() {
   grep -qF -- "$DIR/" <<<"$cmdline"
 }
 
-pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$DIR/pids" 2>/dev/null | tail -n 1; }
+pid_of() {
+  [[ -f $DIR/pids ]] || return 0
+  awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$DIR/pids"
+}
 
 set_pid() {
   local tmp=$DIR/pids.tmp
@@ -484,30 +501,32 @@ keyUsage = critical, keyCertSign, cRLSign, digitalSignature
 subjectKeyIdentifier = hash
 [server_ext]
 basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
+keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1, DNS:localhost, IP:10.96.0.1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local
 authorityKeyIdentifier = keyid
 [client_ext]
 basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
+keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 authorityKeyIdentifier = keyid
 EOF
   local cnf=$pki/openssl.cnf
-  openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 -config "$cnf" -extensions ca_ext \
+  # ECDSA P-256 throughout: generating RSA keys takes seconds on a busy machine.
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
+  openssl req -x509 -new -nodes "${ec[@]}" -sha256 -days 3650 -config "$cnf" -extensions ca_ext \
     -subj "/CN=stillontime-control-plane-ca" -keyout "$pki/ca.key" -out "$DIR/ca.crt" 2>/dev/null
   # sign NAME SUBJECT EXTENSIONS KEYFILE CERTFILE
   sign() {
-    openssl req -new -nodes -newkey rsa:2048 -config "$cnf" -subj "$2" -keyout "$4" -out "$pki/$1.csr" 2>/dev/null
+    openssl req -new -nodes "${ec[@]}" -config "$cnf" -subj "$2" -keyout "$4" -out "$pki/$1.csr" 2>/dev/null
     openssl x509 -req -sha256 -days 3650 -in "$pki/$1.csr" -CA "$DIR/ca.crt" -CAkey "$pki/ca.key" \
       -set_serial "0x$(openssl rand -hex 12)" -extfile "$cnf" -extensions "$3" -out "$5" 2>/dev/null
     rm -f "$pki/$1.csr"
   }
   sign apiserver "/CN=kube-apiserver" server_ext "$pki/apiserver.key" "$pki/apiserver.crt"
   sign admin "/O=system:masters/CN=admin" client_ext "$DIR/admin.key" "$DIR/admin.crt"
-  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
-  openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key" 2>/dev/null
+  openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 }
 
 # write_kubeconfig FILE USER AUTH-LINES
@@ -584,7 +603,7 @@ remove_dir() {
   if [[ -f $DIR/$MARKER ]] || [[ -z $(ls -A "$DIR") ]]; then
     rm -rf "$DIR"
   else
-    die "$DIR was not created by this script; not removing it"
+    die "$DIR exists and was not created by this script; leaving it alone"
   fi
 }
 
@@ -616,6 +635,7 @@ cmd_up() {
     say "a control plane from this script is already running in $DIR ($KUBE_API_URL)"
     if ((controllers)) && [[ -z $(pid_of kube-controller-manager) ]]; then
       cmd_build >/dev/null
+      umask 077
       start_kcm
       sed -i "s/^KUBE_CONTROLLER_MANAGER=.*/KUBE_CONTROLLER_MANAGER=1/" "$DIR/env"
     fi
@@ -683,7 +703,8 @@ cmd_up() {
   # 1.20 notes: the insecure port (8080) is on unless --insecure-port=0; the
   # service-account issuer and signing key are mandatory; the ServiceAccount
   # admission plugin is off because no controller creates "default" service
-  # accounts (as in envtest).
+  # accounts (as in envtest). PodTemplates (which nothing here uses) bypass the
+  # watch cache, so a test can watch etcd directly and see its compaction (410).
   write_args kube-apiserver "$KUBE_BIN/kube-apiserver" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
     --secure-port="$api_port" --insecure-port=0 \
@@ -699,6 +720,7 @@ cmd_up() {
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --disable-admission-plugins=ServiceAccount \
     --endpoint-reconciler-type=none \
+    --watch-cache-sizes=podtemplates#0 \
     --allow-privileged=true \
     --cert-dir="$pki/apiserver-generated" \
     "${extra[@]}"
@@ -856,4 +878,4 @@ main() {
   esac
 }
 
-main "$@"
+main "$@"; exit

@@ -157,20 +157,23 @@ std::string secure_random(std::size_t length) {
 StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random)
     : api_(std::move(api)), random_(std::move(random)) {}
 
-bool StillOnTimeReconciler::recently_applied(const std::string& child, const std::string& hash) {
+std::optional<std::chrono::steady_clock::duration> StillOnTimeReconciler::echo_pending(
+    const std::string& child, const std::string& hash, const std::string& cached_version) {
   std::lock_guard lock(applied_mu_);
   auto it = applied_.find(child);
-  return it != applied_.end() && it->second.first == hash &&
-         std::chrono::steady_clock::now() - it->second.second < kApplyEchoWindow;
+  if (it == applied_.end() || it->second.hash != hash || it->second.over_version != cached_version) return std::nullopt;
+  const auto age = std::chrono::steady_clock::now() - it->second.at;
+  if (age >= kApplyEchoWindow) return std::nullopt;
+  return kApplyEchoWindow - age;
 }
 
-void StillOnTimeReconciler::remember_applied(const std::string& child, const std::string& hash) {
+void StillOnTimeReconciler::remember_applied(const std::string& child, Applied applied) {
   std::lock_guard lock(applied_mu_);
   const auto now = std::chrono::steady_clock::now();
   if (applied_.size() > 4096) {
-    std::erase_if(applied_, [&](const auto& e) { return now - e.second.second >= kApplyEchoWindow; });
+    std::erase_if(applied_, [&](const auto& e) { return now - e.second.at >= kApplyEchoWindow; });
   }
-  applied_[child] = {hash, now};
+  applied_[child] = std::move(applied);
 }
 
 std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api) {
@@ -335,6 +338,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   // ---- apply what differs
   int writes = 0;
   std::optional<kube::Error> first_error;
+  std::optional<runtime::Duration> echo_recheck;
   std::set<std::pair<std::string, std::string>> wanted;  // kind/apiVersion + ns/name
   if (!resource.spec.paused) {
     for (const auto& d : desired) {
@@ -359,7 +363,12 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
       if (up_to_date(live.get(), stamped)) continue;
       const std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
       const std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
-      if (live && recently_applied(child_id, hash)) continue;
+      const std::string cached_version = live ? runtime::resource_version_of(*live) : std::string{};
+      if (auto wait = echo_pending(child_id, hash, cached_version)) {
+        const auto d = std::chrono::duration_cast<runtime::Duration>(*wait) + std::chrono::milliseconds(50);
+        echo_recheck = echo_recheck ? std::min(*echo_recheck, d) : d;
+        continue;
+      }
       ctx.log().debug("applying", {{"kind", d.ref.kind}, {"child", d.key().to_string()}, {"exists", live != nullptr}});
       auto r = ctx.client().apply(d.ref, d.key(), stamped, kube::ApplyOptions{});
       if (!r.ok()) {
@@ -367,7 +376,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
         if (!first_error) first_error = r.error();
         continue;
       }
-      remember_applied(child_id, hash);
+      remember_applied(child_id, {hash, cached_version, std::chrono::steady_clock::now()});
       ++writes;
     }
 
@@ -435,6 +444,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (writes > 0) ctx.log().info("reconciled", {{"writes", writes}, {"phase", in.phase}});
   if (first_error) return ReconcileResult::failed(*first_error);
   if (writes > 0) return ReconcileResult::after(kRecheckAfterWrites);
+  if (echo_recheck) return ReconcileResult::after(*echo_recheck);
   return ReconcileResult::done();
 }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,15 +44,23 @@ class StillOnTimeReconciler final : public runtime::Reconciler {
 
  private:
   // The informer delivers our own apply a moment later; until then the cache
-  // still shows the old child. Remembering what we just applied keeps a burst
-  // of events from re-sending the same object.
-  bool recently_applied(const std::string& child, const std::string& hash);
-  void remember_applied(const std::string& child, const std::string& hash);
+  // still shows the child as it was before. Remembering what we applied over
+  // which version keeps a burst of events from re-sending the same object; a
+  // cache showing any other version (someone's edit) is judged as usual.
+  struct Applied {
+    std::string hash;
+    std::string over_version;   // resourceVersion the cache showed; "" when absent
+    std::chrono::steady_clock::time_point at;
+  };
+  // How long to wait before judging `child` again; nullopt: judge it now.
+  std::optional<std::chrono::steady_clock::duration> echo_pending(const std::string& child, const std::string& hash,
+                                                                  const std::string& cached_version);
+  void remember_applied(const std::string& child, Applied applied);
 
   ApiVersions api_;
   RandomSource random_;
   std::mutex applied_mu_;
-  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> applied_;
+  std::map<std::string, Applied> applied_;
 };
 
 // The controller registration for the manager: the CR plus every child kind,

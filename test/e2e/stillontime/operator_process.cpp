@@ -1,0 +1,99 @@
+#include "operator_process.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "e2e/support.h"
+
+namespace sot::e2e {
+
+OperatorProcess::OperatorProcess(std::vector<std::string> extra_args) {
+  const auto& cp = control_plane();
+  log_path_ = cp.dir + "/operator-e2e-" + random_suffix() + ".log";
+  std::vector<std::string> args = {std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator",
+                                   "run",
+                                   "--kubeconfig",
+                                   cp.kubeconfig(),
+                                   "--metrics-bind-address",
+                                   "127.0.0.1:0",
+                                   "--health-probe-bind-address",
+                                   "127.0.0.1:0",
+                                   "--max-concurrent-reconciles",
+                                   "4"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  REQUIRE(pid_ >= 0);
+  if (pid_ == 0) {
+    const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const std::regex port_re(R"("msg":"serving metrics","port":([0-9]+))");
+  REQUIRE(eventually([&] {
+    std::ifstream in(log_path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    std::smatch m;
+    if (std::regex_search(text, m, port_re)) {
+      metrics_port_ = std::stoi(m[1].str());
+      return true;
+    }
+    return false;
+  }, std::chrono::seconds(20)));
+}
+
+OperatorProcess::~OperatorProcess() { stop(); }
+
+void OperatorProcess::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 400; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string OperatorProcess::metrics() const {
+  auto r = run("curl -fsS --max-time 5 http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
+  return r.exit_code == 0 ? r.output : std::string{};
+}
+
+double OperatorProcess::requests(const std::vector<std::string>& methods) const {
+  const std::string text = metrics();
+  double total = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("rest_client_requests_total{")) continue;
+    for (const auto& m : methods) {
+      if (line.find("method=\"" + m + "\"") != std::string::npos) {
+        total += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace sot::e2e

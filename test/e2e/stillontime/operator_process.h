@@ -1,0 +1,36 @@
+// Runs build/bin/stillontime-operator as a child process for the e2e tests,
+// with its log in a file and its metrics port read back from that log.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sot::e2e {
+
+class OperatorProcess {
+ public:
+  explicit OperatorProcess(std::vector<std::string> extra_args = {});
+  ~OperatorProcess();
+  OperatorProcess(const OperatorProcess&) = delete;
+  OperatorProcess& operator=(const OperatorProcess&) = delete;
+
+  int metrics_port() const { return metrics_port_; }
+  const std::string& log_path() const { return log_path_; }
+  // GET /metrics as text ("" on failure).
+  std::string metrics() const;
+  // Sum of rest_client_requests_total for these methods.
+  double requests(const std::vector<std::string>& methods) const;
+  // Writes (POST, PUT, PATCH, DELETE) the operator has sent so far.
+  double writes() const { return requests({"POST", "PUT", "PATCH", "DELETE"}); }
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+  int metrics_port_ = 0;
+  std::string log_path_;
+};
+
+}  // namespace sot::e2e

@@ -1,0 +1,334 @@
+// The StillOnTime operator end to end: a real kube-apiserver (with the garbage
+// collector), the CRD, and the operator binary running as a child process.
+// No kubelet runs, so workload readiness is simulated through the status
+// subresource, as envtest users do.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <thread>
+
+#include "e2e/support.h"
+#include "operator_process.h"
+
+using namespace sot;
+using namespace sot::kube;
+using namespace std::chrono_literals;
+
+namespace {
+
+const ResourceRef kSot{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
+const ResourceRef kDeploy = resources::deployments();
+const ResourceRef kSts = resources::stateful_sets();
+const ResourceRef kSvc = resources::services();
+const ResourceRef kIngress = resources::ingresses();
+
+// One operator for the whole run, started after the CRD is installed.
+e2e::OperatorProcess& operator_process() {
+  static std::unique_ptr<e2e::OperatorProcess> op = [] {
+    auto r = e2e::run("kubectl apply --server-side -f " STILLONTIME_SOURCE_DIR
+                      "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
+                      "--timeout=60s crd/stillontimes.stillontime.app");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    REQUIRE(e2e::eventually([] { return e2e::client()->list(kSot, "default", ListOptions{}).ok(); }, 20s));
+    return std::make_unique<e2e::OperatorProcess>();
+  }();
+  return *op;
+}
+
+Json resource(const std::string& ns, const std::string& name, Json spec) {
+  Json base = {{"environment", "development"}, {"version", "1.0.0"}};
+  base.update(spec);
+  return {{"apiVersion", "stillontime.app/v1alpha1"},
+          {"kind", "StillOnTime"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec", base}};
+}
+
+Json create(KubeClient& c, const std::string& ns, const std::string& name, Json spec = Json::object()) {
+  operator_process();
+  auto r = c.create(kSot, ns, resource(ns, name, std::move(spec)));
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  return *r;
+}
+
+Json get_or_null(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
+  auto r = c.get(ref, key);
+  return r.ok() ? *r : Json();
+}
+
+std::string condition(const Json& cr, const std::string& type, const std::string& field = "status") {
+  for (const auto& cond : cr.value("status", Json::object()).value("conditions", Json::array())) {
+    if (cond.value("type", "") == type) return cond.value(field, "");
+  }
+  return "";
+}
+
+// Waits until the CR's condition `type` has `status`.
+bool wait_condition(KubeClient& c, const ObjectKey& key, const std::string& type, const std::string& status,
+                    std::chrono::milliseconds timeout = 15s) {
+  return e2e::eventually([&] { return condition(get_or_null(c, kSot, key), type) == status; }, timeout);
+}
+
+Json status_of(KubeClient& c, const ObjectKey& key) {
+  const Json cr = get_or_null(c, kSot, key);
+  return cr.is_object() ? cr.value("status", Json::object()) : Json::object();
+}
+
+bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) { return c.get(ref, key).ok(); }
+
+// Sets every Deployment and StatefulSet of `owner` ready, as a kubelet and the
+// workload controllers would.
+void make_workloads_ready(KubeClient& c, const std::string& ns, const std::string& owner_label) {
+  ListOptions lo;
+  lo.label_selector = "stillontime.app/owner=" + owner_label;
+  for (const auto& ref : {kDeploy, kSts}) {
+    auto list = c.list(ref, ns, lo);
+    REQUIRE(list.ok());
+    for (const auto& item : (*list)["items"]) {
+      const int replicas = item["spec"].value("replicas", 1);
+      Json status = {{"observedGeneration", item["metadata"]["generation"]},
+                     {"replicas", replicas},
+                     {"readyReplicas", replicas},
+                     {"updatedReplicas", replicas},
+                     {"availableReplicas", replicas}};
+      if (ref.kind == "StatefulSet") status["currentReplicas"] = replicas;
+      PatchOptions po;
+      po.subresource = "status";
+      auto r = c.merge_patch(ref, {ns, item["metadata"]["name"]}, {{"status", status}}, po);
+      REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a StillOnTime gets every child, labelled and owned; simulated readiness makes it Ready") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-create");
+  const Json cr = create(*c, ns.name(), "app");
+  const std::string uid = cr["metadata"]["uid"];
+
+  REQUIRE(e2e::eventually([&] {
+    return exists(*c, kDeploy, {ns.name(), "app-backend"}) && exists(*c, kDeploy, {ns.name(), "app-frontend"}) &&
+           exists(*c, kSts, {ns.name(), "app-postgres"}) && exists(*c, kSts, {ns.name(), "app-redis"});
+  }, 20s));
+  for (const auto& [ref, name] : std::vector<std::pair<ResourceRef, std::string>>{
+           {kDeploy, "app-backend"}, {kDeploy, "app-frontend"}, {kSts, "app-postgres"}, {kSts, "app-redis"},
+           {kSvc, "app-backend"}, {kSvc, "app-frontend"}, {kSvc, "app-postgres"}, {kSvc, "app-redis"},
+           {resources::secrets(), "app-postgres-credentials"}, {resources::secrets(), "app-redis-credentials"},
+           {resources::secrets(), "app-app-secrets"}, {resources::network_policies(), "app-default-deny"},
+           {resources::service_accounts(), "app-app"}}) {
+    CAPTURE(name);
+    auto obj = c->get(ref, {ns.name(), name});
+    REQUIRE_MESSAGE(obj.ok(), obj.error().to_string());
+    const Json& labels = (*obj)["metadata"]["labels"];
+    CHECK(labels["app.kubernetes.io/name"] == "stillontime");
+    CHECK(labels["app.kubernetes.io/instance"] == "app");
+    CHECK(labels["app.kubernetes.io/managed-by"] == "stillontime-operator");
+    CHECK(labels["stillontime.app/owner"] == ns.name() + ".app");
+    const Json& owners = (*obj)["metadata"]["ownerReferences"];
+    REQUIRE(owners.size() == 1);
+    CHECK(owners[0]["uid"] == uid);
+    CHECK(owners[0]["controller"] == true);
+  }
+
+  // The backend gets what stillontime-server reads, from the generated Secrets.
+  auto backend = c->get(kDeploy, {ns.name(), "app-backend"});
+  REQUIRE(backend.ok());
+  const Json& container = (*backend)["spec"]["template"]["spec"]["containers"][0];
+  std::map<std::string, Json> env;
+  for (const auto& e : container["env"]) env[e["name"]] = e;
+  CHECK(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "app-postgres-credentials");
+  CHECK(env["JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "app-app-secrets");
+  CHECK(container["readinessProbe"]["httpGet"]["path"] == "/ready");
+  CHECK(container["image"].get<std::string>().ends_with(":1.0.0"));
+
+  CHECK(wait_condition(*c, {ns.name(), "app"}, "Ready", "False"));
+  auto progressing = c->get(kSot, {ns.name(), "app"});
+  REQUIRE(progressing.ok());
+  CHECK((*progressing)["status"]["observedGeneration"] == 1);
+  CHECK(condition(*progressing, "Stalled") == "False");
+  CHECK(condition(*progressing, "Ready", "message").find("0/1 ready") != std::string::npos);
+
+  make_workloads_ready(*c, ns.name(), ns.name() + ".app");
+  auto wait = e2e::run("kubectl wait --for=condition=Ready --timeout=20s -n " + ns.name() + " stillontime/app");
+  CHECK_MESSAGE(wait.exit_code == 0, wait.output);
+  auto ready = c->get(kSot, {ns.name(), "app"});
+  REQUIRE(ready.ok());
+  CHECK((*ready)["status"]["phase"] == "Ready");
+  CHECK(condition(*ready, "Reconciling") == "False");
+  CHECK((*ready)["status"]["components"]["backend"]["ready"] == 1);
+
+  // At rest: nothing changes, so the operator writes nothing.
+  auto& op = operator_process();
+  std::this_thread::sleep_for(2s);
+  const double before = op.writes();
+  std::this_thread::sleep_for(5s);
+  CHECK(op.writes() == before);
+}
+
+TEST_CASE("children that someone edits or deletes are put back") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-drift");
+  create(*c, ns.name(), "app");
+  REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {ns.name(), "app-frontend"}); }, 20s));
+
+  REQUIRE(c->merge_patch(kDeploy, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 7}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return get_or_null(*c, kDeploy, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1; }, 5s));
+
+  auto d = c->get(kDeploy, {ns.name(), "app-backend"});
+  REQUIRE(d.ok());
+  Json edited = *d;
+  edited["spec"]["template"]["spec"]["containers"][0]["image"] = "example.com/other:bad";
+  REQUIRE(c->update(kDeploy, edited, UpdateOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] {
+    return get_or_null(*c, kDeploy, {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
+        .get<std::string>()
+        .ends_with(":1.0.0");
+  }, 5s));
+
+  REQUIRE(c->remove(kSvc, {ns.name(), "app-redis"}, DeleteOptions{}).ok());
+  CHECK(e2e::eventually([&] { return exists(*c, kSvc, {ns.name(), "app-redis"}); }, 5s));
+}
+
+TEST_CASE("a new spec.version rolls the images and observedGeneration follows") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-version");
+  create(*c, ns.name(), "app");
+  REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Ready", "False"));
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"}, {{"spec", {{"version", "1.1.0"}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] {
+    const Json d = get_or_null(*c, kDeploy, {ns.name(), "app-backend"});
+    const Json f = get_or_null(*c, kDeploy, {ns.name(), "app-frontend"});
+    return d["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0") &&
+           f["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0");
+  }, 10s));
+  CHECK(e2e::eventually([&] {
+    const Json st = status_of(*c, {ns.name(), "app"});
+    return st.value("observedGeneration", 0) == 2 && st.value("version", "") == "1.1.0";
+  }, 10s));
+}
+
+TEST_CASE("disabling the ingress deletes it") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-ingress");
+  create(*c, ns.name(), "app", {{"ingress", {{"enabled", true}, {"host", "app.example.com"}}}});
+  REQUIRE(e2e::eventually([&] { return exists(*c, kIngress, {ns.name(), "app"}); }, 20s));
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"}, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return !exists(*c, kIngress, {ns.name(), "app"}); }, 10s));
+}
+
+TEST_CASE("an invalid spec is Stalled with the field named, an Event, and no change to the children") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-invalid");
+  create(*c, ns.name(), "app");
+  REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {ns.name(), "app-backend"}); }, 20s));
+  REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Reconciling", "True"));
+  std::this_thread::sleep_for(2s);
+  const std::string rv_before = get_or_null(*c, kDeploy, {ns.name(), "app-backend"})["metadata"]["resourceVersion"];
+
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"},
+                         {{"spec", {{"version", "2.0.0"},
+                                    {"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 3}, {"maxReplicas", 2}}}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
+  REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Stalled", "True"));
+  const Json cr = get_or_null(*c, kSot, {ns.name(), "app"});
+  CHECK(condition(cr, "Stalled", "reason") == "InvalidSpec");
+  CHECK(condition(cr, "Stalled", "message").find("spec.backend.autoscaling.maxReplicas") != std::string::npos);
+  CHECK(cr["status"]["observedGeneration"] == 2);
+  std::this_thread::sleep_for(2s);
+  CHECK(get_or_null(*c, kDeploy, {ns.name(), "app-backend"})["metadata"]["resourceVersion"] == rv_before);
+  CHECK(e2e::eventually([&] {
+    ListOptions lo;
+    lo.field_selector = "involvedObject.name=app,reason=InvalidSpec";
+    auto events = c->list(resources::events(), ns.name(), lo);
+    return events.ok() && !(*events)["items"].empty();
+  }, 5s));
+
+  // Fixing the spec clears Stalled and applies the new version.
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"}, {{"spec", {{"backend", {{"autoscaling", {{"maxReplicas", 4}}}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
+  CHECK(wait_condition(*c, {ns.name(), "app"}, "Stalled", "False"));
+  CHECK(e2e::eventually([&] {
+    return get_or_null(*c, kDeploy, {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
+        .get<std::string>()
+        .ends_with(":2.0.0");
+  }, 10s));
+}
+
+TEST_CASE("a paused resource leaves an edited child as it is") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-paused");
+  create(*c, ns.name(), "app");
+  REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {ns.name(), "app-frontend"}); }, 20s));
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"}, {{"spec", {{"paused", true}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(e2e::eventually([&] { return status_of(*c, {ns.name(), "app"}).value("phase", "") == "Paused"; }, 10s));
+  REQUIRE(c->merge_patch(kDeploy, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 5}}}}, PatchOptions{"kubectl"}).ok());
+  std::this_thread::sleep_for(3s);
+  CHECK(get_or_null(*c, kDeploy, {ns.name(), "app-frontend"})["spec"]["replicas"] == 5);
+  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"}, {{"spec", {{"paused", false}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return get_or_null(*c, kDeploy, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1; }, 10s));
+}
+
+TEST_CASE("targetNamespace: children go there, a missing namespace stalls until it appears, deletion removes them") {
+  auto c = e2e::client();
+  e2e::TestNamespace home("sot-home");
+  const std::string target = "sot-target-" + e2e::random_suffix();
+  create(*c, home.name(), "app", {{"targetNamespace", target}});
+  REQUIRE(wait_condition(*c, {home.name(), "app"}, "Stalled", "True"));
+  const Json stalled = get_or_null(*c, kSot, {home.name(), "app"});
+  CHECK(condition(stalled, "Stalled", "reason") == "TargetNamespaceMissing");
+  CHECK(condition(stalled, "Stalled", "message").find("spec.targetNamespace") != std::string::npos);
+
+  REQUIRE(c->create(resources::namespaces(), "", {{"metadata", {{"name", target}}}}).ok());
+  CHECK(e2e::eventually([&] { return exists(*c, kDeploy, {target, "app-backend"}); }, 30s));
+  CHECK(wait_condition(*c, {home.name(), "app"}, "Stalled", "False"));
+  const Json backend = get_or_null(*c, kDeploy, {target, "app-backend"});
+  CHECK_FALSE(backend["metadata"].contains("ownerReferences"));
+  CHECK(backend["metadata"]["labels"]["stillontime.app/owner"] == home.name() + ".app");
+  const Json cr = get_or_null(*c, kSot, {home.name(), "app"});
+  CHECK(cr["metadata"]["finalizers"] == Json::array({"stillontime.app/finalizer"}));
+  CHECK(cr["status"]["targetNamespace"] == target);
+
+  REQUIRE(c->remove(kSot, {home.name(), "app"}, DeleteOptions{}).ok());
+  CHECK(e2e::eventually([&] { return !exists(*c, kSot, {home.name(), "app"}); }, 20s));
+  CHECK(e2e::eventually([&] {
+    return !exists(*c, kDeploy, {target, "app-backend"}) && !exists(*c, kSts, {target, "app-postgres"}) &&
+           !exists(*c, kSvc, {target, "app-backend"});
+  }, 20s));
+  (void)c->remove(resources::namespaces(), {"", target}, DeleteOptions{});
+}
+
+TEST_CASE("two resources claiming one target namespace: the second is Stalled") {
+  auto c = e2e::client();
+  e2e::TestNamespace a("sot-claim-a");
+  e2e::TestNamespace b("sot-claim-b");
+  e2e::TestNamespace target("sot-claimed");
+  create(*c, a.name(), "first", {{"targetNamespace", target.name()}});
+  REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {target.name(), "first-backend"}); }, 20s));
+  std::this_thread::sleep_for(1100ms);  // creationTimestamp has one-second resolution
+  create(*c, b.name(), "second", {{"targetNamespace", target.name()}});
+  REQUIRE(wait_condition(*c, {b.name(), "second"}, "Stalled", "True"));
+  const Json second = get_or_null(*c, kSot, {b.name(), "second"});
+  CHECK(condition(second, "Stalled", "reason") == "TargetNamespaceClaimed");
+  CHECK(condition(second, "Stalled", "message").find(a.name() + "/first") != std::string::npos);
+  CHECK_FALSE(exists(*c, kDeploy, {target.name(), "second-backend"}));
+  CHECK(condition(get_or_null(*c, kSot, {a.name(), "first"}), "Stalled") == "False");
+}
+
+TEST_CASE("deleting a resource in its own namespace lets the garbage collector remove its children") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("sot-gc");
+  create(*c, ns.name(), "app");
+  REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {ns.name(), "app-backend"}); }, 20s));
+  DeleteOptions del;
+  del.propagation = Propagation::kForeground;
+  REQUIRE(c->remove(kSot, {ns.name(), "app"}, del).ok());
+  CHECK(e2e::eventually([&] {
+    return !exists(*c, kSot, {ns.name(), "app"}) && !exists(*c, kDeploy, {ns.name(), "app-backend"}) &&
+           !exists(*c, kSts, {ns.name(), "app-redis"}) && !exists(*c, kSvc, {ns.name(), "app-frontend"}) &&
+           !exists(*c, resources::secrets(), {ns.name(), "app-redis-credentials"});
+  }, 30s));
+}
