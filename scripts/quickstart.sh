@@ -58,11 +58,18 @@ operator_pid=$!
 
 step "Applying examples/staging.yaml"
 kubectl create namespace stillontime-staging --dry-run=client -o yaml | kubectl apply -f -
+# The staging example reads the OAuth client from a Secret the admin provides
+# (spec.backend.secretRef); the quickstart stands one in.
+kubectl -n stillontime-staging create secret generic stillontime-external \
+  --from-literal=GOOGLE_CLIENT_ID=quickstart-client-id --from-literal=GOOGLE_CLIENT_SECRET=quickstart-not-a-secret \
+  --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -f examples/staging.yaml
 
 step "Waiting for the operator to reconcile"
 for _ in $(seq 1 60); do
-  if [[ -n $(kubectl get stillontime -A -o jsonpath='{.items[*].status.observedGeneration}' 2>/dev/null) ]]; then break; fi
+  reason=$(kubectl get stillontime -n stillontime-staging stillontime \
+    -o jsonpath='{.status.conditions[?(@.type=="Reconciling")].reason}' 2>/dev/null || true)
+  if [[ $reason == WaitingForComponents ]]; then break; fi
   sleep 0.5
 done
 kubectl get stillontime -A

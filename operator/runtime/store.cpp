@@ -127,10 +127,27 @@ bool LabelSelector::matches(const Json& labels) const {
   return true;
 }
 
+Store::Entry Store::pack(const Json& object) {
+  Entry e;
+  e.packed = Json::to_msgpack(object);
+  e.packed.shrink_to_fit();
+  e.resource_version = resource_version_of(object);
+  const auto meta = object.find("metadata");
+  if (meta != object.end() && meta->is_object()) {
+    const auto labels = meta->find("labels");
+    if (labels != meta->end()) e.labels = *labels;
+  }
+  return e;
+}
+
+ObjectPtr Store::unpack(const Entry& entry) {
+  return std::make_shared<const Json>(Json::from_msgpack(entry.packed));
+}
+
 ObjectPtr Store::get(const ObjectKey& key) const {
   std::shared_lock lock(mu_);
   auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : it->second;
+  return it == objects_.end() ? nullptr : unpack(it->second);
 }
 
 std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* selector) const {
@@ -139,12 +156,8 @@ std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* sel
   auto it = ns.empty() ? objects_.begin() : objects_.lower_bound(ObjectKey{std::string(ns), ""});
   for (; it != objects_.end(); ++it) {
     if (!ns.empty() && it->first.ns != ns) break;
-    if (selector != nullptr && !selector->empty()) {
-      const Json& meta = (*it->second)["metadata"];
-      const auto labels = meta.find("labels");
-      if (!selector->matches(labels == meta.end() ? Json() : *labels)) continue;
-    }
-    out.push_back(it->second);
+    if (selector != nullptr && !selector->empty() && !selector->matches(it->second.labels)) continue;
+    out.push_back(unpack(it->second));
   }
   return out;
 }
@@ -164,10 +177,11 @@ std::size_t Store::size() const {
 
 ObjectPtr Store::upsert(ObjectPtr object) {
   ObjectKey key = key_of(*object);
+  Entry packed = pack(*object);
   std::unique_lock lock(mu_);
-  auto& slot = objects_[std::move(key)];
-  ObjectPtr old = std::move(slot);
-  slot = std::move(object);
+  auto [it, inserted] = objects_.try_emplace(std::move(key));
+  ObjectPtr old = inserted ? nullptr : unpack(it->second);
+  it->second = std::move(packed);
   return old;
 }
 
@@ -175,7 +189,7 @@ ObjectPtr Store::erase(const ObjectKey& key) {
   std::unique_lock lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
-  ObjectPtr old = std::move(it->second);
+  ObjectPtr old = unpack(it->second);
   objects_.erase(it);
   return old;
 }
@@ -195,20 +209,20 @@ ReplaceDelta Store::replace(std::string_view scope_ns, std::vector<ObjectPtr> it
     }
     auto f = fresh.find(it->first);
     if (f == fresh.end()) {
-      delta.deleted.push_back(std::move(it->second));
+      delta.deleted.push_back(unpack(it->second));
       it = objects_.erase(it);
       continue;
     }
-    if (resource_version_of(*it->second) != resource_version_of(*f->second)) {
-      delta.updated.emplace_back(it->second, f->second);
+    if (it->second.resource_version != resource_version_of(*f->second)) {
+      delta.updated.emplace_back(unpack(it->second), f->second);
     }
-    it->second = std::move(f->second);
+    it->second = pack(*f->second);
     fresh.erase(f);
     ++it;
   }
   for (auto& [k, obj] : fresh) {
-    delta.added.push_back(obj);
-    objects_.emplace(k, std::move(obj));
+    objects_.emplace(k, pack(*obj));
+    delta.added.push_back(std::move(obj));
   }
   return delta;
 }

@@ -1,8 +1,14 @@
 // The informer's cache: the last state of every watched object, keyed by
-// namespace/name, shared read-only with reconcilers. Objects are immutable
-// once stored (shared_ptr<const Json>), so a reader holds a snapshot without
-// copying and without blocking the watch. Lists filter by namespace and by a
-// Kubernetes label selector (equality, set-based and existence terms).
+// namespace/name, shared read-only with reconcilers. Readers get immutable
+// snapshots (shared_ptr<const Json>) and never block the watch. Lists filter
+// by namespace and by a Kubernetes label selector (equality, set-based and
+// existence terms).
+//
+// Objects are kept packed (MessagePack) and unpacked on read: an nlohmann
+// tree costs about ten times its packed size (a Deployment: ~37 KB as a tree,
+// ~3 KB packed), and the operator reads a handful of children per reconcile
+// while it holds thousands. Labels and resourceVersion stay unpacked for
+// selector matching and relist diffs.
 #pragma once
 
 #include <map>
@@ -12,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <cstdint>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -80,7 +87,15 @@ class Store final : public CacheReader {
 
  private:
   mutable std::shared_mutex mu_;
-  std::map<ObjectKey, ObjectPtr> objects_;
+  struct Entry {
+    std::vector<std::uint8_t> packed;
+    std::string resource_version;
+    Json labels;
+  };
+  static Entry pack(const Json& object);
+  static ObjectPtr unpack(const Entry& entry);
+
+  std::map<ObjectKey, Entry> objects_;
 };
 
 // Drops what reconcilers never read before an object is cached: managedFields

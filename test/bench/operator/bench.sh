@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Operator benchmark against a real kube-apiserver on loopback (not part of
+# the timed test suite):
+#   1. N StillOnTime resources rendered and applied by `kubectl apply
+#      --server-side` (one object at a time), timed;
+#   2. the same N resources created for the operator, timed until every one
+#      reports its children applied (status Reconciling=WaitingForComponents),
+#      and the children counted to check;
+#   3. at rest for WINDOW seconds: write requests (rest_client_requests_total
+#      delta), CPU and resident memory of the operator;
+#   4. a forced resync of every resource (operator restart with warm objects):
+#      write requests again.
+# Usage: test/bench/operator/bench.sh [--count N] [--window SECONDS] [--build DIR]
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+count=100
+window=60
+build=$root/build
+while (($#)); do
+  case $1 in
+    --count) count=$2; shift 2 ;;
+    --window) window=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+operator=$build/bin/stillontime-operator
+[[ -x $operator ]] || { echo "build first: $operator" >&2; exit 1; }
+
+dir=$(mktemp -d /tmp/sot-bench-XXXXXX)
+cp_dir=$dir/cp
+op_pid=""
+cleanup() {
+  [[ -n $op_pid ]] && kill "$op_pid" 2>/dev/null && wait "$op_pid" 2>/dev/null
+  "$root/scripts/control-plane.sh" down --dir "$cp_dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+"$root/scripts/control-plane.sh" up --dir "$cp_dir" --controllers >/dev/null
+export KUBECONFIG=$cp_dir/kubeconfig
+kubectl apply --server-side -f "$root/crds/stillontime.app_stillontimes.yaml" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app >/dev/null
+
+resource() { # namespace name
+  cat <<YAML
+apiVersion: stillontime.app/v1alpha1
+kind: StillOnTime
+metadata:
+  name: $2
+  namespace: $1
+spec:
+  environment: development
+  version: "1.0.0"
+YAML
+}
+
+# ---- 1. kubectl apply --server-side of the rendered children
+: >"$dir/kubectl.yaml"
+for i in $(seq -w 1 "$count"); do
+  kubectl create namespace "bench-k-$i" >/dev/null
+  resource "bench-k-$i" "app" >"$dir/cr.yaml"
+  "$operator" render -f "$dir/cr.yaml" --api-versions 1.20 >>"$dir/kubectl.yaml"
+  echo "---" >>"$dir/kubectl.yaml"
+done
+objects=$(grep -c '^kind:' "$dir/kubectl.yaml")
+t0=$(now)
+kubectl apply --server-side --force-conflicts -f "$dir/kubectl.yaml" >/dev/null
+t1=$(now)
+kubectl_time=$(elapsed "$t0" "$t1")
+echo "kubectl apply --server-side: $objects objects for $count resources in ${kubectl_time}s"
+
+# ---- 2. the operator
+for i in $(seq -w 1 "$count"); do kubectl create namespace "bench-o-$i" >/dev/null; done
+"$operator" run --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 \
+  --health-probe-bind-address 127.0.0.1:0 ${MAX_CONCURRENT:+--max-concurrent-reconciles "$MAX_CONCURRENT"} \
+  >"$dir/operator.log" 2>&1 &
+op_pid=$!
+port=""
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*"msg":"serving metrics","port":\([0-9]*\).*/\1/p' "$dir/operator.log" | head -1)
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+[[ -n $port ]] || { echo "operator did not start" >&2; cat "$dir/operator.log" >&2; exit 1; }
+writes() {
+  curl -fsS "http://127.0.0.1:$port/metrics" |
+    awk '/^rest_client_requests_total/ && /method="(POST|PUT|PATCH|DELETE)"/ { s += $NF } END { printf "%d", s }'
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$op_pid/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$op_pid/status"; }
+
+for i in $(seq -w 1 "$count"); do resource "bench-o-$i" "app"; echo "---"; done >"$dir/crs.yaml"
+t0=$(now)
+kubectl create -f "$dir/crs.yaml" >/dev/null
+while :; do
+  done_count=$(kubectl get stillontime -A -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Reconciling")].reason}{"\n"}{end}' |
+    grep -c '^WaitingForComponents$' || true)
+  ((done_count >= count)) && break
+  sleep 0.2
+done
+t1=$(now)
+operator_time=$(elapsed "$t0" "$t1")
+children=0
+for kind in deployments statefulsets services secrets networkpolicies persistentvolumeclaims serviceaccounts roles rolebindings; do
+  n=$(kubectl get "$kind" -A -l app.kubernetes.io/managed-by=stillontime-operator --no-headers 2>/dev/null | grep -c '^bench-o-' || true)
+  children=$((children + n))
+done
+ratio=$(awk -v a="$operator_time" -v b="$kubectl_time" 'BEGIN { printf "%.2f", a / b }')
+echo "operator: $count resources reconciled (${children} children counted) in ${operator_time}s: ${ratio}x kubectl"
+
+# ---- 3. at rest
+sleep 5
+w0=$(writes)
+c0=$(cpu_ticks)
+sleep "$window"
+w1=$(writes)
+c1=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
+cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v w="$window" 'BEGIN { printf "%.2f", 100 * t / hz / w }')
+echo "at rest for ${window}s: $((w1 - w0)) write requests, ${cpu}% CPU, RSS $(($(rss_kib) / 1024)) MiB"
+
+# ---- 4. a resync of every resource: restart the operator over the same objects
+kill "$op_pid"; wait "$op_pid" 2>/dev/null || true
+"$operator" run --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 \
+  --health-probe-bind-address 127.0.0.1:0 >"$dir/operator2.log" 2>&1 &
+op_pid=$!
+port=""
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*"msg":"serving metrics","port":\([0-9]*\).*/\1/p' "$dir/operator2.log" | head -1)
+  [[ -n $port ]] && break
+  sleep 0.1
+done
+sleep 15
+echo "restart (every resource reconciled again from warm caches): $(writes) write requests in 15s, RSS $(($(rss_kib) / 1024)) MiB"
