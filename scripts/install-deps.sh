@@ -16,7 +16,7 @@ packages=(
   # control-plane build (kube-apiserver from Debian's source package)
   golang-go dpkg-dev rsync
   # test and lint tools
-  curl openssl python3 python3-icalendar iproute2 yamllint shellcheck wrk poppler-utils
+  curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils
 )
 
 missing=()

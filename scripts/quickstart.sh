@@ -35,7 +35,7 @@ scripts/install-deps.sh
 step "Building kube-apiserver from Debian's source (cached after the first run)"
 scripts/control-plane.sh build
 step "Building StillOnTime"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target stillontime-operator
 step "Starting a local control plane (etcd + kube-apiserver on loopback)"
 scripts/control-plane.sh up --dir "$cp_dir" --controllers

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The stage functions run through run_stage "$@", which shellcheck cannot follow.
+# shellcheck disable=SC2317
 # Runs every test of the project on a fresh or a warm machine:
 #   1. installs the Debian packages (scripts/install-deps.sh),
 #   2. builds the kube-apiserver from Debian's source once (cached after),
@@ -50,11 +52,17 @@ trap summary EXIT
 configure_build() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" "$@" >/dev/null
 }
 
-build_all() { configure_build "$build" && cmake --build "$build" -j"$jobs"; }
-build_asan() { configure_build "$asan" -DSTILLONTIME_SANITIZE=address && cmake --build "$asan" -j"$jobs" --target unit-tests; }
+# Release (-O2, no debug info) compiles a third faster than RelWithDebInfo on
+# two cores; the sanitizer build uses -O1 and -g1 (line tables), enough for
+# ASan's stack traces.
+build_all() { configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"; }
+build_asan() {
+  configure_build "$asan" -DSTILLONTIME_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" &&
+    cmake --build "$asan" -j"$jobs" --target unit-tests
+}
 unit_tests() { ctest --test-dir "$build" -L unit --output-on-failure -j"$jobs"; }
 asan_tests() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -85,3 +93,4 @@ if [[ -n $failed ]]; then
   exit 1
 fi
 echo "all stages passed"
+exit 0

@@ -1,5 +1,7 @@
 #include "runtime/informer.h"
 
+#include <malloc.h>
+
 #include <random>
 
 namespace sot::runtime {
@@ -69,12 +71,17 @@ void Informer::notify_delete(const ObjectPtr& o) {
   for (auto& h : handlers_) h->on_delete(o);
 }
 
-void Informer::dispatch(const ReplaceDelta& delta) {
+void Informer::dispatch(const PackedDelta& delta) {
+  // Unpacked one at a time: a relist of thousands never exists as trees at once.
   std::lock_guard lock(handlers_mu_);
   for (auto& h : handlers_) {
-    for (const auto& o : delta.deleted) h->on_delete(o);
-    for (const auto& [a, b] : delta.updated) h->on_update(a, b);
-    for (const auto& o : delta.added) h->on_add(o);
+    for (const auto& o : delta.deleted) h->on_delete(unpack_object(o));
+    for (const auto& [old, key] : delta.updated) {
+      if (auto now = store_.get(key)) h->on_update(unpack_object(old), now);
+    }
+    for (const auto& key : delta.added) {
+      if (auto now = store_.get(key)) h->on_add(now);
+    }
   }
 }
 
@@ -83,21 +90,34 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
   lo.limit = options_.page_size;
-  auto listed = kube::list_all(client_, options_.resource, ns, lo);
-  if (!listed.ok()) {
-    logger_.warn("list failed", {{"namespace", ns}, {"error", listed.error().to_string()}});
-    return false;
+  // Page by page: each page is stripped and packed before the next is asked
+  // for, so the peak is one page of trees, not the whole list.
+  std::vector<PackedObject> items;
+  std::string listed_version;
+  for (;;) {
+    auto page = client_.list(options_.resource, ns, lo);
+    if (!page.ok()) {
+      logger_.warn("list failed", {{"namespace", ns}, {"error", page.error().to_string()}});
+      return false;
+    }
+    auto page_items = page->find("items");
+    if (page_items != page->end() && page_items->is_array()) {
+      for (auto& item : *page_items) {
+        // List items carry no kind; restore it so handlers and reconcilers see whole objects.
+        if (!item.contains("kind")) item["kind"] = options_.resource.kind;
+        if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.api_version();
+        ObjectPtr prepared = prepare(std::move(item));
+        items.push_back(pack_object(*prepared));
+      }
+    }
+    const Json& meta = page->contains("metadata") ? (*page)["metadata"] : Json::object();
+    listed_version = meta.value("resourceVersion", std::string{});
+    std::string next = meta.value("continue", std::string{});
+    if (next.empty()) break;
+    lo.continue_token = std::move(next);
   }
-  std::vector<ObjectPtr> items;
-  items.reserve(listed->items.size());
-  for (auto& item : listed->items) {
-    // List items carry no kind; restore it so handlers and reconcilers see whole objects.
-    if (!item.contains("kind")) item["kind"] = options_.resource.kind;
-    if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.api_version();
-    items.push_back(prepare(std::move(item)));
-  }
-  ReplaceDelta delta = store_.replace(ns, std::move(items));
-  resource_version = listed->resource_version;
+  PackedDelta delta = store_.replace_packed(ns, std::move(items));
+  resource_version = listed_version;
   lists_.fetch_add(1);
   logger_.debug("listed", {{"namespace", ns},
                            {"resourceVersion", resource_version},
@@ -105,6 +125,8 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
                            {"updated", delta.updated.size()},
                            {"deleted", delta.deleted.size()}});
   dispatch(delta);
+  // Hand the pages' memory back to the system; glibc keeps freed heap otherwise.
+  malloc_trim(0);
   return true;
 }
 

@@ -61,7 +61,7 @@ struct InformerOptions {
   std::vector<std::string> namespaces;   // empty: all namespaces (or cluster-scoped)
   std::string label_selector;
   std::string field_selector;
-  std::int64_t page_size = 500;
+  std::int64_t page_size = 100;
   BackoffOptions backoff;
   // The server closes a watch after a random time in [min, 2*min).
   int min_watch_timeout_seconds = 300;
@@ -91,7 +91,7 @@ class Informer {
  private:
   void reflect(const std::string& ns);
   [[nodiscard]] bool relist(const std::string& ns, std::string& resource_version);
-  void dispatch(const ReplaceDelta& delta);
+  void dispatch(const PackedDelta& delta);
   void notify_add(const ObjectPtr& o);
   void notify_update(const ObjectPtr& a, const ObjectPtr& b);
   void notify_delete(const ObjectPtr& o);

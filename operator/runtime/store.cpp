@@ -127,8 +127,9 @@ bool LabelSelector::matches(const Json& labels) const {
   return true;
 }
 
-Store::Entry Store::pack(const Json& object) {
-  Entry e;
+PackedObject pack_object(const Json& object) {
+  PackedObject e;
+  e.key = key_of(object);
   e.packed = Json::to_msgpack(object);
   e.packed.shrink_to_fit();
   e.resource_version = resource_version_of(object);
@@ -140,14 +141,14 @@ Store::Entry Store::pack(const Json& object) {
   return e;
 }
 
-ObjectPtr Store::unpack(const Entry& entry) {
+ObjectPtr unpack_object(const PackedObject& entry) {
   return std::make_shared<const Json>(Json::from_msgpack(entry.packed));
 }
 
 ObjectPtr Store::get(const ObjectKey& key) const {
   std::shared_lock lock(mu_);
   auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : unpack(it->second);
+  return it == objects_.end() ? nullptr : unpack_object(it->second);
 }
 
 std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* selector) const {
@@ -157,7 +158,7 @@ std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* sel
   for (; it != objects_.end(); ++it) {
     if (!ns.empty() && it->first.ns != ns) break;
     if (selector != nullptr && !selector->empty() && !selector->matches(it->second.labels)) continue;
-    out.push_back(unpack(it->second));
+    out.push_back(unpack_object(it->second));
   }
   return out;
 }
@@ -177,10 +178,10 @@ std::size_t Store::size() const {
 
 ObjectPtr Store::upsert(ObjectPtr object) {
   ObjectKey key = key_of(*object);
-  Entry packed = pack(*object);
+  PackedObject packed = pack_object(*object);
   std::unique_lock lock(mu_);
   auto [it, inserted] = objects_.try_emplace(std::move(key));
-  ObjectPtr old = inserted ? nullptr : unpack(it->second);
+  ObjectPtr old = inserted ? nullptr : unpack_object(it->second);
   it->second = std::move(packed);
   return old;
 }
@@ -189,7 +190,7 @@ ObjectPtr Store::erase(const ObjectKey& key) {
   std::unique_lock lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
-  ObjectPtr old = unpack(it->second);
+  ObjectPtr old = unpack_object(it->second);
   objects_.erase(it);
   return old;
 }
@@ -209,20 +210,53 @@ ReplaceDelta Store::replace(std::string_view scope_ns, std::vector<ObjectPtr> it
     }
     auto f = fresh.find(it->first);
     if (f == fresh.end()) {
-      delta.deleted.push_back(unpack(it->second));
+      delta.deleted.push_back(unpack_object(it->second));
       it = objects_.erase(it);
       continue;
     }
     if (it->second.resource_version != resource_version_of(*f->second)) {
-      delta.updated.emplace_back(unpack(it->second), f->second);
+      delta.updated.emplace_back(unpack_object(it->second), f->second);
     }
-    it->second = pack(*f->second);
+    it->second = pack_object(*f->second);
     fresh.erase(f);
     ++it;
   }
   for (auto& [k, obj] : fresh) {
-    objects_.emplace(k, pack(*obj));
+    objects_.emplace(k, pack_object(*obj));
     delta.added.push_back(std::move(obj));
+  }
+  return delta;
+}
+
+PackedDelta Store::replace_packed(std::string_view scope_ns, std::vector<PackedObject> items) {
+  PackedDelta delta;
+  std::map<ObjectKey, PackedObject> fresh;
+  for (auto& item : items) {
+    ObjectKey k = item.key;
+    fresh[std::move(k)] = std::move(item);
+  }
+  std::unique_lock lock(mu_);
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    if (!scope_ns.empty() && it->first.ns != scope_ns) {
+      ++it;
+      continue;
+    }
+    auto f = fresh.find(it->first);
+    if (f == fresh.end()) {
+      delta.deleted.push_back(std::move(it->second));
+      it = objects_.erase(it);
+      continue;
+    }
+    if (it->second.resource_version != f->second.resource_version) {
+      delta.updated.emplace_back(std::move(it->second), it->first);
+    }
+    it->second = std::move(f->second);
+    fresh.erase(f);
+    ++it;
+  }
+  for (auto& [k, obj] : fresh) {
+    delta.added.push_back(k);
+    objects_.emplace(k, std::move(obj));
   }
   return delta;
 }

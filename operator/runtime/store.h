@@ -70,6 +70,26 @@ struct ReplaceDelta {
   std::vector<ObjectPtr> deleted;                          // last known state
 };
 
+// An object as the store keeps it: packed, with what lists and relists read.
+struct PackedObject {
+  ObjectKey key;
+  std::vector<std::uint8_t> packed;   // MessagePack
+  std::string resource_version;
+  Json labels;
+};
+
+PackedObject pack_object(const Json& object);
+ObjectPtr unpack_object(const PackedObject& object);
+
+// What a relist of packed objects changed. Added and updated objects are named
+// by key (read them from the store); deleted and replaced ones are kept packed,
+// so a relist of thousands never holds them all as trees at once.
+struct PackedDelta {
+  std::vector<ObjectKey> added;
+  std::vector<std::pair<PackedObject, ObjectKey>> updated;   // old, key of the new
+  std::vector<PackedObject> deleted;
+};
+
 class Store final : public CacheReader {
  public:
   ObjectPtr get(const ObjectKey& key) const override;
@@ -84,18 +104,13 @@ class Store final : public CacheReader {
   // Replaces every object in `scope_ns` ("" = all) with `items` and returns
   // the difference: a relist after a watch gap or a 410.
   ReplaceDelta replace(std::string_view scope_ns, std::vector<ObjectPtr> items);
+  // The same for objects packed as they arrived (the informer packs each list
+  // page before it asks for the next).
+  PackedDelta replace_packed(std::string_view scope_ns, std::vector<PackedObject> items);
 
  private:
   mutable std::shared_mutex mu_;
-  struct Entry {
-    std::vector<std::uint8_t> packed;
-    std::string resource_version;
-    Json labels;
-  };
-  static Entry pack(const Json& object);
-  static ObjectPtr unpack(const Entry& entry);
-
-  std::map<ObjectKey, Entry> objects_;
+  std::map<ObjectKey, PackedObject> objects_;
 };
 
 // Drops what reconcilers never read before an object is cached: managedFields

@@ -2,11 +2,14 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "kube/config.h"
 #include "runtime/owner.h"
+#include "stillontime/backup_status.h"
 #include "stillontime/builders/common.h"
 #include "stillontime/defaults.h"
 #include "stillontime/desired_state.h"
@@ -28,6 +31,8 @@ constexpr auto kApplyEchoWindow = std::chrono::seconds(5);
 // After writing, look again shortly: the server may answer a no-op apply
 // without an event, and status should not keep saying "Applying".
 constexpr auto kRecheckAfterWrites = std::chrono::seconds(1);
+// Writes of one reconcile in flight at once.
+constexpr std::size_t kApplyParallelism = 4;
 
 std::string owner_value(const kube::ObjectKey& key) { return key.ns + "." + key.name; }
 
@@ -154,8 +159,12 @@ std::string secure_random(std::size_t length) {
   return out;
 }
 
-StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random)
-    : api_(std::move(api)), random_(std::move(random)) {}
+StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random, prometheus::Registry* registry)
+    : api_(std::move(api)),
+      random_(std::move(random)),
+      backup_metrics_(registry != nullptr ? std::make_unique<BackupMetrics>(*registry) : nullptr) {}
+
+StillOnTimeReconciler::~StillOnTimeReconciler() = default;
 
 std::optional<std::chrono::steady_clock::duration> StillOnTimeReconciler::echo_pending(
     const std::string& child, const std::string& hash, const std::string& cached_version) {
@@ -333,7 +342,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     bctx.user_secret_fingerprint = content_hash(user_secret->value("data", Json::object()));
   }
 
-  const std::vector<DesiredObject> desired = desired_state(resource, bctx);
+  std::vector<DesiredObject> desired = desired_state(resource, bctx);
+  // ---- backup and restore (backup_status.h): adds on-demand/restore/bootstrap
+  // Jobs to `desired` and holds the backend at 0 replicas while a restore needs it.
+  const BackupPlan backup = reconcile_backup(resource, cr, ctx, desired);
 
   // ---- apply what differs
   int writes = 0;
@@ -341,6 +353,19 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   std::optional<runtime::Duration> echo_recheck;
   std::set<std::pair<std::string, std::string>> wanted;  // kind/apiVersion + ns/name
   if (!resource.spec.paused) {
+    // Decide first (cheap, from the caches), then send the writes a few at a
+    // time: a child's apply is independent of its siblings', and the API
+    // server answers several at once faster than one after another.
+    struct Write {
+      const DesiredObject* desired;
+      Json body;
+      bool create = false;
+      std::string child_id;
+      std::string hash;
+      std::string over_version;
+      std::optional<kube::Error> error;
+    };
+    std::vector<Write> to_send;
     for (const auto& d : desired) {
       wanted.insert({d.ref.api_version() + "/" + d.ref.kind, d.key().to_string()});
       const auto* cache = ctx.cache(d.ref);
@@ -350,33 +375,53 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
         if (got.ok()) live = std::make_shared<const Json>(std::move(*got));
       }
       if (d.create_only) {
-        if (live) continue;
-        auto r = ctx.client().create(d.ref, d.key().ns, d.object);
-        if (!r.ok() && r.code() != kube::Code::kAlreadyExists) {
-          if (!first_error) first_error = r.error();
-          continue;
-        }
-        ++writes;
+        if (!live) to_send.push_back({&d, d.object, true, {}, {}, {}, std::nullopt});
         continue;
       }
-      const Json stamped = stamp_applied_hash(d.object);
+      Json stamped = stamp_applied_hash(d.object);
       if (up_to_date(live.get(), stamped)) continue;
-      const std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
-      const std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
-      const std::string cached_version = live ? runtime::resource_version_of(*live) : std::string{};
+      std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
+      std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
+      std::string cached_version = live ? runtime::resource_version_of(*live) : std::string{};
       if (auto wait = echo_pending(child_id, hash, cached_version)) {
-        const auto d = std::chrono::duration_cast<runtime::Duration>(*wait) + std::chrono::milliseconds(50);
-        echo_recheck = echo_recheck ? std::min(*echo_recheck, d) : d;
+        const auto delay = std::chrono::duration_cast<runtime::Duration>(*wait) + std::chrono::milliseconds(50);
+        echo_recheck = echo_recheck ? std::min(*echo_recheck, delay) : delay;
         continue;
       }
       ctx.log().debug("applying", {{"kind", d.ref.kind}, {"child", d.key().to_string()}, {"exists", live != nullptr}});
-      auto r = ctx.client().apply(d.ref, d.key(), stamped, kube::ApplyOptions{});
-      if (!r.ok()) {
-        ctx.log().warn("apply failed", {{"kind", d.ref.kind}, {"child", d.key().to_string()}, {"error", r.error().to_string()}});
-        if (!first_error) first_error = r.error();
+      to_send.push_back({&d, std::move(stamped), false, std::move(child_id), std::move(hash), std::move(cached_version),
+                         std::nullopt});
+    }
+
+    std::atomic<std::size_t> next{0};
+    auto sender = [&] {
+      for (std::size_t i = next++; i < to_send.size(); i = next++) {
+        Write& w = to_send[i];
+        const DesiredObject& d = *w.desired;
+        if (w.create) {
+          auto r = ctx.client().create(d.ref, d.key().ns, w.body);
+          if (!r.ok() && r.code() != kube::Code::kAlreadyExists) w.error = r.error();
+        } else {
+          auto r = ctx.client().apply(d.ref, d.key(), w.body, kube::ApplyOptions{});
+          if (!r.ok()) w.error = r.error();
+        }
+      }
+    };
+    const std::size_t helpers = std::min<std::size_t>(kApplyParallelism, to_send.size()) - (to_send.empty() ? 0 : 1);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < helpers; ++i) threads.emplace_back(sender);
+    sender();
+    for (auto& t : threads) t.join();
+
+    for (auto& w : to_send) {
+      if (w.error) {
+        ctx.log().warn("apply failed", {{"kind", w.desired->ref.kind},
+                                        {"child", w.desired->key().to_string()},
+                                        {"error", w.error->to_string()}});
+        if (!first_error) first_error = w.error;
         continue;
       }
-      remember_applied(child_id, {hash, cached_version, std::chrono::steady_clock::now()});
+      if (!w.create) remember_applied(w.child_id, {w.hash, w.over_version, std::chrono::steady_clock::now()});
       ++writes;
     }
 
@@ -431,7 +476,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
                                   : (writes > 0 ? "applied " + std::to_string(writes) + " changes" : readiness.message);
     in.reconciling = {true, first_error ? "ApplyFailed" : (writes > 0 ? "Applying" : "WaitingForComponents"), why};
   }
-  const Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  add_backup_conditions(backup, in);   // BackupHealthy; a failed restore stalls
+  Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  add_backup_status(backup, status);   // status.backup, status.restore, status.bootstrap
+  report_backup(backup, ctx, cr, backup_metrics_.get());
   const bool ready_now = readiness.all_ready && !resource.spec.paused;
   const bool ready_before = old.value("phase", "") == "Ready";
   if (status != old) {

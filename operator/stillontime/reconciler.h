@@ -26,7 +26,13 @@
 #include "stillontime/api_versions.h"
 #include "stillontime/context.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace sot::stillontime {
+
+class BackupMetrics;
 
 inline constexpr const char* kFinalizer = "stillontime.app/finalizer";
 inline constexpr const char* kControllerName = "stillontime";
@@ -39,7 +45,10 @@ std::string secure_random(std::size_t length);
 
 class StillOnTimeReconciler final : public runtime::Reconciler {
  public:
-  explicit StillOnTimeReconciler(ApiVersions api, RandomSource random = secure_random);
+  // `registry`: where the backup metrics go (backup_status.h); null: none.
+  explicit StillOnTimeReconciler(ApiVersions api, RandomSource random = secure_random,
+                                 prometheus::Registry* registry = nullptr);
+  ~StillOnTimeReconciler() override;
   runtime::ReconcileResult reconcile(const kube::ObjectKey& key, runtime::Context& ctx) override;
 
  private:
@@ -61,6 +70,7 @@ class StillOnTimeReconciler final : public runtime::Reconciler {
   RandomSource random_;
   std::mutex applied_mu_;
   std::map<std::string, Applied> applied_;
+  std::unique_ptr<BackupMetrics> backup_metrics_;
 };
 
 // The controller registration for the manager: the CR plus every child kind,

@@ -74,9 +74,11 @@ json build_role_binding(const StillOnTime& r);
 std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);
 std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx);
 
-// backup.cpp: the hook for the backup CronJob and its PVC (and the restore
-// Job), built by a separate issue. Returns the objects in apply order; empty
-// until then. The CronJob must use ctx.api.cronjob.
+// backup.cpp: the ConfigMap N-backup-scripts and the PVC N-backups (when
+// backups, a restore or a bootstrap are wanted) and the CronJob N-backup (when
+// spec.backup.enabled), in apply order. The Jobs for on-demand backups,
+// restores and bootstrap depend on status and come from backup_status.cpp;
+// their builders are in builders/backup.h.
 std::vector<json> build_backup_objects(const StillOnTime& r, const BuildContext& ctx);
 
 }  // namespace sot::stillontime

@@ -1,0 +1,323 @@
+// Backups and restores end to end: the operator binary against a real
+// kube-apiserver. Without a kubelet or a CronJob controller, the test plays
+// their parts: it creates the Jobs a CronJob would, with their pods, and sets
+// Job, pod and Deployment status through the status subresource.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <ctime>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "e2e/support.h"
+#include "../stillontime/operator_process.h"
+
+using namespace sot;
+using namespace sot::kube;
+using namespace std::chrono_literals;
+
+namespace {
+
+const ResourceRef kSot{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
+const ResourceRef kJob = resources::jobs();
+const ResourceRef kPod{"", "v1", "pods", "Pod", true};
+const ResourceRef kDeploy = resources::deployments();
+
+e2e::OperatorProcess& operator_process() {
+  static std::unique_ptr<e2e::OperatorProcess> op = [] {
+    auto r = e2e::run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR
+                      "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
+                      "--timeout=60s crd/stillontimes.stillontime.app");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    REQUIRE(e2e::eventually([] { return e2e::client()->list(kSot, "default", ListOptions{}).ok(); }, 20s));
+    return std::make_unique<e2e::OperatorProcess>();
+  }();
+  return *op;
+}
+
+Json get_or_null(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
+  auto r = c.get(ref, key);
+  return r.ok() ? *r : Json();
+}
+
+std::string condition(const Json& cr, const std::string& type, const std::string& field = "status") {
+  if (!cr.is_object()) return "";
+  for (const auto& cond : cr.value("status", Json::object()).value("conditions", Json::array())) {
+    if (cond.value("type", "") == type) return cond.value(field, "");
+  }
+  return "";
+}
+
+// batch/v1 CronJob on new servers, v1beta1 on 1.20.
+Json get_cronjob(KubeClient& c, const ObjectKey& key) {
+  for (const char* v : {"v1", "v1beta1"}) {
+    auto r = c.get(ResourceRef{"batch", v, "cronjobs", "CronJob", true}, key);
+    if (r.ok()) return *r;
+  }
+  return Json();
+}
+
+Json create_cr(KubeClient& c, const std::string& ns, Json spec) {
+  operator_process();
+  Json base = {{"environment", "development"}, {"version", "1.0.0"}, {"backup", {{"enabled", true}}}};
+  if (spec.is_object()) base.update(spec);
+  auto r = c.create(kSot, ns, {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
+                               {"metadata", {{"name", "app"}, {"namespace", ns}}}, {"spec", base}});
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  return *r;
+}
+
+void set_status(KubeClient& c, const ResourceRef& ref, const ObjectKey& key, const Json& status) {
+  PatchOptions po;
+  po.subresource = "status";
+  auto r = c.merge_patch(ref, key, {{"status", status}}, po);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+}
+
+std::string now_minus(int seconds) {
+  const std::time_t t = std::time(nullptr) - seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Json job_status(bool ok, int seconds_ago) {
+  const std::string at = now_minus(seconds_ago);
+  Json cond = {{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
+  if (!ok) {
+    cond["reason"] = "BackoffLimitExceeded";
+    cond["message"] = "Job has reached the specified backoff limit";
+  }
+  Json st = {{"conditions", Json::array({cond})}, {"startTime", now_minus(seconds_ago + 30)}};
+  if (ok) {
+    st["completionTime"] = at;
+    st["succeeded"] = 1;
+  } else {
+    st["failed"] = 2;
+  }
+  return st;
+}
+
+// What the CronJob controller would make: a Job from the jobTemplate, owned by the CronJob.
+Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string& name) {
+  const Json& tmpl = cronjob["spec"]["jobTemplate"];
+  Json job = {{"apiVersion", "batch/v1"},
+              {"kind", "Job"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", cronjob["metadata"]["namespace"]},
+                {"labels", tmpl["metadata"]["labels"]},
+                {"ownerReferences", Json::array({{{"apiVersion", cronjob["apiVersion"]}, {"kind", "CronJob"},
+                                                   {"name", cronjob["metadata"]["name"]}, {"uid", cronjob["metadata"]["uid"]},
+                                                   {"controller", true}}})}}},
+              {"spec", tmpl["spec"]}};
+  auto r = c.create(kJob, cronjob["metadata"]["namespace"].get<std::string>(), job);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  return *r;
+}
+
+// The Job's pod as a kubelet would leave it: terminated with a message.
+void create_finished_pod(KubeClient& c, const Json& job, const std::string& message) {
+  const std::string ns = job["metadata"]["namespace"];
+  Json spec = job["spec"]["template"]["spec"];
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
+                            {"labels", {{"job-name", job["metadata"]["name"]}}}}},
+              {"spec", spec}};
+  auto r = c.create(kPod, ns, pod);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
+                     {"finishedAt", now_minus(10)}};
+  set_status(c, kPod, {ns, pod["metadata"]["name"]},
+             {{"phase", "Succeeded"},
+              {"containerStatuses", Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
+                                                  {"image", "postgres:16"}, {"imageID", ""},
+                                                  {"state", {{"terminated", terminated}}}}})}});
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int count_jobs(KubeClient& c, const std::string& ns, const std::string& selector) {
+  ListOptions lo;
+  lo.label_selector = selector;
+  auto list = c.list(kJob, ns, lo);
+  return list.ok() ? static_cast<int>((*list)["items"].size()) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move status.backup and BackupHealthy both ways") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("bk-status");
+  create_cr(*c, ns.name(), {{"backup", {{"enabled", true}, {"schedule", "0 2 * * *"}, {"retentionDays", 9}, {"keep", 4},
+                                         {"storage", {{"size", "3Gi"}}}}}});
+  const ObjectKey key{ns.name(), "app"};
+
+  Json cronjob;
+  REQUIRE(e2e::eventually([&] { return (cronjob = get_cronjob(*c, {ns.name(), "app-backup"})).is_object(); }, 20s));
+  CHECK(cronjob["spec"]["schedule"] == "0 2 * * *");
+  CHECK(cronjob["spec"]["concurrencyPolicy"] == "Forbid");
+  CHECK(cronjob["spec"]["startingDeadlineSeconds"].get<int>() > 0);
+  CHECK(cronjob["spec"]["successfulJobsHistoryLimit"] == 3);
+  CHECK(cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"].get<int>() > 0);
+  const Json& pod = cronjob["spec"]["jobTemplate"]["spec"]["template"];
+  CHECK(pod["metadata"]["labels"]["app.kubernetes.io/component"] == "backup");
+  CHECK(pod["spec"]["securityContext"]["runAsNonRoot"] == true);
+  CHECK(pod["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] == true);
+  bool password_from_secret = false;
+  for (const auto& e : pod["spec"]["containers"][0]["env"]) {
+    if (e["name"] == "PGPASSWORD") password_from_secret = e["valueFrom"]["secretKeyRef"]["name"] == "app-postgres-credentials";
+    if (e["name"] == "RETENTION_DAYS") CHECK(e["value"] == "9");
+    if (e["name"] == "KEEP") CHECK(e["value"] == "4");
+  }
+  CHECK(password_from_secret);
+
+  auto pvc = c->get(resources::persistent_volume_claims(), {ns.name(), "app-backups"});
+  REQUIRE(pvc.ok());
+  CHECK((*pvc)["spec"]["resources"]["requests"]["storage"] == "3Gi");
+  auto cm = c->get(resources::config_maps(), {ns.name(), "app-backup-scripts"});
+  REQUIRE(cm.ok());
+  CHECK((*cm)["data"]["backup.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/backup.sh"));
+  CHECK((*cm)["data"]["restore.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/restore.sh"));
+  auto np = c->get(resources::network_policies(), {ns.name(), "app-backup"});
+  REQUIRE(np.ok());
+  std::set<int> ports;
+  for (const auto& rule : (*np)["spec"]["egress"]) {
+    for (const auto& p : rule["ports"]) ports.insert(p["port"].get<int>());
+  }
+  CHECK(ports == std::set<int>{5432, 6379});
+
+  // New instance: nothing due yet.
+  REQUIRE(e2e::eventually([&] { return condition(get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
+  CHECK(condition(get_or_null(*c, kSot, key), "BackupHealthy", "reason") == "NoBackupDueYet");
+
+  // A scheduled run fails.
+  Json failed = create_scheduled_job(*c, cronjob, "app-backup-1001");
+  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, job_status(false, 120));
+  REQUIRE(e2e::eventually([&] { return condition(get_or_null(*c, kSot, key), "BackupHealthy") == "False"; }, 30s));
+  Json cr = get_or_null(*c, kSot, key);
+  CHECK(condition(cr, "BackupHealthy", "reason") == "BackupFailed");
+  CHECK(cr["status"]["backup"].contains("lastFailedTime"));
+  CHECK(cr["status"]["backup"].contains("lastScheduleTime"));
+  CHECK(e2e::eventually([&] {
+    return e2e::run("kubectl get events -n " + ns.name() + " --field-selector reason=BackupFailed -o name").output.find("event") !=
+           std::string::npos;
+  }, 10s));
+  // The failure is counted in the operator's metrics.
+  CHECK(e2e::eventually([&] {
+    return operator_process().metrics().find("stillontime_backup_failures_total{name=\"app\",namespace=\"" + ns.name() + "\"} 1") !=
+           std::string::npos;
+  }, 10s));
+
+  // The next run succeeds: healthy again, with the file name from its pod.
+  Json ok = create_scheduled_job(*c, cronjob, "app-backup-1002");
+  create_finished_pod(*c, ok, "stillontime-20240515T020012Z.dump");
+  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, job_status(true, 30));
+  REQUIRE(e2e::eventually([&] { return condition(get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
+  cr = get_or_null(*c, kSot, key);
+  CHECK(condition(cr, "BackupHealthy", "reason") == "BackupSucceeded");
+  CHECK(cr["status"]["backup"]["lastBackup"] == "stillontime-20240515T020012Z.dump");
+  CHECK(cr["status"]["backup"].contains("lastSuccessfulTime"));
+  CHECK(operator_process().metrics().find("stillontime_backup_last_success_timestamp_seconds{name=\"app\",namespace=\"" + ns.name() + "\"}") !=
+        std::string::npos);
+  // Jobs the CronJob owns are left to it.
+  CHECK(c->get(kJob, {ns.name(), "app-backup-1001"}).ok());
+}
+
+TEST_CASE("a backup request creates exactly one Job per id") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("bk-request");
+  create_cr(*c, ns.name(), {});
+  const ObjectKey key{ns.name(), "app"};
+  const std::string sel = "stillontime.app/trigger=request";
+  REQUIRE(e2e::eventually([&] { return condition(get_or_null(*c, kSot, key), "BackupHealthy") != ""; }, 20s));
+
+  auto annotate = [&](const std::string& id) {
+    REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"annotations", {{"stillontime.app/backup-request", id}}}}}}, PatchOptions{"kubectl"}).ok());
+  };
+  annotate("before-upgrade");
+  REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
+  std::this_thread::sleep_for(2s);
+  CHECK(count_jobs(*c, ns.name(), sel) == 1);
+  Json cr = get_or_null(*c, kSot, key);
+  CHECK(cr["status"]["backup"]["lastRequest"]["id"] == "before-upgrade");
+  const std::string job = cr["status"]["backup"]["lastRequest"]["job"];
+  CHECK(c->get(kJob, {ns.name(), job}).ok());
+
+  // It finishes; deleting its Job does not bring it back for the same id.
+  set_status(*c, kJob, {ns.name(), job}, job_status(true, 5));
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
+  REQUIRE(c->remove(kJob, {ns.name(), job}, DeleteOptions{}).ok());
+  REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  std::this_thread::sleep_for(3s);
+  CHECK(count_jobs(*c, ns.name(), sel) == 0);
+
+  annotate("second");
+  CHECK(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
+  CHECK(get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["id"] == "second");
+}
+
+TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales back; a failure holds and stalls") {
+  auto c = e2e::client();
+  e2e::TestNamespace ns("bk-restore");
+  create_cr(*c, ns.name(), {});
+  const ObjectKey key{ns.name(), "app"};
+  const ObjectKey backend{ns.name(), "app-backend"};
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kDeploy, backend).is_object(); }, 20s));
+  // The backend runs one pod.
+  Json d = get_or_null(*c, kDeploy, backend);
+  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1}, {"updatedReplicas", 1}});
+
+  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  // Step 1: the backend goes to 0; no restore Job while a pod still runs.
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0; }, 30s));
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "ScalingDown"; }, 30s));
+  std::this_thread::sleep_for(1s);
+  CHECK(count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 0);
+
+  // Step 2: the pods are gone; the restore Job starts.
+  d = get_or_null(*c, kDeploy, backend);
+  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
+  REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 1; }, 30s));
+  Json cr = get_or_null(*c, kSot, key);
+  REQUIRE(e2e::eventually([&] { return (cr = get_or_null(*c, kSot, key))["status"]["restore"]["phase"] == "Running"; }, 30s));
+  CHECK(condition(cr, "Ready") == "False");
+  const std::string job = cr["status"]["restore"]["job"];
+  CHECK(get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
+
+  // Step 3: it succeeds; the backend comes back.
+  set_status(*c, kJob, {ns.name(), job}, job_status(true, 1));
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
+  CHECK(e2e::eventually([&] { return get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 1; }, 30s));
+  cr = get_or_null(*c, kSot, key);
+  CHECK(cr["status"]["restore"]["id"] == "r1");
+  CHECK(cr["status"]["restore"].contains("startedAt"));
+  CHECK(cr["status"]["restore"].contains("finishedAt"));
+
+  // A second restore that fails: the backend stays at 0 and the resource is Stalled.
+  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r2"}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0; }, 30s));
+  d = get_or_null(*c, kDeploy, backend);
+  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
+  REQUIRE(e2e::eventually([&] { return get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
+  const std::string job2 = get_or_null(*c, kSot, key)["status"]["restore"]["job"];
+  CHECK(job2 != job);
+  set_status(*c, kJob, {ns.name(), job2}, job_status(false, 1));
+  REQUIRE(e2e::eventually([&] { return condition(get_or_null(*c, kSot, key), "Stalled") == "True"; }, 30s));
+  cr = get_or_null(*c, kSot, key);
+  CHECK(cr["status"]["restore"]["phase"] == "Failed");
+  CHECK(condition(cr, "Stalled", "reason") == "RestoreFailed");
+  CHECK(condition(cr, "Stalled", "message").find("spec.restore") != std::string::npos);
+  std::this_thread::sleep_for(2s);
+  CHECK(get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
+}

@@ -1,0 +1,199 @@
+// The RBAC of manifests/default is enough: the operator runs as the token user
+// stillontime-operator, bound only to the ClusterRole and the leader-election
+// Role rendered from manifests/default, and reconciles examples/production.yaml
+// to Ready, prunes a child it no longer wants, and never sees a 403.
+// (test/unit/rbac checks the other direction: nothing granted goes unused.)
+// No kubelet runs: workload readiness is set through the status subresource.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "e2e/support.h"
+#include "operator_process.h"
+#include "stillontime/render.h"
+
+using namespace sot;
+using namespace sot::kube;
+using namespace std::chrono_literals;
+
+namespace {
+
+const ResourceRef kSot{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
+constexpr const char* kUser = "stillontime-operator";
+constexpr const char* kSystemNamespace = "stillontime-system";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<Json> documents(const std::string& text) {
+  auto docs = stillontime::yaml_documents_to_json(text);
+  REQUIRE_MESSAGE(docs.ok(), docs.error().to_string());
+  return *docs;
+}
+
+void apply_with_kubectl(const Json& object) {
+  const std::string path = e2e::control_plane().dir + "/rbac-e2e-" + e2e::random_suffix() + ".json";
+  std::ofstream(path) << object.dump();
+  auto r = e2e::run("kubectl apply --server-side --force-conflicts -f " + path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+}
+
+// Renders manifests/default and applies its Namespace, ClusterRole and Role for
+// real, plus bindings of both roles to the token user (the manifests bind the
+// ServiceAccount, which the test cannot authenticate as). Removes the bindings
+// when it goes.
+class OperatorGrants {
+ public:
+  OperatorGrants() {
+    auto rendered = e2e::run("kubectl kustomize " STILLONTIME_SOURCE_DIR "/manifests/default 2>/dev/null");
+    REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
+    int cluster_roles = 0, roles = 0;
+    for (auto& doc : documents(rendered.output)) {
+      const std::string kind = doc.value("kind", "");
+      if (kind == "Namespace" || kind == "CustomResourceDefinition") apply_with_kubectl(doc);
+      if (kind == "ClusterRole" || kind == "Role") apply_with_kubectl(doc);
+      if (kind == "ClusterRoleBinding" || kind == "RoleBinding") {
+        Json binding = doc;
+        binding["metadata"]["name"] = doc["metadata"]["name"].get<std::string>() + "-e2e-user";
+        binding["metadata"].erase("labels");
+        binding["subjects"] = Json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", kUser}}});
+        apply_with_kubectl(binding);
+        names_.push_back((kind == "ClusterRoleBinding" ? "clusterrolebinding/" : "-n " + std::string(kSystemNamespace) +
+                                                                                   " rolebinding/") +
+                         binding["metadata"]["name"].get<std::string>());
+      }
+      cluster_roles += kind == "ClusterRole";
+      roles += kind == "Role";
+    }
+    REQUIRE(cluster_roles == 1);
+    REQUIRE(roles == 1);
+    REQUIRE(names_.size() == 2);
+    auto est = e2e::run("kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app");
+    REQUIRE_MESSAGE(est.exit_code == 0, est.output);
+  }
+  ~OperatorGrants() {
+    for (const auto& n : names_) (void)e2e::run("kubectl delete --ignore-not-found " + n);
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+std::string condition(const Json& cr, const std::string& type) {
+  for (const auto& c : cr.value("status", Json::object()).value("conditions", Json::array())) {
+    if (c.value("type", "") == type) return c.value("status", "");
+  }
+  return "";
+}
+
+Json get_or_null(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
+  auto r = c.get(ref, key);
+  return r.ok() ? *r : Json();
+}
+
+// As reconciler_test.cpp: every Deployment and StatefulSet of `owner` ready.
+void make_workloads_ready(KubeClient& c, const std::string& ns, const std::string& owner) {
+  ListOptions lo;
+  lo.label_selector = "stillontime.app/owner=" + owner;
+  for (const auto& ref : {resources::deployments(), resources::stateful_sets()}) {
+    auto list = c.list(ref, ns, lo);
+    REQUIRE(list.ok());
+    for (const auto& item : (*list)["items"]) {
+      const int replicas = item["spec"].value("replicas", 1);
+      Json status = {{"observedGeneration", item["metadata"]["generation"]},
+                     {"replicas", replicas},
+                     {"readyReplicas", replicas},
+                     {"updatedReplicas", replicas},
+                     {"availableReplicas", replicas}};
+      if (ref.kind == "StatefulSet") status["currentReplicas"] = replicas;
+      PatchOptions po;
+      po.subresource = "status";
+      auto r = c.merge_patch(ref, {ns, item["metadata"]["name"]}, {{"status", status}}, po);
+      REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+    }
+  }
+}
+
+// rest_client_requests_total lines with code="403".
+std::vector<std::string> forbidden_lines(const std::string& metrics) {
+  std::vector<std::string> out;
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("rest_client_requests_total{") && line.find("code=\"403\"") != std::string::npos) {
+      const double v = std::stod(line.substr(line.rfind(' ') + 1));
+      if (v > 0) out.push_back(line);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("with only the manifests' RBAC the operator reconciles the production example to Ready, no 403") {
+  OperatorGrants grants;
+  auto admin = e2e::client();
+  e2e::TestNamespace ns("rbac-prod");
+
+  // The user's Secret named in spec.backend.secretRef (docs/install.md).
+  Json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "stillontime-external"}, {"namespace", ns.name()}}},
+                 {"stringData", {{"GOOGLE_CLIENT_ID", "id"}, {"GOOGLE_CLIENT_SECRET", "secret"}}}};
+  REQUIRE(admin->create(resources::secrets(), ns.name(), secret).ok());
+
+  auto examples = documents(read_text(STILLONTIME_SOURCE_DIR "/examples/production.yaml"));
+  REQUIRE(examples.size() == 1);
+  Json cr = examples[0];
+  cr["metadata"]["namespace"] = ns.name();
+  const std::string name = cr["metadata"]["name"];
+  const ObjectKey key{ns.name(), name};
+
+  // The operator, as the user with only the manifests' grants.
+  e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--leader-elect",
+                           "--leader-election-namespace", kSystemNamespace});
+  auto created = admin->create(kSot, ns.name(), cr);
+  REQUIRE_MESSAGE(created.ok(), created.error().to_string());
+
+  REQUIRE_MESSAGE(e2e::eventually([&] {
+    return admin->get(resources::deployments(), {ns.name(), name + "-backend"}).ok() &&
+           admin->get(resources::deployments(), {ns.name(), name + "-frontend"}).ok() &&
+           admin->get(resources::stateful_sets(), {ns.name(), name + "-postgres"}).ok() &&
+           admin->get(resources::stateful_sets(), {ns.name(), name + "-redis"}).ok();
+  }, 30s), ("workloads not created; operator log: " + op.log_path()));
+  CHECK(e2e::eventually([&] { return admin->get(resources::ingresses(), {ns.name(), name}).ok(); }, 20s));
+  make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
+  auto wait = e2e::run("kubectl wait --for=condition=Ready --timeout=30s -n " + ns.name() + " stillontime/" + name);
+  CHECK_MESSAGE(wait.exit_code == 0, (wait.output + "\noperator log: " + op.log_path()));
+  CHECK(condition(get_or_null(*admin, kSot, key), "Stalled") == "False");
+
+  // A child no longer desired is pruned (the delete verb).
+  REQUIRE(admin->merge_patch(kSot, key, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return !admin->get(resources::ingresses(), {ns.name(), name}).ok(); }, 20s));
+  // The workloads may have been re-applied (a new generation): ready them again.
+  CHECK(e2e::eventually([&] {
+    make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
+    const Json now = get_or_null(*admin, kSot, key);
+    return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
+  }, 20s));
+
+  const std::string metrics = op.metrics();
+  REQUIRE(!metrics.empty());
+  CHECK(metrics.find("leader_election_master_status{name=\"stillontime-operator\"} 1") != std::string::npos);
+  const auto forbidden = forbidden_lines(metrics);
+  std::string joined;
+  for (const auto& l : forbidden) joined += l + "\n";
+  CHECK_MESSAGE(forbidden.empty(), ("403s from the API server:\n" + joined + "operator log: " + op.log_path()));
+  CHECK(op.requests({"GET", "LIST", "WATCH", "POST", "PATCH", "PUT", "DELETE"}) > 0);
+  // The whole log, for a 403 that the metrics would not name.
+  const std::string log = read_text(op.log_path());
+  CHECK_MESSAGE(log.find("Forbidden") == std::string::npos, ("operator log mentions Forbidden: " + op.log_path()));
+  op.stop();
+}
