@@ -47,6 +47,14 @@ std::string now_rfc3339(runtime::Clock& clock) {
                      .count());
 }
 
+// The CR's spec, or an empty object when it has none (parse() reports that);
+// const operator[] on a missing key is undefined behaviour in nlohmann::json.
+const Json& spec_of(const Json& cr) {
+  static const Json kEmpty = Json::object();
+  auto it = cr.find("spec");
+  return it != cr.end() && it->is_object() ? *it : kEmpty;
+}
+
 // Reads the CR's current status (object form).
 Json current_status(const Json& cr) {
   auto it = cr.find("status");
@@ -237,8 +245,8 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (meta.contains("deletionTimestamp")) {
     const auto finalizers = meta.value("finalizers", Json::array());
     if (std::find(finalizers.begin(), finalizers.end(), kFinalizer) == finalizers.end()) return ReconcileResult::done();
-    const std::string target = cr["spec"].value("targetNamespace", key.ns);
-    const bool retain = cr["spec"].value("deletionPolicy", "Retain") != "Delete";
+    const std::string target = spec_of(cr).value("targetNamespace", key.ns);
+    const bool retain = spec_of(cr).value("deletionPolicy", "Retain") != "Delete";
     int pending = 0;
     for (const auto& kind : child_kinds(api_)) {
       if (retain && kind.kind == "PersistentVolumeClaim") continue;
@@ -283,7 +291,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     if (om.value("namespace", "") == key.ns && om.value("name", "") == key.name) continue;
     if (om.contains("deletionTimestamp")) continue;
     claims.push_back({om.value("namespace", ""), om.value("name", ""), om.value("creationTimestamp", ""),
-                      (*other)["spec"].value("targetNamespace", om.value("namespace", ""))});
+                      spec_of(*other).value("targetNamespace", om.value("namespace", ""))});
   }
   if (auto claimed = check_namespace_claim(resource, claims)) {
     return stall(ctx, cr, generation, "TargetNamespaceClaimed", claimed->to_string());
@@ -472,9 +480,15 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     const bool was_ready = old_phase == "Ready" || old_phase == "Degraded";
     const bool same_generation = old.value("observedGeneration", std::int64_t{-1}) == generation;
     in.phase = was_ready && same_generation && writes == 0 && !first_error ? "Degraded" : "Progressing";
-    std::string why = first_error ? "apply failed: " + first_error->message
-                                  : (writes > 0 ? "applied " + std::to_string(writes) + " changes" : readiness.message);
-    in.reconciling = {true, first_error ? "ApplyFailed" : (writes > 0 ? "Applying" : "WaitingForComponents"), why};
+    // While components are not ready, the writes of this pass do not change
+    // what status says: one status write per new state, not one per pass.
+    if (first_error) {
+      in.reconciling = {true, "ApplyFailed", "apply failed: " + first_error->message};
+    } else if (!readiness.all_ready) {
+      in.reconciling = {true, "WaitingForComponents", readiness.message};
+    } else {
+      in.reconciling = {true, "Applying", "applying " + std::to_string(writes) + " changes to children"};
+    }
   }
   add_backup_conditions(backup, in);   // BackupHealthy; a failed restore stalls
   Json status = build_status(old, in, now_rfc3339(ctx.clock()));

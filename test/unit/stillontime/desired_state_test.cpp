@@ -84,7 +84,7 @@ TEST_CASE("every pod template is restricted and every port says TCP") {
     if (o.object["kind"] == "Deployment" || o.object["kind"] == "StatefulSet") {
       ++pods;
       test::check_restricted(o.object["spec"]["template"]["spec"]);
-      CHECK(o.object["spec"]["template"]["metadata"]["annotations"].contains(kChecksumAnnotation) ==
+      CHECK(o.object["spec"]["template"]["metadata"].value("annotations", nlohmann::json::object()).contains(kChecksumAnnotation) ==
             (o.object["metadata"]["name"] != "sot-frontend"));
     }
     if (o.object["kind"] == "Service") {
