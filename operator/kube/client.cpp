@@ -68,7 +68,7 @@ void RestClient::add_auth(HttpRequest& req) {
 }
 
 Result<Json> RestClient::call(std::string method, std::string path_and_query, std::string content_type,
-                              std::string body) {
+                              std::string body, bool parse_answer) {
   HttpRequest req;
   req.method = std::move(method);
   req.path_and_query = std::move(path_and_query);
@@ -83,6 +83,7 @@ Result<Json> RestClient::call(std::string method, std::string path_and_query, st
   }
   if (!resp.ok()) return resp.error();
   if (resp->status < 200 || resp->status >= 300) return error_from_response(resp->status, resp->body);
+  if (!parse_answer) return Json::object();
   return parse_body(*resp);
 }
 
@@ -104,7 +105,7 @@ Result<Json> RestClient::apply(const ResourceRef& ref, const ObjectKey& key, con
   path = append_param(std::move(path), "fieldManager", opts.field_manager);
   if (opts.force) path = append_param(std::move(path), "force", "true");
   // JSON is YAML, so the object goes as it is.
-  return call("PATCH", std::move(path), "application/apply-patch+yaml", object.dump());
+  return call("PATCH", std::move(path), "application/apply-patch+yaml", object.dump(), opts.want_object);
 }
 
 Result<Json> RestClient::merge_patch(const ResourceRef& ref, const ObjectKey& key, const Json& patch,

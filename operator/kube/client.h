@@ -108,7 +108,7 @@ class RestClient final : public KubeClient {
 
  private:
   Result<Json> call(std::string method, std::string path_and_query, std::string content_type = {},
-                    std::string body = {});
+                    std::string body = {}, bool parse_answer = true);
   void add_auth(HttpRequest& req);
 
   ClientConfig config_;

@@ -8,12 +8,14 @@
 // request's token closes the connection, which ends a blocked body read.
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 #include <cpprest/rawptrstream.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <system_error>
 
 #include "kube/transport.h"
@@ -22,6 +24,8 @@ namespace sot::kube {
 namespace {
 
 namespace http = web::http;
+
+constexpr std::size_t kIoThreads = 6;
 namespace client = web::http::client;
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
@@ -176,6 +180,18 @@ class CpprestTransport final : public HttpTransport {
 }  // namespace
 
 std::unique_ptr<HttpTransport> make_cpprest_transport(const ClientConfig& config) {
+  // cpprestsdk's shared pool starts 40 threads by default. Our callers block in
+  // their own threads and the pool only drives asio's non-blocking I/O, so a
+  // few threads carry every watch and request; each thread costs stack and
+  // allocator state. Sized once, before the pool's first use.
+  static std::once_flag pool_sized;
+  std::call_once(pool_sized, [] {
+    try {
+      crossplat::threadpool::initialize_with_threads(kIoThreads);
+    } catch (const std::exception&) {
+      // Already started by someone else in this process: keep its size.
+    }
+  });
   return std::make_unique<CpprestTransport>(config);
 }
 

@@ -80,6 +80,9 @@ struct ApplyOptions {
   std::string field_manager = "stillontime-operator";
   bool force = true;
   std::string subresource;         // "" or "status"
+  // false: the caller does not read the answer, so it is not parsed (an
+  // applied object comes back whole, managedFields included).
+  bool want_object = true;
 };
 
 struct PatchOptions {

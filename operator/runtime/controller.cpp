@@ -1,5 +1,7 @@
 #include "runtime/controller.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <random>
 
@@ -125,12 +127,26 @@ bool Controller::stop(Duration grace) {
 }
 
 void Controller::worker() {
-  while (auto key = queue_->get()) run_one(*key);
+  while (auto key = queue_->get()) {
+    run_one(*key);
+    // A burst of reconciles (startup, a resync, many resources at once)
+    // parses thousands of objects and leaves freed heap that glibc keeps;
+    // when the queue has drained, hand it back to the system.
+    if (queue_->len() == 0 && queue_->processing_len() == 0) trim_heap();
+  }
   {
     std::lock_guard lock(exit_mu_);
     running_workers_.fetch_sub(1);
   }
   exit_cv_.notify_all();
+}
+
+void Controller::trim_heap() {
+  const TimePoint now = deps_.clock.now();
+  std::lock_guard lock(trim_mu_);
+  if (now - last_trim_ < std::chrono::seconds(5)) return;
+  last_trim_ = now;
+  malloc_trim(0);
 }
 
 bool Controller::process_next(TimePoint deadline) {

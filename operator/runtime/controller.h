@@ -142,6 +142,7 @@ class Controller {
  private:
   void worker();
   void run_one(const kube::ObjectKey& key);
+  void trim_heap();
 
   ControllerOptions options_;
   std::unique_ptr<Reconciler> reconciler_;
@@ -154,6 +155,8 @@ class Controller {
   std::vector<std::thread> workers_;
   std::atomic<int> active_{0};
   std::atomic<int> running_workers_{0};
+  std::mutex trim_mu_;
+  TimePoint last_trim_{};
   std::mutex exit_mu_;
   std::condition_variable exit_cv_;
 };

@@ -32,7 +32,7 @@ constexpr auto kApplyEchoWindow = std::chrono::seconds(5);
 // without an event, and status should not keep saying "Applying".
 constexpr auto kRecheckAfterWrites = std::chrono::seconds(1);
 // Writes of one reconcile in flight at once.
-constexpr std::size_t kApplyParallelism = 4;
+constexpr std::size_t kApplyParallelism = 8;
 
 std::string owner_value(const kube::ObjectKey& key) { return key.ns + "." + key.name; }
 
@@ -410,7 +410,9 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
           auto r = ctx.client().create(d.ref, d.key().ns, w.body);
           if (!r.ok() && r.code() != kube::Code::kAlreadyExists) w.error = r.error();
         } else {
-          auto r = ctx.client().apply(d.ref, d.key(), w.body, kube::ApplyOptions{});
+          kube::ApplyOptions opts;
+          opts.want_object = false;
+          auto r = ctx.client().apply(d.ref, d.key(), w.body, opts);
           if (!r.ok()) w.error = r.error();
         }
       }
