@@ -374,6 +374,14 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
       std::optional<kube::Error> error;
     };
     std::vector<Write> to_send;
+    std::optional<bool> current;
+    auto cr_is_current = [&] {
+      if (!current) {
+        auto fresh = ctx.client().get(stillontime_resource(), key);
+        current = fresh.ok() && runtime::resource_version_of(*fresh) == runtime::resource_version_of(cr);
+      }
+      return *current;
+    };
     for (const auto& d : desired) {
       wanted.insert({d.ref.api_version() + "/" + d.ref.kind, d.key().to_string()});
       const auto* cache = ctx.cache(d.ref);
@@ -383,7 +391,17 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
         if (got.ok()) live = std::make_shared<const Json>(std::move(*got));
       }
       if (d.create_only) {
-        if (!live) to_send.push_back({&d, d.object, true, {}, {}, {}, std::nullopt});
+        if (live) continue;
+        // A one-off Job (backup request, restore, bootstrap) runs once per id;
+        // its record lives in status. Create it only when our copy of the
+        // resource is the current one, or a status written a moment ago and
+        // not yet in the cache would run it twice.
+        if (d.ref.kind == "Job" && !cr_is_current()) {
+          const auto delay = std::chrono::duration_cast<runtime::Duration>(std::chrono::milliseconds(200));
+          echo_recheck = echo_recheck ? std::min(*echo_recheck, delay) : delay;
+          continue;
+        }
+        to_send.push_back({&d, d.object, true, {}, {}, {}, std::nullopt});
         continue;
       }
       Json stamped = stamp_applied_hash(d.object);

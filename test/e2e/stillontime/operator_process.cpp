@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -94,6 +95,46 @@ double OperatorProcess::requests(const std::vector<std::string>& methods) const 
     }
   }
   return total;
+}
+
+kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key) {
+  auto r = c.get(ref, key);
+  return r.ok() ? *r : kube::Json();
+}
+
+void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner) {
+  kube::ListOptions lo;
+  lo.label_selector = "stillontime.app/owner=" + owner;
+  for (const auto& ref : {kube::resources::deployments(), kube::resources::stateful_sets()}) {
+    auto list = c.list(ref, ns, lo);
+    REQUIRE(list.ok());
+    for (const auto& item : (*list)["items"]) {
+      const int replicas = item["spec"].value("replicas", 1);
+      kube::Json status = {{"observedGeneration", item["metadata"]["generation"]},
+                           {"replicas", replicas},
+                           {"readyReplicas", replicas},
+                           {"updatedReplicas", replicas},
+                           {"availableReplicas", replicas}};
+      if (ref.kind == "StatefulSet") status["currentReplicas"] = replicas;
+      kube::PatchOptions po;
+      po.subresource = "status";
+      auto r = c.merge_patch(ref, {ns, item["metadata"]["name"]}, {{"status", status}}, po);
+      REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+    }
+  }
+}
+
+OperatorProcess& shared_operator() {
+  static std::unique_ptr<OperatorProcess> op = [] {
+    auto r = run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR
+                 "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
+                 "--timeout=60s crd/stillontimes.stillontime.app");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    REQUIRE(eventually([] { return client()->list(kStillOnTime, "default", kube::ListOptions{}).ok(); },
+                       std::chrono::seconds(20)));
+    return std::make_unique<OperatorProcess>();
+  }();
+  return *op;
 }
 
 }  // namespace sot::e2e

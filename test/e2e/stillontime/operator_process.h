@@ -8,7 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "kube/client.h"
+
 namespace sot::e2e {
+
+inline const kube::ResourceRef kStillOnTime{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
+
+// The object, or null when it cannot be read.
+kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key);
+
+// Sets every Deployment and StatefulSet labelled stillontime.app/owner=`owner`
+// in `ns` ready through the status subresource, as a kubelet and the workload
+// controllers would.
+void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner);
 
 class OperatorProcess {
  public:
@@ -32,5 +44,9 @@ class OperatorProcess {
   int metrics_port_ = 0;
   std::string log_path_;
 };
+
+// The CRD installed and one operator (admin credentials) for the whole test
+// binary, started on first use.
+OperatorProcess& shared_operator();
 
 }  // namespace sot::e2e
