@@ -57,7 +57,9 @@ pg_bin() {
 free_port() {
   local port
   for _ in $(seq 1 200); do
-    port=$(( (RANDOM % 30000) + 20000 ))
+    # Below the kernel's ephemeral range (32768+), where outgoing connections
+    # take their local ports.
+    port=$(( (RANDOM % 12000) + 20000 ))
     if ! ss -Htln "sport = :${port}" | grep -q .; then
       echo "$port"
       return 0
@@ -130,12 +132,31 @@ SETTINGS
     -c "CREATE ROLE stillontime LOGIN CREATEDB PASSWORD '${pg_password}'" \
     -c "CREATE DATABASE stillontime OWNER stillontime" >&2
 
-  redis-server --bind 127.0.0.1 --port "$redis_port" --requirepass "$redis_password" --save "" --appendonly no \
-    --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --dir "$dir/redis" >&2
-  for _ in $(seq 1 50); do
-    if redis-cli -p "$redis_port" --no-auth-warning -a "$redis_password" ping 2>/dev/null | grep -q PONG; then break; fi
-    sleep 0.1
+  # A port free a moment ago can be taken by then (an outgoing connection's
+  # local port, or another server started in between): try a few, and fail
+  # loudly rather than hand the tests a Redis that is not there.
+  local redis_up=0 attempt
+  for attempt in 1 2 3 4 5; do
+    rm -f "$dir/redis/redis.pid"
+    redis-server --bind 127.0.0.1 --port "$redis_port" --requirepass "$redis_password" --save "" --appendonly no \
+      --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --dir "$dir/redis" >&2 || true
+    for _ in $(seq 1 50); do
+      if REDISCLI_AUTH="$redis_password" redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
+        redis_up=1
+        break
+      fi
+      sleep 0.1
+    done
+    ((redis_up)) && break
+    log "redis did not answer on port $redis_port (attempt $attempt); trying another port"
+    if [[ -f "$dir/redis/redis.pid" ]]; then kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true; fi
+    redis_port=$(free_port)
   done
+  if ((!redis_up)); then
+    tail -n 20 "$dir/redis/redis.log" >&2 || true
+    echo "services.sh: redis-server did not start" >&2
+    exit 1
+  fi
 
   cat > "$dir/env" <<ENV
 # Written by scripts/services.sh up; source it.
