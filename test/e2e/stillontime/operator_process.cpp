@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ OperatorProcess::OperatorProcess(std::vector<std::string> extra_args) {
   pid_ = fork();
   REQUIRE(pid_ >= 0);
   if (pid_ == 0) {
+    // Dies with the test binary, even when a failed REQUIRE aborts it.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
