@@ -196,35 +196,19 @@ ObjectPtr Store::erase(const ObjectKey& key) {
 }
 
 ReplaceDelta Store::replace(std::string_view scope_ns, std::vector<ObjectPtr> items) {
-  ReplaceDelta delta;
-  std::map<ObjectKey, ObjectPtr> fresh;
+  // The tree form of replace_packed(): same diff, objects handed back whole.
+  std::map<ObjectKey, ObjectPtr> given;
+  std::vector<PackedObject> packed;
+  packed.reserve(items.size());
   for (auto& item : items) {
-    ObjectKey k = key_of(*item);
-    fresh[std::move(k)] = std::move(item);
+    packed.push_back(pack_object(*item));
+    given[packed.back().key] = std::move(item);
   }
-  std::unique_lock lock(mu_);
-  for (auto it = objects_.begin(); it != objects_.end();) {
-    if (!scope_ns.empty() && it->first.ns != scope_ns) {
-      ++it;
-      continue;
-    }
-    auto f = fresh.find(it->first);
-    if (f == fresh.end()) {
-      delta.deleted.push_back(unpack_object(it->second));
-      it = objects_.erase(it);
-      continue;
-    }
-    if (it->second.resource_version != resource_version_of(*f->second)) {
-      delta.updated.emplace_back(unpack_object(it->second), f->second);
-    }
-    it->second = pack_object(*f->second);
-    fresh.erase(f);
-    ++it;
-  }
-  for (auto& [k, obj] : fresh) {
-    objects_.emplace(k, pack_object(*obj));
-    delta.added.push_back(std::move(obj));
-  }
+  PackedDelta changes = replace_packed(scope_ns, std::move(packed));
+  ReplaceDelta delta;
+  for (const auto& old : changes.deleted) delta.deleted.push_back(unpack_object(old));
+  for (const auto& [old, key] : changes.updated) delta.updated.emplace_back(unpack_object(old), given[key]);
+  for (const auto& key : changes.added) delta.added.push_back(given[key]);
   return delta;
 }
 
