@@ -40,8 +40,8 @@ std::string owner_selector_text(const kube::ObjectKey& key) {
   return std::string(kLabelOwner) + "=" + owner_value(key);
 }
 
-std::string now_rfc3339(runtime::Clock& clock) {
-  (void)clock;
+// Wall-clock time for condition timestamps (the runtime's Clock is monotonic).
+std::string now_rfc3339() {
   return rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count());
@@ -140,7 +140,7 @@ ReconcileResult stall(runtime::Context& ctx, const Json& cr, std::int64_t genera
   in.ready = {false, reason, message};
   in.reconciling = {false, reason, "stalled: " + message};
   in.stalled = {true, reason, message};
-  const Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  const Json status = build_status(old, in, now_rfc3339());
   const bool changed = status != old;
   write_status(ctx, cr, status);
   if (changed && ctx.events() != nullptr) ctx.events()->warning(cr, reason, message);
@@ -511,7 +511,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     }
   }
   add_backup_conditions(backup, in);   // BackupHealthy; a failed restore stalls
-  Json status = build_status(old, in, now_rfc3339(ctx.clock()));
+  Json status = build_status(old, in, now_rfc3339());
   add_backup_status(backup, status);   // status.backup, status.restore, status.bootstrap
   report_backup(backup, ctx, cr, backup_metrics_.get());
   const bool ready_now = readiness.all_ready && !resource.spec.paused;

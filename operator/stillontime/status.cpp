@@ -87,8 +87,5 @@ nlohmann::json build_status(const nlohmann::json& old_status_in, const StatusInp
   return out;
 }
 
-bool status_changed(const nlohmann::json& old_status, const nlohmann::json& new_status) {
-  return old_status != new_status;
-}
 
 }  // namespace sot::stillontime

@@ -1,6 +1,6 @@
 // The StillOnTime status, computed from what the reconciler saw. Pure: the
-// reconciler writes the result through the status subresource only when
-// status_changed() says so. Conditions follow metav1.Condition and kstatus:
+// reconciler writes the result through the status subresource only when it
+// differs from what the resource carries. Conditions follow metav1.Condition and kstatus:
 //   Ready        True when every workload reports all its replicas ready
 //   Reconciling  True while the operator is still bringing children to the spec
 //   Stalled      True when it cannot go on without a human (invalid spec, a
@@ -48,10 +48,6 @@ struct StatusInput {
 // `now` is RFC 3339 (UTC, seconds). Fields of `old_status` this function does
 // not own (backup, restore) are kept.
 nlohmann::json build_status(const nlohmann::json& old_status, const StatusInput& input, const std::string& now);
-
-// True when the two differ in anything but lastTransitionTime values that
-// build_status would have kept anyway (i.e. a write would change something).
-bool status_changed(const nlohmann::json& old_status, const nlohmann::json& new_status);
 
 // Ready/Reconciling from the components: what phase and message they give.
 struct Readiness {
