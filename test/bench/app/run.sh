@@ -75,6 +75,9 @@ done
 curl -sf -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/schedules"
 
 rss_kib() { awk "/^$1:/ {print \$2}" "/proc/$server_pid/status"; }
+# Other work on these two cores (a build, a test suite) moves the tail latencies by a factor of
+# five or more; the load average goes into the report so a run under load is recognisable.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rest=$(rss_kib VmRSS)
 
 cat > "$work/auth.lua" <<LUA
@@ -109,5 +112,6 @@ Server: \`$(basename "$server")\` with RATE_LIMIT_MAX=100000000 LOG_LEVEL=warn, 
 | GET /api/schedules (bearer, cached) | \`wrk -t2 -c64 -d${duration}s --latency -s auth.lua /api/schedules\` | $(rps "$work/schedules.txt") | $(pct "$work/schedules.txt" 50%) | $(pct "$work/schedules.txt" 99%) |
 | same, paced to ~2,000/s | \`wrk -t2 -c64 -d${duration}s --latency -s paced.lua /api/schedules\` (delay 32 ms per connection) | $(rps "$work/paced.txt") | $(pct "$work/paced.txt" 50%) | $(pct "$work/paced.txt" 99%) |
 
+Load average before the runs (1/5/15 min): ${load_before}.
 Memory (VmRSS of the server): $((rest / 1024)) MiB at rest after start-up; peak (VmHWM) after the three runs: $((peak / 1024)) MiB. 5xx responses during the runs: ${errors}.
 MD
