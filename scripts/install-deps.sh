@@ -17,6 +17,8 @@ packages=(
   golang-go dpkg-dev rsync
   # test and lint tools
   curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils
+  # exporters the live monitoring test (test/e2e/monitoring) scrapes
+  prometheus-postgres-exporter prometheus-redis-exporter
 )
 
 missing=()
