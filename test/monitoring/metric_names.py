@@ -8,8 +8,9 @@ Prometheus here):
                    series app/service/metrics.cpp writes by hand ("# TYPE x");
                    histograms also give x_bucket, x_sum and x_count;
   exported by the  kube-state-metrics v2, cAdvisor and kubelet volume names the
-  platform         infrastructure panels use (listed below, checked against
-                   their upstream documentation), and Prometheus's own `up`.
+  platform         infrastructure panels use, and Prometheus's own `up`
+                   (platform_metrics.py, checked against their upstream
+                   documentation; test/e2e/monitoring uses the same list).
 
 Checked: manifests/monitoring/dashboards/*.json, the PrometheusRules of
 manifests/monitoring, and (given the operator binary) the PrometheusRule that
@@ -25,20 +26,11 @@ import sys
 
 import yaml
 
-PLATFORM = {
-    # Prometheus
-    "up",
-    # kube-state-metrics v2
-    "kube_pod_status_phase", "kube_pod_container_status_restarts_total", "kube_pod_info",
-    "kube_pod_container_resource_limits", "kube_deployment_status_replicas_available",
-    "kube_deployment_spec_replicas", "kube_statefulset_status_replicas_ready",
-    "kube_horizontalpodautoscaler_status_current_replicas", "kube_horizontalpodautoscaler_spec_max_replicas",
-    # cAdvisor (kubelet /metrics/cadvisor)
-    "container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
-    "container_network_receive_bytes_total", "container_network_transmit_bytes_total",
-    # kubelet
-    "kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes",
-}
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import platform_metrics  # noqa: E402  (the list shared with test/e2e/monitoring)
+
+PLATFORM = set(platform_metrics.PLATFORM) | set(platform_metrics.PROMETHEUS)
 # Names promised by work in flight: reported as pending, not as errors, until
 # the source registers them. Keep empty when nothing is in flight.
 PENDING = set()
