@@ -19,6 +19,8 @@ packages=(
   curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils
   # exporters the live monitoring test (test/e2e/monitoring) scrapes
   prometheus-postgres-exporter prometheus-redis-exporter
+  # amtool, which checks the embedded Alertmanager configuration
+  prometheus-alertmanager
 )
 
 missing=()

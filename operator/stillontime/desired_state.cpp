@@ -31,6 +31,20 @@ std::map<std::string, std::string> compute_checksums(const StillOnTime& r, const
   out[kBackend] = sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
   if (!r.spec.postgres.external) out[kPostgres] = sha256_hex(postgres);
   out[kRedis] = sha256_hex(redis);
+  if (embedded_monitoring(r)) {
+    // Prometheus and Alertmanager read their files only at start (no reloader
+    // runs beside them): a change rolls the pod.
+    auto data = [](const json& config_map) {
+      return config_map.at("metadata").at("name").get<std::string>() + "\n" + config_map.at("data").dump();
+    };
+    out[kPrometheus] =
+        sha256_hex(data(build_prometheus_config_map(r)) + "\n" + data(build_prometheus_rules_config_map(r)));
+    out[kAlertmanager] = sha256_hex(data(build_alertmanager_config_map(r)));
+    out[kGrafana] = sha256_hex(secret_content(build_grafana_secret(r, ctx.credentials)) + "\n" +
+                               data(build_grafana_datasources_config_map(r)) + "\n" +
+                               data(build_grafana_dashboard_providers_config_map(r)) + "\n" +
+                               data(build_grafana_dashboards_config_map(r)));
+  }
   return out;
 }
 
@@ -47,17 +61,40 @@ std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContex
     if (object) add(std::move(*object));
   };
   const bool own_postgres = !r.spec.postgres.external;
+  // spec.monitoring.embedded: our own Prometheus, Alertmanager and Grafana
+  // (builders/embedded_monitoring.cpp), each piece in its place in the order.
+  const bool embedded = embedded_monitoring(r);
 
   add(build_service_account(r));
   add(build_role(r));
   add(build_role_binding(r));
+  if (embedded) {
+    add(build_prometheus_service_account(r));
+    add(build_prometheus_role(r));
+    add(build_prometheus_role_binding(r));
+  }
 
   if (own_postgres) add(build_postgres_secret(r, ctx.credentials), true);
   add(build_redis_secret(r, ctx.credentials), true);
   add(build_app_secret(r, ctx.credentials), true);
+  if (embedded) add(build_grafana_secret(r, ctx.credentials), true);
+
+  if (embedded) {
+    add(build_prometheus_config_map(r));
+    add(build_prometheus_rules_config_map(r));
+    add(build_alertmanager_config_map(r));
+    add(build_grafana_datasources_config_map(r));
+    add(build_grafana_dashboard_providers_config_map(r));
+    add(build_grafana_dashboards_config_map(r));
+  }
 
   add(build_logs_pvc(r));
   add(build_uploads_pvc(r));
+  if (embedded) {
+    add(build_prometheus_pvc(r));
+    add(build_alertmanager_pvc(r));
+    add(build_grafana_pvc(r));
+  }
 
   if (own_postgres) {
     add(build_postgres_headless_service(r));
@@ -67,11 +104,21 @@ std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContex
   add(build_redis_service(r));
   add(build_backend_service(r));
   add(build_frontend_service(r));
+  if (embedded) {
+    add(build_prometheus_service(r));
+    add(build_alertmanager_service(r));
+    add(build_grafana_service(r));
+  }
 
   if (own_postgres) add(build_postgres_statefulset(r, ctx));
   add(build_redis_statefulset(r, ctx));
   add(build_backend_deployment(r, ctx));
   add(build_frontend_deployment(r, ctx));
+  if (embedded) {
+    add(build_prometheus_deployment(r, ctx));
+    add(build_alertmanager_deployment(r, ctx));
+    add(build_grafana_deployment(r, ctx));
+  }
 
   add_optional(build_hpa(r, ctx, kBackend));
   add_optional(build_hpa(r, ctx, kFrontend));
@@ -82,6 +129,7 @@ std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContex
   add_optional(build_ingress(r));
 
   add_optional(build_service_monitor(r, ctx));
+  add_optional(build_exporter_service_monitor(r, ctx));
   add_optional(build_prometheus_rule(r, ctx));
 
   for (auto& object : build_backup_objects(r, ctx)) add(std::move(object));
@@ -95,8 +143,12 @@ std::vector<kube::ResourceRef> managed_kinds(const ApiVersions& api) {
       resource_ref("rbac.authorization.k8s.io/v1", "RoleBinding"),
       // Not here on purpose: Secret and PersistentVolumeClaim. Generated
       // credentials and data claims (including the StatefulSets' claims, which
-      // carry our labels) are never pruned; they go with the resource according
-      // to deletionPolicy (ownerReference or the finalizer).
+      // carry our labels, and the embedded monitoring stack's claims and
+      // Grafana admin Secret) are never pruned; they go with the resource
+      // according to deletionPolicy (ownerReference or the finalizer). Turning
+      // spec.monitoring.embedded off again therefore keeps the metrics history,
+      // the Grafana database and its password for the next time it is on.
+      resource_ref("v1", "ConfigMap"),
       resource_ref("v1", "Service"),
       resource_ref("apps/v1", "StatefulSet"),
       resource_ref("apps/v1", "Deployment"),

@@ -197,7 +197,6 @@ std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api) {
   auto kinds = managed_kinds(api);
   kinds.push_back(resource_ref("v1", "Secret"));
   kinds.push_back(resource_ref("v1", "PersistentVolumeClaim"));
-  kinds.push_back(resource_ref("v1", "ConfigMap"));
   return kinds;
 }
 
@@ -330,14 +329,17 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   auto pg = secrets ? secrets->get({target, postgres_secret_name(resource)}) : nullptr;
   auto rd = secrets ? secrets->get({target, redis_secret_name(resource)}) : nullptr;
   auto app = secrets ? secrets->get({target, app_secret_name(resource)}) : nullptr;
+  auto grafana = secrets ? secrets->get({target, grafana_secret_name(resource)}) : nullptr;
   BuildContext bctx;
   bctx.api = api_;
   bctx.credentials.postgres_password = secret_value(pg.get(), "POSTGRES_PASSWORD");
   bctx.credentials.redis_password = secret_value(rd.get(), "REDIS_PASSWORD");
   bctx.credentials.jwt_secret = secret_value(app.get(), "JWT_SECRET");
+  bctx.credentials.grafana_admin_password = secret_value(grafana.get(), "admin-password");
   if (bctx.credentials.postgres_password.empty()) bctx.credentials.postgres_password = random_(32);
   if (bctx.credentials.redis_password.empty()) bctx.credentials.redis_password = random_(32);
   if (bctx.credentials.jwt_secret.empty()) bctx.credentials.jwt_secret = random_(64);
+  if (bctx.credentials.grafana_admin_password.empty()) bctx.credentials.grafana_admin_password = random_(32);
   if (resource.spec.backend.secret_ref) {
     auto user_secret = ctx.client().get(resource_ref("v1", "Secret"), {target, resource.spec.backend.secret_ref->name});
     if (user_secret.code() == kube::Code::kNotFound) {

@@ -51,7 +51,8 @@ std::string redis_url(const StillOnTime& r);
 json build_logs_pvc(const StillOnTime& r);      // N-backend-logs
 json build_uploads_pvc(const StillOnTime& r);   // N-backend-uploads
 
-// network_policy.cpp: empty when spec.networkPolicy.enabled is false.
+// network_policy.cpp: empty when spec.networkPolicy.enabled is false; with
+// spec.monitoring.embedded also N-prometheus, N-alertmanager and N-grafana.
 std::vector<json> build_network_policies(const StillOnTime& r);
 
 // hpa.cpp: component is kBackend or kFrontend; nullopt when autoscaling is off.
@@ -71,8 +72,42 @@ json build_role_binding(const StillOnTime& r);
 
 // service_monitor.cpp / prometheus_rule.cpp: nullopt unless monitoring is
 // enabled and monitoring.coreos.com is served (ctx.api.monitoring).
-std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);
+std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);            // N-backend, 15 s
+std::optional<json> build_exporter_service_monitor(const StillOnTime& r, const BuildContext& ctx);   // N-exporters, 30 s
 std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx);
+// The per-instance alert rule groups (a Prometheus rule file's `groups`): the
+// PrometheusRule's spec.groups and the embedded Prometheus's rule file.
+json prometheus_rule_groups(const StillOnTime& r);
+
+// embedded_monitoring.cpp: spec.monitoring.embedded (desired_state() adds
+// these only then). Prometheus: ServiceAccount, Role and RoleBinding N-prometheus
+// (service discovery in the target namespace), ConfigMaps N-prometheus-config
+// (prometheus.yml) and N-prometheus-rules, PVC N-prometheus-data (50Gi),
+// Service and Deployment N-prometheus (9090).
+json build_prometheus_service_account(const StillOnTime& r);
+json build_prometheus_role(const StillOnTime& r);
+json build_prometheus_role_binding(const StillOnTime& r);
+json build_prometheus_config_map(const StillOnTime& r);
+json build_prometheus_rules_config_map(const StillOnTime& r);
+json build_prometheus_pvc(const StillOnTime& r);
+json build_prometheus_service(const StillOnTime& r);
+json build_prometheus_deployment(const StillOnTime& r, const BuildContext& ctx);
+// Alertmanager: ConfigMap N-alertmanager-config, PVC N-alertmanager-data (2Gi),
+// Service and Deployment N-alertmanager (9093).
+json build_alertmanager_config_map(const StillOnTime& r);
+json build_alertmanager_pvc(const StillOnTime& r);
+json build_alertmanager_service(const StillOnTime& r);
+json build_alertmanager_deployment(const StillOnTime& r, const BuildContext& ctx);
+// Grafana: Secret N-grafana-admin (generated, create once), ConfigMaps
+// N-grafana-datasources, N-grafana-dashboard-providers and N-grafana-dashboards,
+// PVC N-grafana-data (10Gi), Service N-grafana (3001 -> 3000) and Deployment.
+json build_grafana_secret(const StillOnTime& r, const GeneratedCredentials& creds);
+json build_grafana_datasources_config_map(const StillOnTime& r);
+json build_grafana_dashboard_providers_config_map(const StillOnTime& r);
+json build_grafana_dashboards_config_map(const StillOnTime& r);
+json build_grafana_pvc(const StillOnTime& r);
+json build_grafana_service(const StillOnTime& r);
+json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx);
 
 // backup.cpp: the ConfigMap N-backup-scripts and the PVC N-backups (when
 // backups, a restore or a bootstrap are wanted) and the CronJob N-backup (when

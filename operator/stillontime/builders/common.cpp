@@ -11,7 +11,8 @@ using nlohmann::json;
 
 GeneratedCredentials placeholder_credentials() {
   return {std::string(kPlaceholderMarker) + "-postgres-password", std::string(kPlaceholderMarker) + "-redis-password",
-          std::string(kPlaceholderMarker) + "-jwt-secret-not-a-real-secret"};
+          std::string(kPlaceholderMarker) + "-jwt-secret-not-a-real-secret",
+          std::string(kPlaceholderMarker) + "-grafana-admin-password"};
 }
 
 std::string child_name(const StillOnTime& r, std::string_view suffix) { return r.metadata.name + "-" + std::string(suffix); }
@@ -19,7 +20,13 @@ std::string postgres_secret_name(const StillOnTime& r) { return child_name(r, "p
 std::string redis_secret_name(const StillOnTime& r) { return child_name(r, "redis-credentials"); }
 std::string app_secret_name(const StillOnTime& r) { return child_name(r, "app-secrets"); }
 std::string service_account_name(const StillOnTime& r) { return child_name(r, "app"); }
+std::string grafana_secret_name(const StillOnTime& r) { return child_name(r, "grafana-admin"); }
 std::string owner_label_value(const StillOnTime& r) { return r.metadata.ns + "." + r.metadata.name; }
+
+bool monitoring_on(const StillOnTime& r) {
+  return r.spec.monitoring.enabled.value_or(false) || embedded_monitoring(r);
+}
+bool embedded_monitoring(const StillOnTime& r) { return r.spec.monitoring.embedded.value_or(false); }
 
 json labels(const StillOnTime& r, std::string_view component) {
   return {{kLabelName, kAppName},

@@ -22,6 +22,10 @@ inline constexpr const char* kBackup = "backup";
 inline constexpr const char* kApp = "app";            // shared ServiceAccount/RBAC
 inline constexpr const char* kNetwork = "network";    // shared NetworkPolicies
 inline constexpr const char* kMonitoring = "monitoring";
+// The embedded monitoring stack (spec.monitoring.embedded).
+inline constexpr const char* kPrometheus = "prometheus";
+inline constexpr const char* kAlertmanager = "alertmanager";
+inline constexpr const char* kGrafana = "grafana";
 
 inline constexpr const char* kLabelName = "app.kubernetes.io/name";
 inline constexpr const char* kLabelInstance = "app.kubernetes.io/instance";
@@ -42,6 +46,23 @@ inline constexpr int kMetricsPort = 9090;
 inline constexpr int kFrontendPort = 8080;
 inline constexpr int kPostgresPort = 5432;
 inline constexpr int kRedisPort = 6379;
+// The embedded monitoring stack and the exporters (spec.monitoring).
+inline constexpr int kPrometheusPort = 9090;
+inline constexpr int kAlertmanagerPort = 9093;
+inline constexpr int kGrafanaPort = 3000;          // in the container
+inline constexpr int kGrafanaServicePort = 3001;   // guide: Grafana on 3001
+inline constexpr int kPostgresExporterPort = 9187;
+inline constexpr int kRedisExporterPort = 9121;
+// The operator's metrics Service (manifests/default/metrics_service.yaml).
+inline constexpr const char* kOperatorMetricsService = "stillontime-operator-metrics";
+inline constexpr const char* kOperatorNamespace = "stillontime-system";
+inline constexpr int kOperatorMetricsPort = 8080;
+// Pinned: an operator upgrade, not a registry push, changes what runs.
+inline constexpr const char* kPrometheusImage = "prom/prometheus:v2.53.1";
+inline constexpr const char* kAlertmanagerImage = "prom/alertmanager:v0.27.0";
+inline constexpr const char* kGrafanaImage = "grafana/grafana:11.1.0";
+inline constexpr const char* kPostgresExporterImage = "prometheuscommunity/postgres-exporter:v0.15.0";
+inline constexpr const char* kRedisExporterImage = "oliver006/redis_exporter:v1.62.0";
 inline constexpr const char* kDatabaseName = "stillontime";
 inline constexpr const char* kDatabaseUser = "stillontime";
 
@@ -52,7 +73,13 @@ std::string postgres_secret_name(const StillOnTime& r);   // N-postgres-credenti
 std::string redis_secret_name(const StillOnTime& r);      // N-redis-credentials
 std::string app_secret_name(const StillOnTime& r);        // N-app-secrets
 std::string service_account_name(const StillOnTime& r);   // N-app
+std::string grafana_secret_name(const StillOnTime& r);    // N-grafana-admin
 std::string owner_label_value(const StillOnTime& r);      // <cr-namespace>.<N>
+
+// spec.monitoring: exporters run (and their ports are served) when either
+// field is on; embedded alone decides our own Prometheus, Alertmanager, Grafana.
+bool monitoring_on(const StillOnTime& r);
+bool embedded_monitoring(const StillOnTime& r);
 
 // The five contract labels.
 nlohmann::json labels(const StillOnTime& r, std::string_view component);

@@ -8,6 +8,15 @@
 //    (what prometheus-operator sets);
 //  - DNS: UDP and TCP 53 anywhere;
 //  - the backend's calls to Google, OpenWeather and SMTP: TCP 443 and 587 anywhere.
+// With spec.monitoring.embedded, our own Prometheus (component prometheus of
+// this instance) is admitted to the backend's and exporters' metrics ports,
+// and the stack gets its own policies: Prometheus to its scrape targets,
+// Alertmanager, the operator's metrics (pods labelled
+// app.kubernetes.io/name=stillontime-operator, any namespace) and the API
+// server (TCP 443 and 6443 anywhere: the API server is not a pod, and its
+// address differs per cluster); Grafana from the ingress controller and
+// Prometheus on 3000, to Prometheus and Alertmanager; Alertmanager from
+// Prometheus and Grafana, with no egress (it has no receiver to call).
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -22,6 +31,13 @@ json component_peer(const StillOnTime& r, const char* component) {
 
 json any_namespace_peer(const char* app_name) {
   return {{"namespaceSelector", json::object()}, {"podSelector", {{"matchLabels", {{kLabelName, app_name}}}}}};
+}
+
+// Who may scrape a metrics port: a cluster's Prometheus, and ours when embedded.
+json prometheus_peers(const StillOnTime& r) {
+  json peers = json::array({any_namespace_peer("prometheus")});
+  if (embedded_monitoring(r)) peers.push_back(component_peer(r, kPrometheus));
+  return peers;
 }
 
 json policy(const StillOnTime& r, const std::string& name, json pod_selector, json types, json ingress, json egress) {
@@ -54,8 +70,7 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
     json from_http = json::array({component_peer(r, kFrontend)});
     if (ingress_enabled) from_http.push_back(any_namespace_peer("ingress-nginx"));
     json ingress = json::array({{{"from", from_http}, {"ports", json::array({port(kBackendPort)})}},
-                                {{"from", json::array({any_namespace_peer("prometheus")})},
-                                 {"ports", json::array({port(kMetricsPort)})}}});
+                                {{"from", prometheus_peers(r)}, {"ports", json::array({port(kMetricsPort)})}}});
     json egress = json::array();
     if (own_postgres) {
       egress.push_back({{"to", json::array({component_peer(r, kPostgres)})}, {"ports", json::array({port(kPostgresPort)})}});
@@ -80,16 +95,19 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
                          std::move(ingress), std::move(egress)));
   }
 
-  // Postgres and Redis: from the backend and the backup job.
+  // Postgres and Redis: from the backend and the backup job; their exporters
+  // (when monitoring is on) from Prometheus.
   if (own_postgres) {
     json ingress = json::array({{{"from", json::array({component_peer(r, kBackend), component_peer(r, kBackup)})},
                                  {"ports", json::array({port(kPostgresPort)})}}});
+    if (monitoring_on(r)) ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kPostgresExporterPort)})}});
     out.push_back(policy(r, child_name(r, kPostgres), selector_labels(r, kPostgres), json::array({"Ingress"}),
                          std::move(ingress), json::array()));
   }
   {
     json ingress = json::array({{{"from", json::array({component_peer(r, kBackend), component_peer(r, kBackup)})},
                                  {"ports", json::array({port(kRedisPort)})}}});
+    if (monitoring_on(r)) ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kRedisExporterPort)})}});
     out.push_back(policy(r, child_name(r, kRedis), selector_labels(r, kRedis), json::array({"Ingress"}), std::move(ingress),
                          json::array()));
   }
@@ -105,6 +123,47 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
     egress.push_back({{"to", json::array({component_peer(r, kRedis)})}, {"ports", json::array({port(kRedisPort)})}});
     out.push_back(policy(r, child_name(r, kBackup), selector_labels(r, kBackup), json::array({"Egress"}), json::array(),
                          std::move(egress)));
+  }
+
+  if (embedded_monitoring(r)) {
+    // Prometheus: from Grafana; to every scrape target, Alertmanager and the API server.
+    {
+      json ingress = json::array({{{"from", json::array({component_peer(r, kGrafana)})},
+                                   {"ports", json::array({port(kPrometheusPort)})}}});
+      json egress = json::array();
+      auto to = [&](const char* component, int number) {
+        egress.push_back({{"to", json::array({component_peer(r, component)})}, {"ports", json::array({port(number)})}});
+      };
+      to(kBackend, kMetricsPort);
+      if (own_postgres) to(kPostgres, kPostgresExporterPort);
+      to(kRedis, kRedisExporterPort);
+      to(kAlertmanager, kAlertmanagerPort);
+      to(kGrafana, kGrafanaPort);
+      egress.push_back({{"to", json::array({any_namespace_peer("stillontime-operator")})},
+                        {"ports", json::array({port(kOperatorMetricsPort)})}});
+      egress.push_back({{"ports", json::array({port(443), port(6443)})}});
+      out.push_back(policy(r, child_name(r, kPrometheus), selector_labels(r, kPrometheus), json::array({"Ingress", "Egress"}),
+                           std::move(ingress), std::move(egress)));
+    }
+    // Alertmanager: from Prometheus (alerts) and Grafana (its Alertmanager data source).
+    {
+      json ingress = json::array({{{"from", json::array({component_peer(r, kPrometheus), component_peer(r, kGrafana)})},
+                                   {"ports", json::array({port(kAlertmanagerPort)})}}});
+      out.push_back(policy(r, child_name(r, kAlertmanager), selector_labels(r, kAlertmanager), json::array({"Ingress"}),
+                           std::move(ingress), json::array()));
+    }
+    // Grafana: from the ingress controller and Prometheus (its /metrics); to
+    // Prometheus and Alertmanager. kubectl port-forward does not pass through
+    // NetworkPolicies.
+    {
+      json ingress = json::array({{{"from", json::array({any_namespace_peer("ingress-nginx"), component_peer(r, kPrometheus)})},
+                                   {"ports", json::array({port(kGrafanaPort)})}}});
+      json egress = json::array(
+          {{{"to", json::array({component_peer(r, kPrometheus)})}, {"ports", json::array({port(kPrometheusPort)})}},
+           {{"to", json::array({component_peer(r, kAlertmanager)})}, {"ports", json::array({port(kAlertmanagerPort)})}}});
+      out.push_back(policy(r, child_name(r, kGrafana), selector_labels(r, kGrafana), json::array({"Ingress", "Egress"}),
+                           std::move(ingress), std::move(egress)));
+    }
   }
   return out;
 }

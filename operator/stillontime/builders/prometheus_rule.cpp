@@ -3,6 +3,9 @@
 // on the metrics stillontime-server exports (http_requests_total,
 // http_request_duration_seconds) and the kubelet's container metrics.
 // Every expression is scoped to this instance's namespace and pods.
+// prometheus_rule_groups() is the single definition: the PrometheusRule (for a
+// cluster's Prometheus Operator) and the embedded Prometheus's rule file
+// (embedded_monitoring.cpp) both carry exactly these groups.
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -20,8 +23,7 @@ json alert(const std::string& name, const std::string& expr, const char* duratio
 
 }  // namespace
 
-std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx) {
-  if (!ctx.api.monitoring || !r.spec.monitoring.enabled.value_or(false)) return std::nullopt;
+json prometheus_rule_groups(const StillOnTime& r) {
   const std::string ns = r.target_namespace();
   const std::string backend = child_name(r, kBackend);
   const std::string sel = "namespace=\"" + ns + "\",service=\"" + backend + "\"";
@@ -44,10 +46,15 @@ std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildConte
       alert(prefix + "CPUExhaustion", cpu + " > 0.90", "5m", "critical", "A container uses more than 90% of its CPU limit"),
       alert(prefix + "HighCPU", cpu + " > 0.80", "10m", "warning", "A container uses more than 80% of its CPU limit"),
   });
+  return json::array({{{"name", "stillontime." + ns + "." + r.metadata.name}, {"rules", std::move(rules)}}});
+}
+
+std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx) {
+  if (!ctx.api.monitoring || !r.spec.monitoring.enabled.value_or(false)) return std::nullopt;
   return json{{"apiVersion", "monitoring.coreos.com/v1"},
               {"kind", "PrometheusRule"},
               {"metadata", object_meta(r, r.metadata.name, kMonitoring)},
-              {"spec", {{"groups", json::array({{{"name", "stillontime." + ns + "." + r.metadata.name}, {"rules", std::move(rules)}}})}}}};
+              {"spec", {{"groups", prometheus_rule_groups(r)}}}};
 }
 
 }  // namespace sot::stillontime

@@ -1,7 +1,10 @@
 // Services: ClusterIP Services for backend, frontend, Postgres and Redis (what
 // clients and the Ingress use), plus headless Services that give the
 // StatefulSets their stable pod DNS names. Every port carries protocol TCP:
-// the 1.20 server's server-side apply refuses a port without it.
+// the 1.20 server's server-side apply refuses a port without it. When
+// monitoring is on, the Postgres and Redis Services also serve their
+// exporters' `metrics` ports (the ClusterIP Services only, so a Prometheus
+// that scrapes every Service with such a port sees each exporter once).
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -35,8 +38,9 @@ json build_frontend_service(const StillOnTime& r) {
 }
 
 json build_postgres_service(const StillOnTime& r) {
-  return service(r, child_name(r, kPostgres), kPostgres, json::array({service_port("postgres", kPostgresPort, "postgres")}),
-                 false);
+  json ports = json::array({service_port("postgres", kPostgresPort, "postgres")});
+  if (monitoring_on(r)) ports.push_back(service_port("metrics", kPostgresExporterPort, "metrics"));
+  return service(r, child_name(r, kPostgres), kPostgres, std::move(ports), false);
 }
 
 json build_postgres_headless_service(const StillOnTime& r) {
@@ -45,7 +49,9 @@ json build_postgres_headless_service(const StillOnTime& r) {
 }
 
 json build_redis_service(const StillOnTime& r) {
-  return service(r, child_name(r, kRedis), kRedis, json::array({service_port("redis", kRedisPort, "redis")}), false);
+  json ports = json::array({service_port("redis", kRedisPort, "redis")});
+  if (monitoring_on(r)) ports.push_back(service_port("metrics", kRedisExporterPort, "metrics"));
+  return service(r, child_name(r, kRedis), kRedis, std::move(ports), false);
 }
 
 json build_redis_headless_service(const StillOnTime& r) {

@@ -3,6 +3,10 @@
 // the root filesystem stays read-only, with emptyDirs for the socket and temp
 // directories and the data on the claim. PGDATA is a subdirectory because the
 // volume's root may hold lost+found, which initdb refuses.
+// When monitoring is on (spec.monitoring.enabled or .embedded) each pod also
+// runs its Prometheus exporter as a sidecar on a port named `metrics`; the
+// exporter reads the same generated Secret by secretKeyRef and talks to the
+// database over loopback.
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -40,15 +44,21 @@ json claim_template(const StillOnTime& r, const char* component, const Storage& 
           {"spec", std::move(spec)}};
 }
 
-json stateful_set(const StillOnTime& r, const BuildContext& ctx, const char* component, json container, json volumes,
-                  const Storage& storage) {
+json stateful_set(const StillOnTime& r, const BuildContext& ctx, const char* component, json containers, json volumes,
+                  const Storage& storage, int metrics_port) {
   json tmpl_meta = {{"labels", labels(r, component)}};
   if (auto sum = ctx.checksum(component); !sum.empty()) tmpl_meta["annotations"][kChecksumAnnotation] = sum;
+  if (monitoring_on(r)) {
+    // For an annotation-based Prometheus, as on the backend's pods.
+    tmpl_meta["annotations"]["prometheus.io/scrape"] = "true";
+    tmpl_meta["annotations"]["prometheus.io/port"] = std::to_string(metrics_port);
+    tmpl_meta["annotations"]["prometheus.io/path"] = "/metrics";
+  }
   json pod_spec = {{"serviceAccountName", service_account_name(r)},
                    {"automountServiceAccountToken", false},
                    {"securityContext", restricted_pod_security_context(kDataUid)},
                    {"terminationGracePeriodSeconds", 60},
-                   {"containers", json::array({std::move(container)})},
+                   {"containers", std::move(containers)},
                    {"volumes", std::move(volumes)}};
   return {{"apiVersion", "apps/v1"},
           {"kind", "StatefulSet"},
@@ -76,6 +86,17 @@ json exec_probe(json command, int period, int failure_threshold, int initial_del
 json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::object()}}; }
 json mount(const char* name, const char* path) { return {{"name", name}, {"mountPath", path}}; }
 
+// An exporter sidecar: small, restricted, no writes (so no volumes).
+json exporter(const char* name, const char* image, int port, json env) {
+  return {{"name", name},
+          {"image", image},
+          {"imagePullPolicy", "IfNotPresent"},
+          {"ports", json::array({container_port("metrics", port)})},
+          {"env", std::move(env)},
+          {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "128Mi"}}}}},
+          {"securityContext", restricted_container_security_context()}};
+}
+
 }  // namespace
 
 json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx) {
@@ -99,8 +120,16 @@ json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx) {
       {"volumeMounts", json::array({mount("data", "/var/lib/postgresql/data"), mount("run", "/var/run/postgresql"),
                                     mount("tmp", "/tmp")})},
   };
-  return stateful_set(r, ctx, kPostgres, std::move(container), json::array({empty_dir("run"), empty_dir("tmp")}),
-                      p.storage);
+  json containers = json::array({std::move(container)});
+  if (monitoring_on(r)) {
+    const std::string uri = "127.0.0.1:" + std::to_string(kPostgresPort) + "/" + kDatabaseName + "?sslmode=disable";
+    containers.push_back(exporter("postgres-exporter", kPostgresExporterImage, kPostgresExporterPort,
+                                  json::array({{{"name", "DATA_SOURCE_URI"}, {"value", uri}},
+                                               secret_env("DATA_SOURCE_USER", secret, "POSTGRES_USER"),
+                                               secret_env("DATA_SOURCE_PASS", secret, "POSTGRES_PASSWORD")})));
+  }
+  return stateful_set(r, ctx, kPostgres, std::move(containers), json::array({empty_dir("run"), empty_dir("tmp")}),
+                      p.storage, kPostgresExporterPort);
 }
 
 json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx) {
@@ -122,7 +151,13 @@ json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx) {
       {"securityContext", restricted_container_security_context()},
       {"volumeMounts", json::array({mount("data", "/data"), mount("tmp", "/tmp")})},
   };
-  return stateful_set(r, ctx, kRedis, std::move(container), json::array({empty_dir("tmp")}), s.storage);
+  json containers = json::array({std::move(container)});
+  if (monitoring_on(r)) {
+    containers.push_back(exporter("redis-exporter", kRedisExporterImage, kRedisExporterPort,
+                                  json::array({{{"name", "REDIS_ADDR"}, {"value", "redis://127.0.0.1:" + std::to_string(kRedisPort)}},
+                                               secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD")})));
+  }
+  return stateful_set(r, ctx, kRedis, std::move(containers), json::array({empty_dir("tmp")}), s.storage, kRedisExporterPort);
 }
 
 }  // namespace sot::stillontime

@@ -8,6 +8,8 @@
 //   - desired_state() of every example plus a resource with every feature on:
 //     each object is server-side applied (patch, and create when new) or, when
 //     create_only, created;
+//   - the rules of every Role in that desired set (the embedded Prometheus's
+//     discovery Role): RBAC lets the operator grant only what it holds itself;
 // and, written here because they are single calls in the runtime and the
 // reconciler: the StillOnTime resource (informer list/watch, update for the
 // finalizer, merge patch of status), Events (create, then patch when they
@@ -102,7 +104,7 @@ std::vector<StillOnTime> resources_to_render() {
                    {"ingress", {{"enabled", true}, {"className", "nginx"}, {"host", "a.example.com"}, {"apiHost", "api.example.com"},
                                 {"tls", {{"secretName", "tls"}}}}},
                    {"networkPolicy", {{"enabled", true}}},
-                   {"monitoring", {{"enabled", true}}},
+                   {"monitoring", {{"enabled", true}, {"embedded", true}}},
                    {"backup", {{"enabled", true}, {"schedule", "0 2 * * *"}}},
                    {"restore", {{"from", "latest"}, {"id", "r1"}}}}}});
   std::vector<StillOnTime> out;
@@ -136,6 +138,16 @@ Permissions used_cluster_wide() {
           add(used, d.ref, {"create"});
         } else {
           add(used, d.ref, {"create", "patch"});   // server-side apply; it creates what is missing
+        }
+        // RBAC's escalation check: a Role may grant only what its writer holds.
+        if (d.ref.kind == "Role") {
+          for (const auto& rule : d.object["rules"]) {
+            for (const auto& g : rule["apiGroups"]) {
+              for (const auto& res : rule["resources"]) {
+                for (const auto& v : rule["verbs"]) used.insert({g.get<std::string>(), res.get<std::string>(), v.get<std::string>()});
+              }
+            }
+          }
         }
       }
     }
