@@ -102,7 +102,9 @@ class CpprestTransport final : public HttpTransport {
         return out;
       }
       auto buf = resp.body().streambuf();
-      std::vector<uint8_t> chunk(64 * 1024);
+      // 16 KiB: most watch events fit, larger ones span reads (the decoder
+      // joins lines), and an operator holds one of these per watch.
+      std::vector<uint8_t> chunk(16 * 1024);
       for (;;) {
         // Ask for one byte (completes as soon as anything arrived), then take
         // whatever else is already buffered without waiting for more.

@@ -1,5 +1,7 @@
 #include "runtime/store.h"
 
+#include "runtime/compact.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -97,13 +99,44 @@ kube::Result<LabelSelector> LabelSelector::parse(std::string_view text) {
   return sel;
 }
 
+PackedLabels::PackedLabels(const Json& labels) {
+  if (!labels.is_object()) return;
+  for (const auto& [key, value] : labels.items()) {
+    if (!value.is_string()) continue;
+    data_.append(key).push_back('\0');
+    data_.append(value.get_ref<const std::string&>()).push_back('\0');
+  }
+  data_.shrink_to_fit();
+}
+
+std::optional<std::string_view> PackedLabels::find(std::string_view key) const {
+  std::string_view rest = data_;
+  while (!rest.empty()) {
+    const auto k_end = rest.find('\0');
+    const auto v_end = rest.find('\0', k_end + 1);
+    if (rest.substr(0, k_end) == key) return rest.substr(k_end + 1, v_end - k_end - 1);
+    rest.remove_prefix(v_end + 1);
+  }
+  return std::nullopt;
+}
+
 bool LabelSelector::matches(const Json& labels) const {
+  return matches_with([&](const std::string& key) -> std::optional<std::string_view> {
+    if (!labels.is_object()) return std::nullopt;
+    auto it = labels.find(key);
+    if (it == labels.end() || !it->is_string()) return std::nullopt;
+    return std::string_view(it->get_ref<const std::string&>());
+  });
+}
+
+bool LabelSelector::matches(const PackedLabels& labels) const {
+  return matches_with([&](const std::string& key) { return labels.find(key); });
+}
+
+template <typename Lookup>
+bool LabelSelector::matches_with(Lookup&& lookup) const {
   for (const auto& term : terms_) {
-    std::optional<std::string> value;
-    if (labels.is_object()) {
-      auto it = labels.find(term.key);
-      if (it != labels.end() && it->is_string()) value = it->get<std::string>();
-    }
+    const std::optional<std::string_view> value = lookup(term.key);
     const auto in_values = [&] {
       return value && std::find(term.values.begin(), term.values.end(), *value) != term.values.end();
     };
@@ -130,19 +163,18 @@ bool LabelSelector::matches(const Json& labels) const {
 PackedObject pack_object(const Json& object) {
   PackedObject e;
   e.key = key_of(object);
-  e.packed = Json::to_msgpack(object);
-  e.packed.shrink_to_fit();
+  e.packed = deflate_bytes(Json::to_msgpack(object));
   e.resource_version = resource_version_of(object);
   const auto meta = object.find("metadata");
   if (meta != object.end() && meta->is_object()) {
     const auto labels = meta->find("labels");
-    if (labels != meta->end()) e.labels = *labels;
+    if (labels != meta->end()) e.labels = PackedLabels(*labels);
   }
   return e;
 }
 
 ObjectPtr unpack_object(const PackedObject& entry) {
-  return std::make_shared<const Json>(Json::from_msgpack(entry.packed));
+  return std::make_shared<const Json>(Json::from_msgpack(inflate_bytes(entry.packed)));
 }
 
 ObjectPtr Store::get(const ObjectKey& key) const {

@@ -124,9 +124,11 @@ void synth(int n, bool strip) {
     (void)store.upsert(std::make_shared<const Json>(std::move(o)));
   }
   const double after = rss_kib();
-  std::printf("synth %-9s N=%d  JSON on the wire %.0f B/object  RSS delta %.0f KiB  = %.0f B/object\n",
-              strip ? "stripped" : "unstripped", n, static_cast<double>(bytes) / n, after - before,
-              (after - before) * 1024.0 / n);
+  std::size_t packed = 0;
+  for (const auto& key : store.keys()) packed += pack_object(*store.get(key)).packed.size();
+  std::printf("synth %-9s N=%d  JSON on the wire %.0f B/object  packed %.0f B/object  RSS delta %.0f KiB  = %.0f B/object\n",
+              strip ? "stripped" : "unstripped", n, static_cast<double>(bytes) / n, static_cast<double>(packed) / n,
+              after - before, (after - before) * 1024.0 / n);
 }
 
 int live(const std::string& kubeconfig, const std::string& ns, int n) {

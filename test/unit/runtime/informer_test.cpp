@@ -91,12 +91,15 @@ TEST_CASE("Store::replace reports adds, changed objects and deletions, and leave
   CHECK(store.size() == 0);
 }
 
-TEST_CASE("label selectors: equality, inequality, existence, set terms") {
-  const Json labels = {{"app", "web"}, {"tier", "front"}, {"env", "prod"}};
+TEST_CASE("label selectors: equality, inequality, existence, set terms, on JSON and packed labels alike") {
+  const Json labels = {{"app", "web"}, {"tier", "front"}, {"env", "prod"}, {"app.kubernetes.io/x", ""}};
+  const PackedLabels packed(labels);
   auto m = [&](const char* s) {
     auto sel = LabelSelector::parse(s);
     REQUIRE_MESSAGE(sel.ok(), s);
-    return sel->matches(labels);
+    const bool on_json = sel->matches(labels);
+    CHECK_MESSAGE(sel->matches(packed) == on_json, s);
+    return on_json;
   };
   CHECK(m(""));
   CHECK(m("app=web"));
@@ -109,6 +112,9 @@ TEST_CASE("label selectors: equality, inequality, existence, set terms") {
   CHECK(m("env in (prod, staging)"));
   CHECK_FALSE(m("env notin (prod)"));
   CHECK(m("app.kubernetes.io/x!=y"));
+  CHECK(m("app.kubernetes.io/x"));          // an empty value still exists
+  CHECK(m("app.kubernetes.io/x="));
+  CHECK_FALSE(m("app.kubernetes.io=x"));    // a key that prefixes another does not match it
   CHECK_FALSE(LabelSelector::parse("a=b,,c").ok());
   CHECK_FALSE(LabelSelector::parse("env in prod").ok());
 }
