@@ -66,6 +66,7 @@ Json current_status(const Json& cr) {
 bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
   if (current_status(cr) == status) return true;
   const auto key = runtime::key_of(cr);
+  ctx.log().debug("writing status", {{"phase", status.value("phase", "")}});
   kube::PatchOptions opts;
   opts.subresource = "status";
   auto r = ctx.client().merge_patch(stillontime_resource(), key, {{"status", status}}, opts);
@@ -205,6 +206,12 @@ runtime::ControllerSpec controller_spec(const ApiVersions& api) {
   runtime::ControllerSpec spec;
   spec.name = kControllerName;
   spec.primary = stillontime_resource();
+  // A child set's echoes come over a few hundred milliseconds; edits by
+  // others are put back a fifth of a second later than they would be.
+  spec.owned_event_delay = std::chrono::milliseconds(1000);
+  // Status is ours alone; its echo needs no pass (the resync and the recheck
+  // after writes still come).
+  spec.skip_status_only_updates = true;
   for (const auto& kind : child_kinds(api)) {
     runtime::OwnedResource owned;
     owned.resource = kind;
