@@ -306,6 +306,7 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
   primary.resource = spec.primary;
   primary.namespaces = options_.namespaces;
   primary.label_selector = spec.primary_label_selector;
+  primary.index = spec.primary_index;
   Informer& pinf = informer(std::move(primary));
   pinf.add_handler(c.enqueue_self(spec.skip_status_only_updates));
   c.set_primary_cache(&pinf.cache());

@@ -86,6 +86,8 @@ struct ControllerSpec {
   // The primary's updates that change nothing but status are not queued: a
   // reconciler's own status write would otherwise bring it straight back.
   bool skip_status_only_updates = false;
+  // The primary cache's index (CacheReader::by_index); empty for none.
+  Indexer primary_index;
   std::unique_ptr<RateLimiter> rate_limiter;   // null: default
 };
 
