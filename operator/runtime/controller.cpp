@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -39,29 +40,61 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Reconciler> re
 
 Controller::~Controller() { (void)stop(std::chrono::seconds(0)); }
 
-std::shared_ptr<EventHandler> Controller::enqueue_self() {
+bool only_status_changed(const Json& before, const Json& after) {
+  if (!before.is_object() || !after.is_object()) return false;
+  auto same_except = [](const Json& a, const Json& b, std::initializer_list<std::string_view> ignored) {
+    auto skip = [&](const std::string& k) {
+      return std::find(ignored.begin(), ignored.end(), k) != ignored.end();
+    };
+    std::size_t counted = 0;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      if (skip(it.key())) continue;
+      ++counted;
+      auto other = b.find(it.key());
+      if (other == b.end() || *other != it.value()) return false;
+    }
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      if (!skip(it.key())) --counted;
+    }
+    return counted == 0;
+  };
+  static const Json kNone = Json::object();
+  const auto mb = before.find("metadata");
+  const auto ma = after.find("metadata");
+  const Json& meta_before = mb != before.end() && mb->is_object() ? *mb : kNone;
+  const Json& meta_after = ma != after.end() && ma->is_object() ? *ma : kNone;
+  return same_except(before, after, {"status", "metadata"}) &&
+         same_except(meta_before, meta_after, {"resourceVersion", "managedFields"});
+}
+
+std::shared_ptr<EventHandler> Controller::enqueue_self(bool skip_status_only) {
   auto h = std::make_shared<FuncEventHandler>();
   WorkQueue* q = queue_.get();
   h->add = [q](const ObjectPtr& o) { q->add(key_of(*o)); };
-  h->update = [q](const ObjectPtr&, const ObjectPtr& o) { q->add(key_of(*o)); };
+  h->update = [q, skip_status_only](const ObjectPtr& before, const ObjectPtr& o) {
+    if (skip_status_only && before && only_status_changed(*before, *o)) return;
+    q->add(key_of(*o));
+  };
   h->remove = [q](const ObjectPtr& o) { q->add(key_of(*o)); };
   return h;
 }
 
-std::shared_ptr<EventHandler> Controller::enqueue_owner(std::string owner_kind, std::string owner_group) {
-  return enqueue_mapped([kind = std::move(owner_kind), group = std::move(owner_group)](const Json& o) {
-    std::vector<kube::ObjectKey> out;
-    if (auto k = owner_key(o, kind, group)) out.push_back(std::move(*k));
-    return out;
-  });
+std::shared_ptr<EventHandler> Controller::enqueue_owner(std::string owner_kind, std::string owner_group, Duration delay) {
+  return enqueue_mapped(
+      [kind = std::move(owner_kind), group = std::move(owner_group)](const Json& o) {
+        std::vector<kube::ObjectKey> out;
+        if (auto k = owner_key(o, kind, group)) out.push_back(std::move(*k));
+        return out;
+      },
+      delay);
 }
 
 std::shared_ptr<EventHandler> Controller::enqueue_mapped(
-    std::function<std::vector<kube::ObjectKey>(const Json&)> map) {
+    std::function<std::vector<kube::ObjectKey>(const Json&)> map, Duration delay) {
   auto h = std::make_shared<FuncEventHandler>();
   WorkQueue* q = queue_.get();
-  auto enqueue = [q, map = std::move(map)](const Json& o) {
-    for (const auto& k : map(o)) q->add(k);
+  auto enqueue = [q, map = std::move(map), delay](const Json& o) {
+    for (const auto& k : map(o)) q->add_after(k, delay);   // zero: add() at once
   };
   h->add = [enqueue](const ObjectPtr& o) { enqueue(*o); };
   // Both sides: an edit that moves a child to another owner concerns both owners.

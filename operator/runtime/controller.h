@@ -103,6 +103,11 @@ struct ControllerDeps {
   prometheus::Registry* registry = nullptr;   // null: no metrics
 };
 
+// True when two versions of an object differ in nothing but status and the
+// bookkeeping the server changes with every write (resourceVersion,
+// managedFields).
+bool only_status_changed(const Json& before, const Json& after);
+
 class Controller {
  public:
   Controller(ControllerOptions options, std::unique_ptr<Reconciler> reconciler, ControllerDeps deps);
@@ -117,12 +122,17 @@ class Controller {
   void set_primary_cache(const CacheReader* cache) { primary_ = cache; }
 
   // Event handlers feeding this controller's queue:
-  //   the object's own key (for the primary resource);
-  std::shared_ptr<EventHandler> enqueue_self();
+  //   the object's own key (for the primary resource); with
+  //   `skip_status_only`, an update that changed nothing but status (our own
+  //   status write coming back) is not queued;
+  std::shared_ptr<EventHandler> enqueue_self(bool skip_status_only = false);
   //   the owning CR's key (controller ownerReference of `owner_kind`, else the owner label);
-  std::shared_ptr<EventHandler> enqueue_owner(std::string owner_kind, std::string owner_group);
-  //   any keys a function maps the object to.
-  std::shared_ptr<EventHandler> enqueue_mapped(std::function<std::vector<kube::ObjectKey>(const Json&)> map);
+  std::shared_ptr<EventHandler> enqueue_owner(std::string owner_kind, std::string owner_group,
+                                              Duration delay = Duration::zero());
+  //   any keys a function maps the object to. A non-zero delay queues them that
+  //   much later (the earliest pending time wins, so a burst makes one entry).
+  std::shared_ptr<EventHandler> enqueue_mapped(std::function<std::vector<kube::ObjectKey>(const Json&)> map,
+                                               Duration delay = Duration::zero());
 
   // Starts the workers and the resync timer.
   void start();

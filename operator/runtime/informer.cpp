@@ -15,6 +15,7 @@ Informer::Informer(kube::KubeClient& client, Clock& clock, InformerOptions optio
       clock_(clock),
       options_(std::move(options)),
       logger_(logger.with("informer", options_.resource.plural)),
+      store_(options_.index),
       stop_(clock) {}
 
 Informer::~Informer() { stop(); }
@@ -107,7 +108,7 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
         if (!item.contains("kind")) item["kind"] = options_.resource.kind;
         if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.api_version();
         ObjectPtr prepared = prepare(std::move(item));
-        items.push_back(pack_object(*prepared));
+        items.push_back(store_.pack(*prepared));
       }
     }
     const Json& meta = page->contains("metadata") ? (*page)["metadata"] : Json::object();

@@ -66,6 +66,7 @@ struct InformerOptions {
   // The server closes a watch after a random time in [min, 2*min).
   int min_watch_timeout_seconds = 300;
   std::function<void(Json&)> transform = strip_for_cache;
+  Indexer index;   // empty: the cache keeps no index (by_index() finds nothing)
 };
 
 class Informer {

@@ -306,8 +306,9 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
   primary.resource = spec.primary;
   primary.namespaces = options_.namespaces;
   primary.label_selector = spec.primary_label_selector;
+  primary.index = spec.primary_index;
   Informer& pinf = informer(std::move(primary));
-  pinf.add_handler(c.enqueue_self());
+  pinf.add_handler(c.enqueue_self(spec.skip_status_only_updates));
   c.set_primary_cache(&pinf.cache());
 
   for (const auto& owned : spec.owns) {
@@ -317,7 +318,8 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
     child.label_selector = owned.label_selector;
     Informer& cinf = informer(std::move(child));
     const auto slash = spec.primary.api_version().find('/');
-    cinf.add_handler(c.enqueue_owner(spec.primary.kind, slash == std::string::npos ? "" : spec.primary.group));
+    cinf.add_handler(c.enqueue_owner(spec.primary.kind, slash == std::string::npos ? "" : spec.primary.group,
+                                     spec.owned_event_delay));
   }
   return c;
 }

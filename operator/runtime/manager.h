@@ -78,6 +78,16 @@ struct ControllerSpec {
   std::string primary_label_selector;
   std::vector<OwnedResource> owns;
   int max_concurrent_reconciles = 0;      // 0: the manager's
+  // Owned objects' events reach the queue this long after they arrive (zero:
+  // at once). Applying a child set echoes one event per child over a few
+  // hundred milliseconds; a short delay turns them into one pass instead of a
+  // pass per handful of echoes.
+  Duration owned_event_delay = Duration::zero();
+  // The primary's updates that change nothing but status are not queued: a
+  // reconciler's own status write would otherwise bring it straight back.
+  bool skip_status_only_updates = false;
+  // The primary cache's index (CacheReader::by_index); empty for none.
+  Indexer primary_index;
   std::unique_ptr<RateLimiter> rate_limiter;   // null: default
 };
 

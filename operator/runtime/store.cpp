@@ -183,15 +183,40 @@ ObjectPtr Store::get(const ObjectKey& key) const {
   return it == objects_.end() ? nullptr : unpack_object(it->second);
 }
 
-std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* selector) const {
-  std::vector<ObjectPtr> out;
+PackedObject Store::pack(const Json& object) const {
+  PackedObject e = pack_object(object);
+  if (indexer_) e.index = indexer_(object);
+  return e;
+}
+
+template <typename Visit>
+void Store::each_match(std::string_view ns, const LabelSelector* selector, Visit&& visit) const {
   std::shared_lock lock(mu_);
   auto it = ns.empty() ? objects_.begin() : objects_.lower_bound(ObjectKey{std::string(ns), ""});
   for (; it != objects_.end(); ++it) {
     if (!ns.empty() && it->first.ns != ns) break;
     if (selector != nullptr && !selector->empty() && !selector->matches(it->second.labels)) continue;
-    out.push_back(unpack_object(it->second));
+    visit(it->first, it->second);
   }
+}
+
+std::vector<ObjectPtr> Store::list(std::string_view ns, const LabelSelector* selector) const {
+  std::vector<ObjectPtr> out;
+  each_match(ns, selector, [&](const ObjectKey&, const PackedObject& o) { out.push_back(unpack_object(o)); });
+  return out;
+}
+
+std::vector<ObjectKey> Store::list_keys(std::string_view ns, const LabelSelector* selector) const {
+  std::vector<ObjectKey> out;
+  each_match(ns, selector, [&](const ObjectKey& k, const PackedObject&) { out.push_back(k); });
+  return out;
+}
+
+std::vector<ObjectPtr> Store::by_index(std::string_view value) const {
+  std::vector<ObjectPtr> out;
+  each_match({}, nullptr, [&](const ObjectKey&, const PackedObject& o) {
+    if (!o.index.empty() && o.index == value) out.push_back(unpack_object(o));
+  });
   return out;
 }
 
@@ -210,7 +235,7 @@ std::size_t Store::size() const {
 
 ObjectPtr Store::upsert(ObjectPtr object) {
   ObjectKey key = key_of(*object);
-  PackedObject packed = pack_object(*object);
+  PackedObject packed = pack(*object);
   std::unique_lock lock(mu_);
   auto [it, inserted] = objects_.try_emplace(std::move(key));
   ObjectPtr old = inserted ? nullptr : unpack_object(it->second);
@@ -233,7 +258,7 @@ ReplaceDelta Store::replace(std::string_view scope_ns, std::vector<ObjectPtr> it
   std::vector<PackedObject> packed;
   packed.reserve(items.size());
   for (auto& item : items) {
-    packed.push_back(pack_object(*item));
+    packed.push_back(pack(*item));
     given[packed.back().key] = std::move(item);
   }
   PackedDelta changes = replace_packed(scope_ns, std::move(packed));

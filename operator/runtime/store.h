@@ -12,6 +12,7 @@
 // selector matching and relist diffs.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,6 +77,10 @@ class CacheReader {
   virtual ObjectPtr get(const ObjectKey& key) const = 0;
   // ns "" = every namespace; selector "" = everything.
   virtual std::vector<ObjectPtr> list(std::string_view ns = {}, const LabelSelector* selector = nullptr) const = 0;
+  // The keys list() would return, without unpacking a single object.
+  virtual std::vector<ObjectKey> list_keys(std::string_view ns = {}, const LabelSelector* selector = nullptr) const = 0;
+  // Objects whose index value (the cache's Indexer) is `value`.
+  virtual std::vector<ObjectPtr> by_index(std::string_view value) const = 0;
   virtual std::vector<ObjectKey> keys() const = 0;
   virtual std::size_t size() const = 0;
 };
@@ -87,12 +92,18 @@ struct ReplaceDelta {
   std::vector<ObjectPtr> deleted;                          // last known state
 };
 
+// Maps an object to the one value a cache indexes it by ("" for none), the way
+// the operator finds every resource claiming a namespace without unpacking
+// them all.
+using Indexer = std::function<std::string(const Json&)>;
+
 // An object as the store keeps it: packed, with what lists and relists read.
 struct PackedObject {
   ObjectKey key;
   std::vector<std::uint8_t> packed;   // MessagePack, deflated
   std::string resource_version;
   PackedLabels labels;
+  std::string index;                  // the Indexer's value; "" without one
 };
 
 PackedObject pack_object(const Json& object);
@@ -109,8 +120,14 @@ struct PackedDelta {
 
 class Store final : public CacheReader {
  public:
+  explicit Store(Indexer indexer = {}) : indexer_(std::move(indexer)) {}
+
   ObjectPtr get(const ObjectKey& key) const override;
   std::vector<ObjectPtr> list(std::string_view ns = {}, const LabelSelector* selector = nullptr) const override;
+  std::vector<ObjectKey> list_keys(std::string_view ns = {}, const LabelSelector* selector = nullptr) const override;
+  std::vector<ObjectPtr> by_index(std::string_view value) const override;
+  // pack_object() plus this store's index value.
+  PackedObject pack(const Json& object) const;
   std::vector<ObjectKey> keys() const override;
   std::size_t size() const override;
 
@@ -126,6 +143,10 @@ class Store final : public CacheReader {
   PackedDelta replace_packed(std::string_view scope_ns, std::vector<PackedObject> items);
 
  private:
+  template <typename Visit>
+  void each_match(std::string_view ns, const LabelSelector* selector, Visit&& visit) const;
+
+  Indexer indexer_;
   mutable std::shared_mutex mu_;
   std::map<ObjectKey, PackedObject> objects_;
 };

@@ -66,6 +66,7 @@ Json current_status(const Json& cr) {
 bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
   if (current_status(cr) == status) return true;
   const auto key = runtime::key_of(cr);
+  ctx.log().debug("writing status", {{"phase", status.value("phase", "")}});
   kube::PatchOptions opts;
   opts.subresource = "status";
   auto r = ctx.client().merge_patch(stillontime_resource(), key, {{"status", status}}, opts);
@@ -200,10 +201,28 @@ std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api) {
   return kinds;
 }
 
+std::string claimed_namespace(const Json& cr) {
+  const auto meta = cr.find("metadata");
+  const std::string own = meta != cr.end() && meta->is_object() ? meta->value("namespace", "") : "";
+  const auto spec = cr.find("spec");
+  if (spec == cr.end() || !spec->is_object()) return own;
+  const auto target = spec->find("targetNamespace");
+  return target != spec->end() && target->is_string() && !target->get_ref<const std::string&>().empty()
+             ? target->get<std::string>()
+             : own;
+}
+
 runtime::ControllerSpec controller_spec(const ApiVersions& api) {
   runtime::ControllerSpec spec;
   spec.name = kControllerName;
   spec.primary = stillontime_resource();
+  // A child set's echoes come over a few hundred milliseconds; edits by
+  // others are put back a fifth of a second later than they would be.
+  spec.owned_event_delay = std::chrono::milliseconds(1000);
+  // Status is ours alone; its echo needs no pass (the resync and the recheck
+  // after writes still come).
+  spec.skip_status_only_updates = true;
+  spec.primary_index = claimed_namespace;
   for (const auto& kind : child_kinds(api)) {
     runtime::OwnedResource owned;
     owned.resource = kind;
@@ -284,8 +303,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     return stall(ctx, cr, generation, "InvalidSpec", join_errors(errors));
   }
 
+  // Only resources claiming the same namespace matter: the cache's index
+  // finds them without unpacking every resource on every pass.
   std::vector<NamespaceClaim> claims;
-  for (const auto& other : crs->list()) {
+  for (const auto& other : crs->by_index(claim_of(resource).target_namespace)) {
     const Json& om = (*other)["metadata"];
     if (om.value("namespace", "") == key.ns && om.value("name", "") == key.name) continue;
     if (om.contains("deletionTimestamp")) continue;
@@ -459,10 +480,11 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     for (const auto& kind : managed_kinds(api_)) {
       const auto* cache = ctx.cache(kind);
       if (cache == nullptr || !selector.ok()) continue;
-      for (const auto& child : cache->list(target, &*selector)) {
-        if (owned_by_other_controller(*child)) continue;
-        const auto ck = runtime::key_of(*child);
+      // Keys first: only children that are not wanted are unpacked.
+      for (const auto& ck : cache->list_keys(target, &*selector)) {
         if (wanted.count({kind.api_version() + "/" + kind.kind, ck.to_string()}) > 0) continue;
+        const auto child = cache->get(ck);
+        if (!child || owned_by_other_controller(*child)) continue;
         if ((*child)["metadata"].contains("deletionTimestamp")) continue;
         auto r = ctx.client().remove(kind, ck, kube::DeleteOptions{kube::Propagation::kBackground, {}, {}});
         if (!r.ok() && r.code() != kube::Code::kNotFound) {

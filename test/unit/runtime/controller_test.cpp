@@ -175,3 +175,76 @@ TEST_CASE("stop lets a running reconcile finish within the grace period") {
   f.controller->queue().add(kA);   // no more work after stop
   CHECK(f.controller->queue().len() == 0);
 }
+
+TEST_CASE("only_status_changed: status, resourceVersion and managedFields alone do not count") {
+  Json before = config_map("ns", "a");
+  before["metadata"]["resourceVersion"] = "1";
+  before["status"] = {{"phase", "Progressing"}};
+  Json after = before;
+  after["metadata"]["resourceVersion"] = "2";
+  after["metadata"]["managedFields"] = Json::array({{{"manager", "x"}}});
+  after["status"]["phase"] = "Ready";
+  CHECK(only_status_changed(before, after));
+  after.erase("status");
+  CHECK(only_status_changed(before, after));
+  Json spec = after;
+  spec["data"]["k"] = "changed";
+  CHECK_FALSE(only_status_changed(before, spec));
+  Json finalizer = after;
+  finalizer["metadata"]["finalizers"] = Json::array({"x"});
+  CHECK_FALSE(only_status_changed(before, finalizer));
+  Json deleting = after;
+  deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  CHECK_FALSE(only_status_changed(before, deleting));
+  Json generation = after;
+  generation["metadata"]["generation"] = 7;
+  CHECK_FALSE(only_status_changed(before, generation));
+  Json labelled = after;
+  labelled["metadata"]["labels"]["new"] = "x";
+  CHECK_FALSE(only_status_changed(before, labelled));
+  CHECK_FALSE(only_status_changed(labelled, before));
+  CHECK_FALSE(only_status_changed(Json(), after));
+}
+
+TEST_CASE("enqueue_self skips status-only updates when asked, and queues everything else") {
+  Fixture f(1);
+  Json before = config_map("ns", "a");
+  before["metadata"]["resourceVersion"] = "1";
+  Json status_only = before;
+  status_only["metadata"]["resourceVersion"] = "2";
+  status_only["status"] = {{"phase", "Ready"}};
+  Json edited = status_only;
+  edited["data"]["k"] = "v2";
+  auto skipping = f.controller->enqueue_self(true);
+  auto plain = f.controller->enqueue_self(false);
+  auto ptr = [](const Json& j) { return std::make_shared<const Json>(j); };
+
+  skipping->on_update(ptr(before), ptr(status_only));
+  CHECK(f.controller->queue().len() == 0);
+  skipping->on_update(ptr(status_only), ptr(edited));
+  CHECK(f.controller->queue().len() == 1);
+  auto g = f.controller->queue().get();
+  REQUIRE(g);
+  f.controller->queue().done(*g);
+  plain->on_update(ptr(before), ptr(status_only));
+  CHECK(f.controller->queue().len() == 1);
+}
+
+TEST_CASE("owned objects' events can reach the queue after a delay, a burst making one entry") {
+  Fixture f(1);
+  Json child = config_map("ns", "child");
+  child["metadata"]["labels"] = {{"stillontime.app/owner", "ns.a"}};
+  child["metadata"]["ownerReferences"] =
+      Json::array({{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "a"}, {"uid", "u"}, {"controller", true}}});
+  auto handler = f.controller->enqueue_owner("ConfigMap", "", 200ms);
+  auto ptr = std::make_shared<const Json>(child);
+  for (int i = 0; i < 5; ++i) handler->on_add(ptr);
+  CHECK(f.controller->queue().len() == 0);
+  CHECK(f.controller->queue().delayed_len() == 1);
+  f.clock.advance(250ms);
+  auto key = f.controller->queue().get_until(f.clock.now());
+  REQUIRE(key);
+  CHECK(*key == ObjectKey{"ns", "a"});
+  f.controller->queue().done(*key);
+  CHECK(f.controller->queue().len() + f.controller->queue().delayed_len() == 0);
+}

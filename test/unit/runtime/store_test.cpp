@@ -79,3 +79,34 @@ TEST_CASE("packed labels skip non-string values and answer lookups of absent key
   CHECK_FALSE(PackedLabels(Json()).find("a"));
   CHECK_FALSE(PackedLabels(config_map("ns", "x")["metadata"]).find("zzz"));
 }
+
+TEST_CASE("list_keys answers like list() without unpacking; by_index finds objects by their indexed value") {
+  Store store([](const Json& o) { return o["metadata"].value("labels", Json::object()).value("claim", ""); });
+  auto put = [&](const char* ns, const char* name, Json labels) {
+    Json o = config_map(ns, name);
+    o["metadata"]["labels"] = std::move(labels);
+    (void)store.upsert(std::make_shared<const Json>(std::move(o)));
+  };
+  put("a", "one", {{"app", "x"}, {"claim", "red"}});
+  put("a", "two", {{"app", "y"}});
+  put("b", "three", {{"app", "x"}, {"claim", "red"}});
+  put("b", "four", {{"app", "x"}, {"claim", "blue"}});
+  auto sel = LabelSelector::parse("app=x");
+  REQUIRE(sel.ok());
+  for (std::string_view ns : {"", "a", "b", "c"}) {
+    std::vector<ObjectKey> listed;
+    for (const auto& o : store.list(ns, &*sel)) listed.push_back(key_of(*o));
+    CHECK(store.list_keys(ns, &*sel) == listed);
+  }
+  CHECK(store.list_keys("a").size() == 2);
+  std::vector<std::string> red;
+  for (const auto& o : store.by_index("red")) red.push_back(key_of(*o).to_string());
+  CHECK(red == std::vector<std::string>{"a/one", "b/three"});
+  CHECK(store.by_index("blue").size() == 1);
+  CHECK(store.by_index("").empty());        // "" means "not indexed", never a value
+  CHECK(Store().by_index("red").empty());   // no indexer, no index
+  // The index follows updates.
+  put("b", "four", {{"app", "x"}, {"claim", "red"}});
+  CHECK(store.by_index("red").size() == 3);
+  CHECK(store.by_index("blue").empty());
+}
