@@ -511,8 +511,10 @@ TEST_CASE("the desired set with embedded on, and without it") {
     if (o.object["kind"] == "Deployment" || o.object["kind"] == "StatefulSet") {
       ++pods;
       test::check_restricted(o.object["spec"]["template"]["spec"]);
-      CHECK(o.object["spec"]["template"]["metadata"]["annotations"].contains(kChecksumAnnotation) ==
-            (o.object["metadata"]["name"] != "sot-frontend"));
+      const json& template_meta = o.object["spec"]["template"]["metadata"];
+      const bool checksummed =
+          template_meta.contains("annotations") && template_meta["annotations"].contains(kChecksumAnnotation);
+      CHECK(checksummed == (o.object["metadata"]["name"] != "sot-frontend"));
     }
   }
   CHECK(pods == 7);
