@@ -80,6 +80,17 @@ echo "kubectl apply --server-side: $objects objects for $count resources in ${ku
 t_del=$(now)
 kubectl delete namespace $(seq -f "bench-k-%0${#count}g" 1 "$count") --wait=true --timeout=300s >/dev/null
 echo "kubectl's copies deleted in $(elapsed "$t_del" "$(now)")s"
+# The garbage collector and etcd go on working after the namespaces are gone;
+# start the operator's clock only once the machine is quiet again (at least
+# 80 % idle over a second, for at most 60 s), as it was for kubectl.
+idle_percent() {
+  local a b
+  a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+for _ in $(seq 1 60); do (($(idle_percent) >= 80)) && break; done
 
 # ---- 2. the operator
 for i in $(seq -w 1 "$count"); do kubectl create namespace "bench-o-$i" >/dev/null; done
