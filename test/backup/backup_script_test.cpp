@@ -325,8 +325,11 @@ TEST_CASE("pruning by age and by count keeps the right files, never the newest g
   const Pod pod = make_pod(r);
   const Secrets secrets = local_secrets(r, svc().at("PG_PASSWORD"));
   // Fakes: 1, 2, 10 and 40 days old (with a Redis snapshot beside the 40-day one), and an unrelated file.
-  for (int days : {1, 2, 10, 40}) std::ofstream(pod.backups() / ("stillontime-" + stamp(days) + ".dump")) << "fake";
-  std::ofstream(pod.backups() / ("stillontime-" + stamp(40) + ".rdb")) << "fake";
+  // Named once: the backup takes a second or more, and stamp() moves with the clock.
+  std::map<int, std::string> fake;
+  for (int days : {1, 2, 10, 40}) fake[days] = "stillontime-" + stamp(days);
+  for (int days : {1, 2, 10, 40}) std::ofstream(pod.backups() / (fake[days] + ".dump")) << "fake";
+  std::ofstream(pod.backups() / (fake[40] + ".rdb")) << "fake";
   std::ofstream(pod.backups() / "notes.txt") << "keep me";
   BuildContext ctx;
   const json pod_spec = build_backup_cronjob(r, ctx)["spec"]["jobTemplate"]["spec"]["template"]["spec"];
@@ -339,15 +342,16 @@ TEST_CASE("pruning by age and by count keeps the right files, never the newest g
     if (f.ends_with(".dump")) dumps.push_back(f);
   }
   REQUIRE(dumps.size() == 3);
-  CHECK(dumps[0] == "stillontime-" + stamp(2) + ".dump");
-  CHECK(dumps[1] == "stillontime-" + stamp(1) + ".dump");
-  CHECK(std::count(left.begin(), left.end(), "stillontime-" + stamp(40) + ".rdb") == 0);
+  CHECK(dumps[0] == fake[2] + ".dump");
+  CHECK(dumps[1] == fake[1] + ".dump");
+  CHECK(std::count(left.begin(), left.end(), fake[40] + ".rdb") == 0);
   CHECK(std::count(left.begin(), left.end(), "notes.txt") == 1);
 
   // Age only, everything old: the newest dump still stays.
   auto r_age = resource({{"backup", {{"retentionDays", 1}, {"keep", 0}}}});
   const Pod old = make_pod(r_age);
-  for (int days : {5, 9, 30}) std::ofstream(old.backups() / ("stillontime-" + stamp(days) + ".dump")) << "fake";
+  const std::string newest_old = "stillontime-" + stamp(5) + ".dump";
+  for (int days : {5, 9, 30}) std::ofstream(old.backups() / (days == 5 ? newest_old : "stillontime-" + stamp(days) + ".dump")) << "fake";
   auto prune = run_container(r_age, build_backup_cronjob(r_age, ctx)["spec"]["jobTemplate"]["spec"]["template"]["spec"],
                              "backup", old, secrets, {{"PGPASSWORD", "wrong"}});
   CHECK(prune.exit_code != 0);   // the dump fails, so nothing is pruned at all
@@ -355,7 +359,7 @@ TEST_CASE("pruning by age and by count keeps the right files, never the newest g
   const std::string script = (old.scripts() / "backup.sh").string();
   const std::string cmd = "BACKUP_DIR='" + old.backups().string() + "' RETENTION_DAYS=1 KEEP=0 bash '" + script + "' prune 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  CHECK(files(old.backups()) == std::vector<std::string>{"stillontime-" + stamp(5) + ".dump"});
+  CHECK(files(old.backups()) == std::vector<std::string>{newest_old});
   fs::remove_all(pod.root);
   fs::remove_all(old.root);
 }
