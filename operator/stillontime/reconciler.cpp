@@ -350,7 +350,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   auto pg = secrets ? secrets->get({target, postgres_secret_name(resource)}) : nullptr;
   auto rd = secrets ? secrets->get({target, redis_secret_name(resource)}) : nullptr;
   auto app = secrets ? secrets->get({target, app_secret_name(resource)}) : nullptr;
-  auto grafana = secrets ? secrets->get({target, grafana_secret_name(resource)}) : nullptr;
+  // Grafana's password exists only with the embedded stack: no cache read and
+  // no random draw on every pass of every other resource.
+  const bool embedded = embedded_monitoring(resource);
+  auto grafana = secrets && embedded ? secrets->get({target, grafana_secret_name(resource)}) : nullptr;
   BuildContext bctx;
   bctx.api = api_;
   bctx.credentials.postgres_password = secret_value(pg.get(), "POSTGRES_PASSWORD");
@@ -360,7 +363,9 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (bctx.credentials.postgres_password.empty()) bctx.credentials.postgres_password = random_(32);
   if (bctx.credentials.redis_password.empty()) bctx.credentials.redis_password = random_(32);
   if (bctx.credentials.jwt_secret.empty()) bctx.credentials.jwt_secret = random_(64);
-  if (bctx.credentials.grafana_admin_password.empty()) bctx.credentials.grafana_admin_password = random_(32);
+  if (embedded && bctx.credentials.grafana_admin_password.empty()) {
+    bctx.credentials.grafana_admin_password = random_(32);
+  }
   if (resource.spec.backend.secret_ref) {
     auto user_secret = ctx.client().get(resource_ref("v1", "Secret"), {target, resource.spec.backend.secret_ref->name});
     if (user_secret.code() == kube::Code::kNotFound) {
