@@ -44,7 +44,8 @@ CACHE_ROOT=${STILLONTIME_CACHE:-${HOME:?}/.cache/stillontime}
 READY_TIMEOUT=${STILLONTIME_CP_TIMEOUT:-120}
 MARKER=.stillontime-control-plane
 SERVICE_CIDR=10.96.0.0/16
-BINARIES=(kube-apiserver kube-controller-manager)
+# The node (scripts/node.sh) runs the last three; one build makes all five.
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 SUDO=()
 if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
@@ -107,7 +108,9 @@ ensure_packages() {
 find_cached_bin() {
   local d best=""
   for d in "$CACHE_ROOT"/kubernetes-*/bin; do
-    [[ -x $d/kube-apiserver && -x $d/kube-controller-manager ]] || continue
+    local b ok=1
+    for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
+    ((ok)) || continue
     if [[ -z $best || $d -nt $best ]]; then best=$d; fi
   done
   KUBE_BIN=$best
@@ -256,7 +259,9 @@ cmd_build() {
   say "fetched and unpacked kubernetes $version source ($(since "$t0"))"
 
   local dest=$CACHE_ROOT/kubernetes-$version
-  if ((!rebuild)) && [[ -x $dest/bin/kube-apiserver && -x $dest/bin/kube-controller-manager ]]; then
+  local have_all=1 b
+  for b in "${BINARIES[@]}"; do [[ -x $dest/bin/$b ]] || have_all=0; done
+  if ((!rebuild && have_all)); then
     KUBE_BIN=$dest/bin
     rm -rf "$work"
     say "reusing cached binaries in $KUBE_BIN"
@@ -281,7 +286,7 @@ cmd_build() {
   if [[ ${STILLONTIME_K8S_BUILD_WITH:-make} == make ]] && (
     go_env "$work/gopath"
     cd "$work/gopath/src/k8s.io/kubernetes" || exit 1
-    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager"
+    make WHAT="${BINARIES[*]/#/cmd/}"
   ) >"$log" 2>&1; then
     built=$tree/_output/bin
   else
