@@ -21,6 +21,8 @@ packages=(
   prometheus-postgres-exporter prometheus-redis-exporter
   # amtool, which checks the embedded Alertmanager configuration
   prometheus-alertmanager
+  # the one-node cluster of scripts/node.sh (test/node)
+  containerd runc containernetworking-plugins iptables conntrack dnsmasq-base gcc libc6-dev
 )
 
 missing=()

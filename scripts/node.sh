@@ -140,12 +140,13 @@ restore_host() {
 # Deletes the chains the node made (KUBE-*, CNI-*, STILLONTIME-*) and every
 # rule that jumps to them, in every table; nothing else.
 remove_iptables() {
-  local table chain rule
+  local table chain
   for table in filter nat mangle; do
-    iptables -t "$table" -S 2>/dev/null | grep -E -- '-j (KUBE-|CNI-|STILLONTIME-)' |
-      grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) ' | while IFS= read -r rule; do
-      # shellcheck disable=SC2086 # the rule is iptables-save syntax, split on purpose
-      iptables -t "$table" ${rule/#-A/-D} 2>/dev/null || true
+    local builtin nums n
+    for builtin in INPUT OUTPUT FORWARD PREROUTING POSTROUTING; do
+      nums=$(iptables -t "$table" -L "$builtin" -n --line-numbers 2>/dev/null |
+        awk 'NR > 2 && $2 ~ /^(KUBE-|CNI-|STILLONTIME-)/ { print $1 }' | sort -rn || true)
+      for n in $nums; do iptables -t "$table" -D "$builtin" "$n" 2>/dev/null || true; done
     done
     for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE-|CNI-|STILLONTIME-)/ { print $2 }'); do
       iptables -t "$table" -F "$chain" 2>/dev/null || true
@@ -195,9 +196,11 @@ unmount_under() {
   local base=$1 m
   [[ -d $base ]] || return 0
   # Deepest first.
-  awk -v b="$base" '$2 == b || index($2, b "/") == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
+  local mounts
+  mounts=$(awk -v b="$base" '$2 == b || index($2, b "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
+  while read -r m; do
+    if [[ -n $m ]]; then umount -l "$m" 2>/dev/null || true; fi
+  done <<<"$mounts"
 }
 
 teardown() {
@@ -430,6 +433,10 @@ node_ready() {
 cmd_down() {
   local t0
   t0=$(now_us)
+  if [[ ! -d $DIR && ! -d $RECORD ]] && ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    say "no node here; nothing to do"
+    return 0
+  fi
   teardown "$DIR"
   say "down: host restored ($(since "$t0"))"
 }
