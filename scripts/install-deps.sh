@@ -21,6 +21,8 @@ packages=(
   prometheus-postgres-exporter prometheus-redis-exporter
   # amtool, which checks the embedded Alertmanager configuration
   prometheus-alertmanager
+  # container images without a Docker daemon or a registry (scripts/images.sh, test/images)
+  buildah podman mmdebstrap
 )
 
 missing=()
