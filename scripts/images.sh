@@ -3,7 +3,7 @@
 # Debian's buildah: no Docker daemon and no registry. See docs/images.md.
 #
 #   scripts/images.sh build [--tag TAG]... [--full-build] [--only NAME[,NAME]] [--bin-dir DIR]
-#                           [--storage-driver overlay|vfs] [--rebuild]
+#                           [--storage-driver overlay|vfs] [--parallel N] [--rebuild]
 #       Makes the Debian bookworm base images with mmdebstrap from the machine's own apt
 #       sources, builds every image (or those named: base, operator, backend, frontend,
 #       postgres, redis) and writes one docker-archive tarball per image to
@@ -12,7 +12,8 @@
 #       every file it copies, its base image) are unchanged is not built again.
 #       --full-build compiles the C++ inside the images (the Dockerfiles' default stage);
 #       without it the binaries in --bin-dir (default $BUILD_DIR/bin or build/bin, brought up
-#       to date with cmake first) go into the `runtime-prebuilt` stage.
+#       to date with cmake first) go into the `runtime-prebuilt` stage. --parallel N images
+#       build at once after the base (default 3).
 #   scripts/images.sh import --address SOCKET [--namespace NS] [--only NAME[,NAME]]
 #       Imports the tarballs into a running containerd with ctr (namespace k8s.io).
 #   scripts/images.sh list        The tarballs, their tags and content keys.
@@ -328,9 +329,9 @@ build_image() {
   report "$name" built "$(since "$t0")" "${refs[*]}" "$tarball"
 }
 
-REPORT=()
-# NAME built|cached SECONDS "REF..." TARBALL
-report() { REPORT+=("$(printf '  %-9s %-7s %8s  %s\n  %29s%s' "$1" "$2" "$3" "$4" "" "$5")"); }
+# NAME built|cached SECONDS "REF..." TARBALL: two lines of the summary, kept in a file per
+# image because the builds run in parallel subshells.
+report() { printf '  %-9s %-7s %8s  %s\n  %29s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
 
 # Brings the prebuilt binaries up to date (a no-op build when nothing changed).
 ensure_binaries() {
@@ -362,6 +363,7 @@ cmd_build() {
   ONLY=()
   FULL_BUILD=0
   REBUILD=0
+  PARALLEL=${STILLONTIME_IMAGES_PARALLEL:-3}
   BIN_DIR=""
   while (($#)); do
     case $1 in
@@ -371,6 +373,7 @@ cmd_build() {
       --bin-dir) BIN_DIR=${2:?--bin-dir needs a value}; shift 2 ;;
       --storage-driver) STORAGE_DRIVER=${2:?--storage-driver needs a value}; shift 2 ;;
       --rebuild) REBUILD=1; shift ;;
+      --parallel) PARALLEL=${2:?--parallel needs a number}; shift 2 ;;
       *) die "build: unknown option $1" ;;
     esac
   done
@@ -391,6 +394,7 @@ cmd_build() {
 
   local t_all
   t_all=$(now_us)
+  rm -f "$WORK"/*.report
   if ((!FULL_BUILD)); then
     local build_dir=${BUILD_DIR:-build}
     [[ $build_dir == /* ]] || build_dir=$ROOT/$build_dir
@@ -407,14 +411,26 @@ cmd_build() {
   fi
   # The base images come first: every other image starts FROM one of them.
   build_base
+  # Then the others, PARALLEL at a time: most of a build waits on apt and disk, not the CPU.
+  local names=() failed=()
   for n in operator backend frontend postgres redis; do
-    [[ $(contains "$n") == 1 ]] && build_image "$n"
+    [[ $(contains "$n") == 1 ]] || continue
+    rm -f "$WORK/$n.report"
+    while (($(jobs -rp | wc -l) >= PARALLEL)); do wait -n || true; done
+    build_image "$n" &
+    names+=("$n")
   done
+  wait
+  # A build that got to the end wrote its report line.
+  for n in "${names[@]}"; do [[ -f $WORK/$n.report ]] || failed+=("$n"); done
   local how="C++ compiled inside the images"
   ((FULL_BUILD)) || how="prebuilt binaries from $BIN_DIR"
   echo "images ($how; storage $STORAGE_DRIVER in $STORAGE_ROOT):"
-  printf '%s\n' "${REPORT[@]}"
+  for n in base operator backend frontend postgres redis; do
+    if [[ -f $WORK/$n.report ]]; then cat "$WORK/$n.report"; fi
+  done
   echo "total $(since "$t_all")"
+  ((${#failed[@]} == 0)) || die "failed: ${failed[*]} (logs in $WORK)"
 }
 
 cmd_import() {

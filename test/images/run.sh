@@ -49,7 +49,12 @@ containers=()
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
   local c
-  for c in "${containers[@]}"; do pod rm -f -t 2 "$c" >/dev/null 2>&1 || true; done
+  for c in "${containers[@]}"; do
+    if ((failures)); then
+      { echo "--- logs of $c"; pod logs "$c" 2>&1 | tail -n 40; } >>"$LOG" 2>&1 || true
+    fi
+    pod rm -f -t 2 "$c" >/dev/null 2>&1 || true
+  done
   "$ROOT/scripts/services.sh" down --dir "$SVC" >/dev/null 2>&1 || true
   if ((failures == 0)); then rm -rf "$WORK"; fi
 }
@@ -121,11 +126,13 @@ check "backend: shared libraries resolve" libraries_resolve "$BACKEND" /usr/loca
 "$ROOT/scripts/services.sh" up --dir "$SVC" >>"$LOG" 2>&1 || { fail "local PostgreSQL and Redis did not start"; exit 1; }
 # shellcheck disable=SC1091
 source "$SVC/env"
+# development: staging and production also require the user's Secret (FRONTEND_URL,
+# GOOGLE_CLIENT_ID, ...), which the image does not change.
 api_port=$(free_port)
 metrics_port=$(free_port)
 mapfile -t tmp_dir < <(empty_dir /tmp)
 start backend "${restricted[@]}" --user 10001:10001 --network host "${tmp_dir[@]}" \
-  -e PORT="$api_port" -e METRICS_PORT="$metrics_port" -e APP_ENV=staging \
+  -e PORT="$api_port" -e METRICS_PORT="$metrics_port" -e APP_ENV=development \
   -e DATABASE_URL="$DATABASE_URL" -e REDIS_URL="$REDIS_URL" -e REDIS_PASSWORD="$REDIS_PASSWORD" \
   -e JWT_SECRET="$(head -c 32 /dev/urandom | base64)" "$BACKEND"
 check "backend: /health/live answers on loopback" wait_for 60 curl -fsS "http://127.0.0.1:$api_port/health/live"
