@@ -23,6 +23,8 @@ packages=(
   prometheus-alertmanager
   # the one-node cluster of scripts/node.sh (test/node)
   containerd runc containernetworking-plugins iptables conntrack dnsmasq-base gcc libc6-dev
+  # container images without a Docker daemon or a registry (scripts/images.sh, test/images)
+  buildah podman mmdebstrap
 )
 
 missing=()
