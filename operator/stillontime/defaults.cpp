@@ -123,6 +123,8 @@ Spec profile(Environment env) {
   p.network_policy.enabled = true;
   p.monitoring.enabled = deployed;
   p.monitoring.embedded = false;
+  p.monitoring.images = {kPrometheusImage, kAlertmanagerImage, kGrafanaImage, kPostgresExporterImage,
+                         kRedisExporterImage};
   // Data outlives a staging or production resource unless the user says otherwise.
   p.deletion_policy = deployed ? DeletionPolicy::kRetain : DeletionPolicy::kDelete;
   return p;
@@ -165,6 +167,12 @@ Spec apply_defaults(Spec spec) {
   fill(spec.network_policy.enabled, p.network_policy.enabled);
   fill(spec.monitoring.enabled, p.monitoring.enabled);
   fill(spec.monitoring.embedded, p.monitoring.embedded);
+  auto& mi = spec.monitoring.images;
+  fill(mi.prometheus, p.monitoring.images.prometheus);
+  fill(mi.alertmanager, p.monitoring.images.alertmanager);
+  fill(mi.grafana, p.monitoring.images.grafana);
+  fill(mi.postgres_exporter, p.monitoring.images.postgres_exporter);
+  fill(mi.redis_exporter, p.monitoring.images.redis_exporter);
   fill(spec.deletion_policy, p.deletion_policy);
   return spec;
 }

@@ -14,6 +14,13 @@ inline constexpr const char* kDefaultFrontendImage = "ghcr.io/ruvnet/stillontime
 // restricted pod security context names explicitly (runAsNonRoot needs a uid).
 inline constexpr const char* kDefaultPostgresImage = "postgres:16";
 inline constexpr const char* kDefaultRedisImage = "redis:7.2";
+// Monitoring images (spec.monitoring.images), pinned: an operator upgrade, not
+// a registry push, changes what runs.
+inline constexpr const char* kPrometheusImage = "prom/prometheus:v2.53.1";
+inline constexpr const char* kAlertmanagerImage = "prom/alertmanager:v0.27.0";
+inline constexpr const char* kGrafanaImage = "grafana/grafana:11.1.0";
+inline constexpr const char* kPostgresExporterImage = "prometheuscommunity/postgres-exporter:v0.15.0";
+inline constexpr const char* kRedisExporterImage = "oliver006/redis_exporter:v1.62.0";
 inline constexpr const char* kDefaultBackupSchedule = "0 2 * * *";
 inline constexpr const char* kDefaultIngressClass = "nginx";
 

@@ -404,6 +404,15 @@ void read_spec(const Json& object, Spec& spec, std::vector<FieldError>& errors) 
     Reader mr(mon, "spec.monitoring", errors);
     spec.monitoring.enabled = mr.boolean("enabled");
     spec.monitoring.embedded = mr.boolean("embedded");
+    if (const Json* images = mr.object("images")) {
+      Reader ir(images, "spec.monitoring.images", errors);
+      auto& i = spec.monitoring.images;
+      i.prometheus = ir.string("prometheus");
+      i.alertmanager = ir.string("alertmanager");
+      i.grafana = ir.string("grafana");
+      i.postgres_exporter = ir.string("postgresExporter");
+      i.redis_exporter = ir.string("redisExporter");
+    }
   }
   if (auto policy = r.string("deletionPolicy")) {
     if (*policy == "Retain") spec.deletion_policy = DeletionPolicy::kRetain;

@@ -161,9 +161,21 @@ struct NetworkPolicySpec {
   std::optional<bool> enabled;
 };
 
+// The monitoring images; defaults are the upstream images of each project.
+// A cluster without registry access (an air-gapped one, or a node that only
+// has images built locally) names its own.
+struct MonitoringImages {
+  std::optional<std::string> prometheus;
+  std::optional<std::string> alertmanager;
+  std::optional<std::string> grafana;
+  std::optional<std::string> postgres_exporter;
+  std::optional<std::string> redis_exporter;
+};
+
 struct MonitoringSpec {
   std::optional<bool> enabled;
   std::optional<bool> embedded;
+  MonitoringImages images;
 };
 
 struct Spec {

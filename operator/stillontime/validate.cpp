@@ -131,6 +131,12 @@ class Validator {
     }
     if (spec_.postgres.bootstrap.from_backup) backup_name("spec.postgres.bootstrap.fromBackup", *spec_.postgres.bootstrap.from_backup);
     image("spec.redis.image", spec_.redis.image);
+    const auto& mi = spec_.monitoring.images;
+    image("spec.monitoring.images.prometheus", mi.prometheus);
+    image("spec.monitoring.images.alertmanager", mi.alertmanager);
+    image("spec.monitoring.images.grafana", mi.grafana);
+    image("spec.monitoring.images.postgresExporter", mi.postgres_exporter);
+    image("spec.monitoring.images.redisExporter", mi.redis_exporter);
     resources("spec.redis.resources", spec_.redis.resources);
     storage("spec.redis.storage", spec_.redis.storage);
     backup();

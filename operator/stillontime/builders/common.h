@@ -57,12 +57,6 @@ inline constexpr int kRedisExporterPort = 9121;
 inline constexpr const char* kOperatorMetricsService = "stillontime-operator-metrics";
 inline constexpr const char* kOperatorNamespace = "stillontime-system";
 inline constexpr int kOperatorMetricsPort = 8080;
-// Pinned: an operator upgrade, not a registry push, changes what runs.
-inline constexpr const char* kPrometheusImage = "prom/prometheus:v2.53.1";
-inline constexpr const char* kAlertmanagerImage = "prom/alertmanager:v0.27.0";
-inline constexpr const char* kGrafanaImage = "grafana/grafana:11.1.0";
-inline constexpr const char* kPostgresExporterImage = "prometheuscommunity/postgres-exporter:v0.15.0";
-inline constexpr const char* kRedisExporterImage = "oliver006/redis_exporter:v1.62.0";
 inline constexpr const char* kDatabaseName = "stillontime";
 inline constexpr const char* kDatabaseUser = "stillontime";
 

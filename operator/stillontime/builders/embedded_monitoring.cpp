@@ -238,7 +238,7 @@ json build_prometheus_service(const StillOnTime& r) { return service(r, kPrometh
 json build_prometheus_deployment(const StillOnTime& r, const BuildContext& ctx) {
   json container = {
       {"name", kPrometheus},
-      {"image", kPrometheusImage},
+      {"image", *r.spec.monitoring.images.prometheus},
       {"imagePullPolicy", "IfNotPresent"},
       {"args", json::array({std::string("--config.file=") + kPrometheusConfigDir + "/prometheus.yml",
                             "--storage.tsdb.path=/prometheus",
@@ -289,7 +289,7 @@ json build_alertmanager_service(const StillOnTime& r) { return service(r, kAlert
 json build_alertmanager_deployment(const StillOnTime& r, const BuildContext& ctx) {
   json container = {
       {"name", kAlertmanager},
-      {"image", kAlertmanagerImage},
+      {"image", *r.spec.monitoring.images.alertmanager},
       {"imagePullPolicy", "IfNotPresent"},
       {"args", json::array({"--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager",
                             // One replica: no gossip port (9094) to open.
@@ -386,7 +386,7 @@ json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx) {
   });
   json container = {
       {"name", kGrafana},
-      {"image", kGrafanaImage},
+      {"image", *r.spec.monitoring.images.grafana},
       {"imagePullPolicy", "IfNotPresent"},
       {"ports", json::array({container_port("http", kGrafanaPort)})},
       {"env", std::move(env)},

@@ -87,7 +87,7 @@ json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::ob
 json mount(const char* name, const char* path) { return {{"name", name}, {"mountPath", path}}; }
 
 // An exporter sidecar: small, restricted, no writes (so no volumes).
-json exporter(const char* name, const char* image, int port, json env) {
+json exporter(const char* name, const std::string& image, int port, json env) {
   return {{"name", name},
           {"image", image},
           {"imagePullPolicy", "IfNotPresent"},
@@ -123,7 +123,7 @@ json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx) {
   json containers = json::array({std::move(container)});
   if (monitoring_on(r)) {
     const std::string uri = "127.0.0.1:" + std::to_string(kPostgresPort) + "/" + kDatabaseName + "?sslmode=disable";
-    containers.push_back(exporter("postgres-exporter", kPostgresExporterImage, kPostgresExporterPort,
+    containers.push_back(exporter("postgres-exporter", *r.spec.monitoring.images.postgres_exporter, kPostgresExporterPort,
                                   json::array({{{"name", "DATA_SOURCE_URI"}, {"value", uri}},
                                                secret_env("DATA_SOURCE_USER", secret, "POSTGRES_USER"),
                                                secret_env("DATA_SOURCE_PASS", secret, "POSTGRES_PASSWORD")})));
@@ -153,7 +153,7 @@ json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx) {
   };
   json containers = json::array({std::move(container)});
   if (monitoring_on(r)) {
-    containers.push_back(exporter("redis-exporter", kRedisExporterImage, kRedisExporterPort,
+    containers.push_back(exporter("redis-exporter", *r.spec.monitoring.images.redis_exporter, kRedisExporterPort,
                                   json::array({{{"name", "REDIS_ADDR"}, {"value", "redis://127.0.0.1:" + std::to_string(kRedisPort)}},
                                                secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD")})));
   }

@@ -10,6 +10,7 @@
 #include "stillontime/builders/builders.h"
 #include "stillontime/desired_state.h"
 #include "stillontime/render.h"
+#include "stillontime/validate.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
@@ -574,6 +575,33 @@ TEST_CASE("the CRD's status.components knows every component a workload reports"
     INFO(component);
     CHECK(components.contains(component));
   }
+}
+
+TEST_CASE("spec.monitoring.images names every monitoring image; the defaults are the upstream ones") {
+  BuildContext ctx;
+  auto defaults = make_resource({{"monitoring", {{"embedded", true}}}});
+  CHECK(container(build_prometheus_deployment(defaults, ctx), "prometheus")["image"] == "prom/prometheus:v2.53.1");
+  CHECK(container(build_alertmanager_deployment(defaults, ctx), "alertmanager")["image"] == "prom/alertmanager:v0.27.0");
+  CHECK(container(build_grafana_deployment(defaults, ctx), "grafana")["image"] == "grafana/grafana:11.1.0");
+
+  auto r = make_resource({{"monitoring",
+                           {{"embedded", true},
+                            {"images",
+                             {{"prometheus", "localhost/stillontime/prometheus:2"},
+                              {"alertmanager", "localhost/stillontime/alertmanager:0"},
+                              {"grafana", "registry.example/grafana:11"},
+                              {"postgresExporter", "localhost/stillontime/postgres-exporter:0"},
+                              {"redisExporter", "localhost/stillontime/redis-exporter:1"}}}}}});
+  CHECK(container(build_prometheus_deployment(r, ctx), "prometheus")["image"] == "localhost/stillontime/prometheus:2");
+  CHECK(container(build_alertmanager_deployment(r, ctx), "alertmanager")["image"] == "localhost/stillontime/alertmanager:0");
+  CHECK(container(build_grafana_deployment(r, ctx), "grafana")["image"] == "registry.example/grafana:11");
+  CHECK(container(build_postgres_statefulset(r, ctx), "postgres-exporter")["image"] ==
+        "localhost/stillontime/postgres-exporter:0");
+  CHECK(container(build_redis_statefulset(r, ctx), "redis-exporter")["image"] == "localhost/stillontime/redis-exporter:1");
+
+  auto bad = validate(make_resource({{"monitoring", {{"images", {{"redisExporter", "Bad Image"}}}}}}));
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0].field == "spec.monitoring.images.redisExporter");
 }
 
 }  // namespace
