@@ -39,9 +39,10 @@ BASE_SLIM=docker.io/library/debian:bookworm-slim
 POSTGRES_REF=localhost/stillontime/postgres:15
 REDIS_REF=localhost/stillontime/redis:7
 KEY_LABEL=app.stillontime.content-key
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 ALL_IMAGES=(base operator backend frontend postgres redis)
 # Bumped when the way a base image is made changes (mmdebstrap options, slimming).
-BASE_RECIPE=bookworm-minbase-v1
+BASE_RECIPE=bookworm-minbase-v2
 
 say() { printf 'images: %s\n' "$*" >&2; }
 die() { printf 'images: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -198,6 +199,8 @@ build_base() {
     die "mmdebstrap failed (log: $dir/mmdebstrap.log)"
   }
   rm -rf "${rootfs:?}"/dev/* "${rootfs:?}"/var/lib/apt/lists/* "${rootfs:?}"/var/cache/apt/*.bin
+  # Every `apt-get update` in a build fetches the package lists only, not their translations.
+  printf 'Acquire::Languages "none";\n' >"$rootfs/etc/apt/apt.conf.d/90stillontime-no-translations"
   tar -C "$rootfs" --numeric-owner -cf "$dir/full.tar" .
   # Slim: what dpkg would not have unpacked with the excludes below.
   mkdir -p "$rootfs/etc/dpkg/dpkg.cfg.d"
@@ -320,11 +323,18 @@ build_image() {
     return 0
   fi
 
-  local tags=() r
+  local tags=() r mounts=()
   for r in "${refs[@]}"; do tags+=(-t "$r"); done
+  if [[ $name == frontend && -f $ROOT/app/web/Dockerfile && -f $HOST_CA_BUNDLE ]]; then
+    # `npm ci` in app/web's build stage trusts what this machine trusts (a machine behind a
+    # TLS-inspecting proxy has that proxy's CA here). Mounted for RUN steps only: the image
+    # keeps two empty files where the mounts were, no certificate and no npm setting.
+    printf 'cafile=/run/stillontime-build-ca.crt\n' >"$WORK/build-npmrc"
+    mounts=(-v "$HOST_CA_BUNDLE:/run/stillontime-build-ca.crt:ro" -v "$WORK/build-npmrc:/etc/npmrc:ro")
+  fi
   say "$name: building from ${dockerfile#"$ROOT"/} ${target[*]}"
   if [[ $(image_key "${refs[0]}") != "$key" ]] || ((REBUILD)); then
-    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" \
+    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" "${mounts[@]}" \
       --label "$KEY_LABEL=$key" "${tags[@]}" "$ctx" >"$WORK/$name.log" 2>&1 || {
       tail -n 40 "$WORK/$name.log" >&2
       die "$name: buildah bud failed (log: $WORK/$name.log)"
