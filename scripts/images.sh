@@ -13,7 +13,7 @@
 #       --full-build compiles the C++ inside the images (the Dockerfiles' default stage);
 #       without it the binaries in --bin-dir (default $BUILD_DIR/bin or build/bin, brought up
 #       to date with cmake first) go into the `runtime-prebuilt` stage. --parallel N images
-#       build at once after the base (default 3).
+#       build at once after the base (default 5: all).
 #   scripts/images.sh import --address SOCKET [--namespace NS] [--only NAME[,NAME]]
 #       Imports the tarballs into a running containerd with ctr (namespace k8s.io).
 #   scripts/images.sh list        The tarballs, their tags and content keys.
@@ -29,8 +29,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_ROOT=${STILLONTIME_CACHE:-${HOME:?}/.cache/stillontime}
 OUT=$CACHE_ROOT/images
 WORK=$CACHE_ROOT/images-work
-STORAGE_ROOT=$CACHE_ROOT/containers/storage
-RUN_ROOT=/run/stillontime-images
 STORAGE_DRIVER=${STILLONTIME_IMAGES_STORAGE_DRIVER:-overlay}
 JOBS=${JOBS:-2}
 
@@ -41,9 +39,10 @@ BASE_SLIM=docker.io/library/debian:bookworm-slim
 POSTGRES_REF=localhost/stillontime/postgres:15
 REDIS_REF=localhost/stillontime/redis:7
 KEY_LABEL=app.stillontime.content-key
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 ALL_IMAGES=(base operator backend frontend postgres redis)
 # Bumped when the way a base image is made changes (mmdebstrap options, slimming).
-BASE_RECIPE=bookworm-minbase-v1
+BASE_RECIPE=bookworm-minbase-v2
 
 say() { printf 'images: %s\n' "$*" >&2; }
 die() { printf 'images: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -51,6 +50,19 @@ now_us() { local t=${EPOCHREALTIME//[!0-9]/}; printf '%s' "$t"; }
 since() {
   local d=$(($(now_us) - $1))
   printf '%d.%01ds' $((d / 1000000)) $(((d / 100000) % 10))
+}
+
+# One storage per driver (a storage cannot change its driver): containers/storage for
+# overlay, containers/storage-DRIVER for another. Its run-time state (locks, mounts) is on
+# tmpfs: /run/stillontime-images for the default cache, a directory named after the storage
+# root for any other (podman records both paths and refuses a storage seen with others).
+set_storage() {
+  STORAGE_ROOT=$CACHE_ROOT/containers/storage
+  if [[ $STORAGE_DRIVER != overlay ]]; then STORAGE_ROOT+=-$STORAGE_DRIVER; fi
+  RUN_ROOT=/run/stillontime-images
+  if [[ $STORAGE_ROOT != "${HOME:?}/.cache/stillontime/containers/storage" ]]; then
+    RUN_ROOT+=-$(printf '%s' "$STORAGE_ROOT" | sha256sum | cut -c1-12)
+  fi
 }
 
 storage_flags() { printf '%s\n' --root "$STORAGE_ROOT" --runroot "$RUN_ROOT" --storage-driver "$STORAGE_DRIVER"; }
@@ -187,6 +199,8 @@ build_base() {
     die "mmdebstrap failed (log: $dir/mmdebstrap.log)"
   }
   rm -rf "${rootfs:?}"/dev/* "${rootfs:?}"/var/lib/apt/lists/* "${rootfs:?}"/var/cache/apt/*.bin
+  # Every `apt-get update` in a build fetches the package lists only, not their translations.
+  printf 'Acquire::Languages "none";\n' >"$rootfs/etc/apt/apt.conf.d/90stillontime-no-translations"
   tar -C "$rootfs" --numeric-owner -cf "$dir/full.tar" .
   # Slim: what dpkg would not have unpacked with the excludes below.
   mkdir -p "$rootfs/etc/dpkg/dpkg.cfg.d"
@@ -309,11 +323,18 @@ build_image() {
     return 0
   fi
 
-  local tags=() r
+  local tags=() r mounts=()
   for r in "${refs[@]}"; do tags+=(-t "$r"); done
+  if [[ $name == frontend && -f $ROOT/app/web/Dockerfile && -f $HOST_CA_BUNDLE ]]; then
+    # `npm ci` in app/web's build stage trusts what this machine trusts (a machine behind a
+    # TLS-inspecting proxy has that proxy's CA here). Mounted for RUN steps only: the image
+    # keeps two empty files where the mounts were, no certificate and no npm setting.
+    printf 'cafile=/run/stillontime-build-ca.crt\n' >"$WORK/build-npmrc"
+    mounts=(-v "$HOST_CA_BUNDLE:/run/stillontime-build-ca.crt:ro" -v "$WORK/build-npmrc:/etc/npmrc:ro")
+  fi
   say "$name: building from ${dockerfile#"$ROOT"/} ${target[*]}"
   if [[ $(image_key "${refs[0]}") != "$key" ]] || ((REBUILD)); then
-    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" \
+    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" "${mounts[@]}" \
       --label "$KEY_LABEL=$key" "${tags[@]}" "$ctx" >"$WORK/$name.log" 2>&1 || {
       tail -n 40 "$WORK/$name.log" >&2
       die "$name: buildah bud failed (log: $WORK/$name.log)"
@@ -363,7 +384,7 @@ cmd_build() {
   ONLY=()
   FULL_BUILD=0
   REBUILD=0
-  PARALLEL=${STILLONTIME_IMAGES_PARALLEL:-3}
+  PARALLEL=${STILLONTIME_IMAGES_PARALLEL:-5}
   BIN_DIR=""
   while (($#)); do
     case $1 in
@@ -384,6 +405,7 @@ cmd_build() {
     [[ " ${ALL_IMAGES[*]} " == *" $n "* ]] || die "unknown image $n (one of: ${ALL_IMAGES[*]})"
   done
   [[ $(id -u) -eq 0 ]] || die "run as root (mmdebstrap --mode=root, buildah --isolation chroot)"
+  set_storage
   local tool
   for tool in buildah podman mmdebstrap; do
     command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh)"
@@ -412,12 +434,16 @@ cmd_build() {
   # The base images come first: every other image starts FROM one of them.
   build_base
   # Then the others, PARALLEL at a time: most of a build waits on apt and disk, not the CPU.
-  local names=() failed=()
+  local names=() failed=() running=0
   for n in operator backend frontend postgres redis; do
     [[ $(contains "$n") == 1 ]] || continue
     rm -f "$WORK/$n.report"
-    while (($(jobs -rp | wc -l) >= PARALLEL)); do wait -n || true; done
+    if ((running >= PARALLEL)); then
+      wait -n || true
+      running=$((running - 1))
+    fi
     build_image "$n" &
+    running=$((running + 1))
     names+=("$n")
   done
   wait
@@ -448,6 +474,10 @@ cmd_import() {
   command -v ctr >/dev/null || die "ctr not found: containerd is not installed"
   [[ -S $address ]] || die "import: $address is not a socket (is containerd running?)"
   ((${#ONLY[@]})) || ONLY=(operator backend frontend postgres redis)
+  # A build (which holds this lock exclusively) does not replace a tarball being imported.
+  mkdir -p "$OUT"
+  exec 9>"$OUT/.lock"
+  flock -s 9
   local n f t0
   for n in "${ONLY[@]}"; do
     f=$OUT/$n.tar
@@ -476,8 +506,8 @@ main() {
     build) cmd_build "$@" ;;
     import) cmd_import "$@" ;;
     list) cmd_list ;;
-    buildah) mkdir -p "$RUN_ROOT"; bah "$@" ;;
-    podman) mkdir -p "$RUN_ROOT"; pod "$@" ;;
+    buildah) set_storage; mkdir -p "$RUN_ROOT"; bah "$@" ;;
+    podman) set_storage; mkdir -p "$RUN_ROOT"; pod "$@" ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }

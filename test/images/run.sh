@@ -218,8 +218,10 @@ check "redis image: the backup script's snapshot step" \
 mapfile -t fe_tmp < <(empty_dir /tmp)
 mapfile -t fe_cache < <(empty_dir /var/cache/nginx)
 mapfile -t fe_run < <(empty_dir /var/run)
+# BACKEND_URL: app/web's image needs it to render its proxy configuration (the stand-in
+# ignores it); nothing answers there, which the page itself does not need.
 start frontend "${restricted[@]}" --user 101:101 --network none \
-  "${fe_tmp[@]}" "${fe_cache[@]}" "${fe_run[@]}" "$FRONTEND"
+  "${fe_tmp[@]}" "${fe_cache[@]}" "${fe_run[@]}" -e BACKEND_URL=http://127.0.0.1:3000 "$FRONTEND"
 check "frontend: answers on 8080 as uid 101 with a read-only root" \
   wait_for 30 in_netns frontend curl -fsS -o /dev/null http://127.0.0.1:8080/
 nginx_user() {
