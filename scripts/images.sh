@@ -40,7 +40,11 @@ POSTGRES_REF=localhost/stillontime/postgres:15
 REDIS_REF=localhost/stillontime/redis:7
 KEY_LABEL=app.stillontime.content-key
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-ALL_IMAGES=(base operator backend frontend postgres redis)
+ALL_IMAGES=(base operator backend frontend postgres redis postgres-exporter redis-exporter prometheus alertmanager)
+# The monitoring images from Debian's packages (spec.monitoring.images), tagged with Debian's versions.
+MONITORING_REFS=(postgres-exporter=localhost/stillontime/postgres-exporter:0.11
+  redis-exporter=localhost/stillontime/redis-exporter:1.45 prometheus=localhost/stillontime/prometheus:2.42
+  alertmanager=localhost/stillontime/alertmanager:0.25)
 # Bumped when the way a base image is made changes (mmdebstrap options, slimming).
 BASE_RECIPE=bookworm-minbase-v2
 
@@ -260,7 +264,7 @@ stage_context() {
         echo "stand-in $(tree_key "$ctx")"
       fi
       ;;
-    postgres | redis)
+    postgres | redis | postgres-exporter | redis-exporter | prometheus | alertmanager)
       cp -a "$ROOT/images/$name/." "$ctx/"
       echo "$name $(tree_key "$ctx")"
       ;;
@@ -274,7 +278,7 @@ dockerfile_of() {
     operator) echo "$ROOT/operator/Dockerfile" ;;
     backend) echo "$ROOT/app/Dockerfile" ;;
     frontend) if [[ -f $ROOT/app/web/Dockerfile ]]; then echo "$ROOT/app/web/Dockerfile"; else echo "$ROOT/images/frontend/Dockerfile"; fi ;;
-    postgres | redis) echo "$ROOT/images/$1/Dockerfile" ;;
+    postgres | redis | postgres-exporter | redis-exporter | prometheus | alertmanager) echo "$ROOT/images/$1/Dockerfile" ;;
   esac
 }
 
@@ -293,6 +297,10 @@ refs_of() {
     frontend) for t in "${TAGS[@]}"; do echo "$REPO/frontend:$t"; done ;;
     postgres) echo "$POSTGRES_REF" ;;
     redis) echo "$REDIS_REF" ;;
+    *)
+      local m
+      for m in "${MONITORING_REFS[@]}"; do [[ ${m%%=*} == "$1" ]] && echo "${m#*=}"; done
+      ;;
   esac | awk '!seen[$0]++'
 }
 
@@ -352,7 +360,7 @@ build_image() {
 
 # NAME built|cached SECONDS "REF..." TARBALL: two lines of the summary, kept in a file per
 # image because the builds run in parallel subshells.
-report() { printf '  %-9s %-7s %8s  %s\n  %29s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
+report() { printf '  %-17s %-7s %8s  %s\n  %37s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
 
 # Brings the prebuilt binaries up to date (a no-op build when nothing changed).
 ensure_binaries() {
@@ -435,7 +443,7 @@ cmd_build() {
   build_base
   # Then the others, PARALLEL at a time: most of a build waits on apt and disk, not the CPU.
   local names=() failed=() running=0
-  for n in operator backend frontend postgres redis; do
+  for n in "${ALL_IMAGES[@]:1}"; do
     [[ $(contains "$n") == 1 ]] || continue
     rm -f "$WORK/$n.report"
     if ((running >= PARALLEL)); then
@@ -452,7 +460,7 @@ cmd_build() {
   local how="C++ compiled inside the images"
   ((FULL_BUILD)) || how="prebuilt binaries from $BIN_DIR"
   echo "images ($how; storage $STORAGE_DRIVER in $STORAGE_ROOT):"
-  for n in base operator backend frontend postgres redis; do
+  for n in "${ALL_IMAGES[@]}"; do
     if [[ -f $WORK/$n.report ]]; then cat "$WORK/$n.report"; fi
   done
   echo "total $(since "$t_all")"

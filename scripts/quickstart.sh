@@ -18,6 +18,7 @@ keep=0
 node_dir=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node}
 ns=stillontime-staging
 version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
+operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
 
 step() { printf '\n==> %s\n' "$*"; }
 cleanup() {
@@ -44,7 +45,7 @@ step "Building StillOnTime"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target stillontime-operator stillontime-server
 step "Building the images from our Dockerfiles (cached by content)"
-scripts/images.sh build --tag "$version"
+scripts/images.sh build --tag "$version" --tag "$operator_tag"
 
 step "Starting a one-node cluster"
 trap cleanup EXIT
@@ -67,13 +68,19 @@ kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/d
 kubectl -n "$ns" create secret generic stillontime-external \
   --from-literal=GOOGLE_CLIENT_ID=quickstart-client-id --from-literal=GOOGLE_CLIENT_SECRET=quickstart-not-a-secret \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-# PostgreSQL and Redis from the images built here out of Debian's packages;
+# PostgreSQL, Redis and the exporters from the images built here out of Debian's packages;
 # on a real cluster the same resource runs the default upstream images.
 python3 - examples/staging.yaml <<'PY' | kubectl apply -f -
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 doc["spec"].setdefault("postgres", {})["image"] = "localhost/stillontime/postgres:15"
 doc["spec"].setdefault("redis", {})["image"] = "localhost/stillontime/redis:7"
+doc["spec"].setdefault("monitoring", {})["images"] = {
+    "postgresExporter": "localhost/stillontime/postgres-exporter:0.11",
+    "redisExporter": "localhost/stillontime/redis-exporter:1.45",
+    "prometheus": "localhost/stillontime/prometheus:2.42",
+    "alertmanager": "localhost/stillontime/alertmanager:0.25",
+}
 print(yaml.safe_dump(doc))
 PY
 

@@ -36,6 +36,7 @@ keep=0
 node_dir=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node-test}
 ns=stillontime-staging
 version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
+operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
 next_version=$version-next
 pg_image=localhost/stillontime/postgres:15
 redis_image=localhost/stillontime/redis:7
@@ -63,6 +64,12 @@ doc = yaml.safe_load(open(sys.argv[1]))
 doc["metadata"]["namespace"] = sys.argv[2]
 doc["spec"].setdefault("postgres", {})["image"] = sys.argv[3]
 doc["spec"].setdefault("redis", {})["image"] = sys.argv[4]
+doc["spec"].setdefault("monitoring", {})["images"] = {
+    "postgresExporter": "localhost/stillontime/postgres-exporter:0.11",
+    "redisExporter": "localhost/stillontime/redis-exporter:1.45",
+    "prometheus": "localhost/stillontime/prometheus:2.42",
+    "alertmanager": "localhost/stillontime/alertmanager:0.25",
+}
 exec(sys.argv[5])
 print(yaml.safe_dump(doc))
 PY
@@ -76,7 +83,7 @@ external_secret() {
 }
 
 step "node and images"
-scripts/images.sh build --tag "$version" --tag "$next_version"
+scripts/images.sh build --tag "$version" --tag "$next_version" --tag "$operator_tag"
 trap finish EXIT
 scripts/node.sh up --dir "$node_dir"
 set -a
