@@ -6,14 +6,14 @@
 #                           [--storage-driver overlay|vfs] [--parallel N] [--rebuild]
 #       Makes the Debian bookworm base images with mmdebstrap from the machine's own apt
 #       sources, builds every image (or those named: base, operator, backend, frontend,
-#       postgres, redis, postgres-exporter, redis-exporter) and writes one docker-archive
-#       tarball per image to $STILLONTIME_CACHE/images/NAME.tar. TAG (repeatable, default
-#       1.4.2, the examples' spec.version) tags backend, frontend and operator. An image whose inputs (Dockerfile,
+#       postgres, redis) and writes one docker-archive tarball per image to
+#       $STILLONTIME_CACHE/images/NAME.tar. TAG (repeatable, default 1.4.2, the examples'
+#       spec.version) tags backend, frontend and operator. An image whose inputs (Dockerfile,
 #       every file it copies, its base image) are unchanged is not built again.
 #       --full-build compiles the C++ inside the images (the Dockerfiles' default stage);
 #       without it the binaries in --bin-dir (default $BUILD_DIR/bin or build/bin, brought up
 #       to date with cmake first) go into the `runtime-prebuilt` stage. --parallel N images
-#       build at once after the base (default 7: all).
+#       build at once after the base (default 5: all).
 #   scripts/images.sh import --address SOCKET [--namespace NS] [--only NAME[,NAME]]
 #       Imports the tarballs into a running containerd with ctr (namespace k8s.io).
 #   scripts/images.sh list        The tarballs, their tags and content keys.
@@ -40,8 +40,7 @@ POSTGRES_REF=localhost/stillontime/postgres:15
 REDIS_REF=localhost/stillontime/redis:7
 KEY_LABEL=app.stillontime.content-key
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-APP_IMAGES=(operator backend frontend postgres redis postgres-exporter redis-exporter)
-ALL_IMAGES=(base "${APP_IMAGES[@]}")
+ALL_IMAGES=(base operator backend frontend postgres redis)
 # Bumped when the way a base image is made changes (mmdebstrap options, slimming).
 BASE_RECIPE=bookworm-minbase-v2
 
@@ -261,7 +260,7 @@ stage_context() {
         echo "stand-in $(tree_key "$ctx")"
       fi
       ;;
-    postgres | redis | postgres-exporter | redis-exporter)
+    postgres | redis)
       cp -a "$ROOT/images/$name/." "$ctx/"
       echo "$name $(tree_key "$ctx")"
       ;;
@@ -275,7 +274,7 @@ dockerfile_of() {
     operator) echo "$ROOT/operator/Dockerfile" ;;
     backend) echo "$ROOT/app/Dockerfile" ;;
     frontend) if [[ -f $ROOT/app/web/Dockerfile ]]; then echo "$ROOT/app/web/Dockerfile"; else echo "$ROOT/images/frontend/Dockerfile"; fi ;;
-    postgres | redis | postgres-exporter | redis-exporter) echo "$ROOT/images/$1/Dockerfile" ;;
+    postgres | redis) echo "$ROOT/images/$1/Dockerfile" ;;
   esac
 }
 
@@ -294,29 +293,7 @@ refs_of() {
     frontend) for t in "${TAGS[@]}"; do echo "$REPO/frontend:$t"; done ;;
     postgres) echo "$POSTGRES_REF" ;;
     redis) echo "$REDIS_REF" ;;
-    # Also under the names the operator renders for its monitoring sidecars (builders/common.h),
-    # so a resource with monitoring on runs unchanged on a node that has no registry.
-    postgres-exporter)
-      echo localhost/stillontime/postgres-exporter:0.11
-      operator_image kPostgresExporterImage
-      ;;
-    redis-exporter)
-      echo localhost/stillontime/redis-exporter:1.45
-      operator_image kRedisExporterImage
-      ;;
   esac | awk '!seen[$0]++'
-}
-
-# The image reference a constant of the operator's builders names, as the kubelet reads it
-# (a name without a registry is on docker.io).
-operator_image() {
-  local ref
-  ref=$(sed -n "s/.*$1 = \"\([^\"]*\)\";.*/\1/p" "$ROOT/operator/stillontime/builders/common.h")
-  [[ -n $ref ]] || return 0
-  case ${ref%%/*} in
-    *.* | *:* | localhost) echo "$ref" ;;
-    *) echo "docker.io/$ref" ;;
-  esac
 }
 
 build_image() {
@@ -375,7 +352,7 @@ build_image() {
 
 # NAME built|cached SECONDS "REF..." TARBALL: two lines of the summary, kept in a file per
 # image because the builds run in parallel subshells.
-report() { printf '  %-17s %-6s %7s  %s\n  %35s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
+report() { printf '  %-9s %-7s %8s  %s\n  %29s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
 
 # Brings the prebuilt binaries up to date (a no-op build when nothing changed).
 ensure_binaries() {
@@ -407,7 +384,7 @@ cmd_build() {
   ONLY=()
   FULL_BUILD=0
   REBUILD=0
-  PARALLEL=${STILLONTIME_IMAGES_PARALLEL:-7}
+  PARALLEL=${STILLONTIME_IMAGES_PARALLEL:-5}
   BIN_DIR=""
   while (($#)); do
     case $1 in
@@ -458,7 +435,7 @@ cmd_build() {
   build_base
   # Then the others, PARALLEL at a time: most of a build waits on apt and disk, not the CPU.
   local names=() failed=() running=0
-  for n in "${APP_IMAGES[@]}"; do
+  for n in operator backend frontend postgres redis; do
     [[ $(contains "$n") == 1 ]] || continue
     rm -f "$WORK/$n.report"
     if ((running >= PARALLEL)); then
@@ -475,7 +452,7 @@ cmd_build() {
   local how="C++ compiled inside the images"
   ((FULL_BUILD)) || how="prebuilt binaries from $BIN_DIR"
   echo "images ($how; storage $STORAGE_DRIVER in $STORAGE_ROOT):"
-  for n in "${ALL_IMAGES[@]}"; do
+  for n in base operator backend frontend postgres redis; do
     if [[ -f $WORK/$n.report ]]; then cat "$WORK/$n.report"; fi
   done
   echo "total $(since "$t_all")"
@@ -496,7 +473,7 @@ cmd_import() {
   [[ -n $address ]] || die "import: --address SOCKET (containerd's socket) is required"
   command -v ctr >/dev/null || die "ctr not found: containerd is not installed"
   [[ -S $address ]] || die "import: $address is not a socket (is containerd running?)"
-  ((${#ONLY[@]})) || ONLY=("${APP_IMAGES[@]}")
+  ((${#ONLY[@]})) || ONLY=(operator backend frontend postgres redis)
   # A build (which holds this lock exclusively) does not replace a tarball being imported.
   mkdir -p "$OUT"
   exec 9>"$OUT/.lock"

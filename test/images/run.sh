@@ -11,7 +11,6 @@
 #   redis     the operator's args, PING only with the password, the probe's command, the
 #             backup's Redis snapshot step run in the image
 #   frontend  answers on 8080 as uid 101 with a read-only root filesystem
-#   exporters the monitoring sidecars, beside postgres and redis, report them up
 # Usage: test/images/run.sh [--no-build]   (by default runs scripts/images.sh build first:
 # seconds when nothing changed). Needs root.
 set -euo pipefail
@@ -24,8 +23,6 @@ OPERATOR=ghcr.io/ruvnet/stillontime/operator:$TAG
 FRONTEND=ghcr.io/ruvnet/stillontime/frontend:$TAG
 POSTGRES=localhost/stillontime/postgres:15
 REDIS=localhost/stillontime/redis:7
-POSTGRES_EXPORTER=localhost/stillontime/postgres-exporter:0.11
-REDIS_EXPORTER=localhost/stillontime/redis-exporter:1.45
 
 failures=0
 pass() { printf 'ok    %s\n' "$*"; }
@@ -190,17 +187,6 @@ data_kept() { [[ $(psql_tcp "$pg_secret" "SELECT v FROM t") == kept ]]; }
 check "postgres: data kept across the restart" data_kept
 no_second_initdb() { ! pod logs "$RUN_ID-postgres" 2>&1 | grep -q 'initialising a new database cluster'; }
 check "postgres: no second initdb on restart" no_second_initdb
-# The monitoring sidecar as rendered: same pod (network namespace), uid 999, read-only root.
-start postgres-exporter "${restricted[@]}" --user 999:999 --network "container:$RUN_ID-postgres" \
-  -e DATA_SOURCE_URI="127.0.0.1:5432/stillontime?sslmode=disable" -e DATA_SOURCE_USER=stillontime \
-  -e DATA_SOURCE_PASS="$pg_secret" "$POSTGRES_EXPORTER"
-metric_is() { # CONTAINER URL LINE: the exporter's page holds LINE
-  local page
-  page=$(in_netns "$1" curl -fsS "$2") || return 1
-  grep -qx "$3" <<<"$page"
-}
-pg_up() { metric_is postgres http://127.0.0.1:9187/metrics 'pg_up 1'; }
-check "postgres-exporter: pg_up 1 on :9187 as uid 999" wait_for 30 pg_up
 
 # ---------------------------------------------------------------------------- redis
 redis_secret="pw-$(head -c 12 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
@@ -227,11 +213,6 @@ check "redis image: the backup script's snapshot step" \
   pod run --rm "${restricted[@]}" --user 999:999 --group-add 999 --network "container:$RUN_ID-redis" \
   "${backup_mounts[@]}" -e BACKUP_DIR=/backups -e TMPDIR=/tmp -e HOME=/tmp -e REDIS_HOST=127.0.0.1 \
   -e REDIS_PORT=6379 -e REDIS_PASSWORD="$redis_secret" --entrypoint bash "$REDIS" /scripts/backup.sh redis
-
-start redis-exporter "${restricted[@]}" --user 999:999 --network "container:$RUN_ID-redis" \
-  -e REDIS_ADDR=redis://127.0.0.1:6379 -e REDIS_PASSWORD="$redis_secret" "$REDIS_EXPORTER"
-redis_up() { metric_is redis http://127.0.0.1:9121/metrics 'redis_up 1'; }
-check "redis-exporter: redis_up 1 on :9121 as uid 999" wait_for 30 redis_up
 
 # ---------------------------------------------------------------------------- frontend
 mapfile -t fe_tmp < <(empty_dir /tmp)
