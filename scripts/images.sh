@@ -13,10 +13,10 @@
 #       --full-build compiles the C++ inside the images (the Dockerfiles' default stage);
 #       without it the binaries in --bin-dir (default $BUILD_DIR/bin or build/bin, brought up
 #       to date with cmake first) go into the `runtime-prebuilt` stage. --parallel N images
-#       build at once after the base (default 5: all).
+#       build at once after the base (default 5).
 #   scripts/images.sh import --address SOCKET [--namespace NS] [--only NAME[,NAME]]
 #       Imports the tarballs into a running containerd with ctr (namespace k8s.io).
-#   scripts/images.sh list        The tarballs, their tags and content keys.
+#   scripts/images.sh list        The tarballs, their sizes and tags.
 #   scripts/images.sh buildah ARGS... | podman ARGS...
 #       Runs buildah or podman on the project's image storage (tests use this).
 #
