@@ -49,15 +49,22 @@ LOG=$WORK/test.log
 SVC=$WORK/services
 RUN_ID=sot-test-$$
 containers=()
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-  local c
-  for c in "${containers[@]}"; do
+remove_containers() {
+  local i c
+  # Newest first: a sidecar shares its database container's network namespace, and podman
+  # removes that container only once the sidecar is gone.
+  for ((i = ${#containers[@]} - 1; i >= 0; i--)); do
+    c=${containers[$i]}
     if ((failures)); then
       { echo "--- logs of $c"; pod logs "$c" 2>&1 | tail -n 40; } >>"$LOG" 2>&1 || true
     fi
-    pod rm -f -t 2 "$c" >/dev/null 2>&1 || true
+    pod rm -f -t 10 "$c" >/dev/null 2>&1 || true
   done
+  containers=()
+}
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+  remove_containers
   "$ROOT/scripts/services.sh" down --dir "$SVC" >/dev/null 2>&1 || true
   if ((failures == 0)); then rm -rf "$WORK"; fi
 }
@@ -259,6 +266,10 @@ nginx_user() {
   [[ $uids == 101 ]]
 }
 check "frontend: every nginx process runs as 101" nginx_user
+
+remove_containers
+no_leftovers() { [[ -z $(pod ps -a -q --filter "name=^$RUN_ID-") ]]; }
+check "every test container removed" no_leftovers
 
 if ((failures)); then
   echo "test/images: $failures check(s) failed; logs and data kept in $WORK"
