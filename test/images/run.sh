@@ -11,6 +11,7 @@
 #   redis     the operator's args, PING only with the password, the probe's command, the
 #             backup's Redis snapshot step run in the image
 #   frontend  answers on 8080 as uid 101 with a read-only root filesystem
+#   exporters (when built) as sidecars beside postgres and redis: pg_up 1, redis_up 1
 # Usage: test/images/run.sh [--no-build]   (by default runs scripts/images.sh build first:
 # seconds when nothing changed). Needs root.
 set -euo pipefail
@@ -23,6 +24,8 @@ OPERATOR=ghcr.io/ruvnet/stillontime/operator:$TAG
 FRONTEND=ghcr.io/ruvnet/stillontime/frontend:$TAG
 POSTGRES=localhost/stillontime/postgres:15
 REDIS=localhost/stillontime/redis:7
+POSTGRES_EXPORTER=localhost/stillontime/postgres-exporter:0.11
+REDIS_EXPORTER=localhost/stillontime/redis-exporter:1.45
 
 failures=0
 pass() { printf 'ok    %s\n' "$*"; }
@@ -46,15 +49,22 @@ LOG=$WORK/test.log
 SVC=$WORK/services
 RUN_ID=sot-test-$$
 containers=()
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-  local c
-  for c in "${containers[@]}"; do
+remove_containers() {
+  local i c
+  # Newest first: a sidecar shares its database container's network namespace, and podman
+  # removes that container only once the sidecar is gone.
+  for ((i = ${#containers[@]} - 1; i >= 0; i--)); do
+    c=${containers[$i]}
     if ((failures)); then
       { echo "--- logs of $c"; pod logs "$c" 2>&1 | tail -n 40; } >>"$LOG" 2>&1 || true
     fi
-    pod rm -f -t 2 "$c" >/dev/null 2>&1 || true
+    pod rm -f -t 10 "$c" >/dev/null 2>&1 || true
   done
+  containers=()
+}
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+  remove_containers
   "$ROOT/scripts/services.sh" down --dir "$SVC" >/dev/null 2>&1 || true
   if ((failures == 0)); then rm -rf "$WORK"; fi
 }
@@ -187,6 +197,22 @@ data_kept() { [[ $(psql_tcp "$pg_secret" "SELECT v FROM t") == kept ]]; }
 check "postgres: data kept across the restart" data_kept
 no_second_initdb() { ! pod logs "$RUN_ID-postgres" 2>&1 | grep -q 'initialising a new database cluster'; }
 check "postgres: no second initdb on restart" no_second_initdb
+# The monitoring sidecar as rendered, when its image is built: same pod (network namespace),
+# uid 999, read-only root.
+metric_is() { # CONTAINER URL LINE: the exporter's page holds LINE
+  local page
+  page=$(in_netns "$1" curl -fsS "$2") || return 1
+  grep -qx "$3" <<<"$page"
+}
+if pod image exists "$POSTGRES_EXPORTER"; then
+  start postgres-exporter "${restricted[@]}" --user 999:999 --network "container:$RUN_ID-postgres" \
+    -e DATA_SOURCE_URI="127.0.0.1:5432/stillontime?sslmode=disable" -e DATA_SOURCE_USER=stillontime \
+    -e DATA_SOURCE_PASS="$pg_secret" "$POSTGRES_EXPORTER"
+  pg_up() { metric_is postgres http://127.0.0.1:9187/metrics 'pg_up 1'; }
+  check "postgres-exporter: pg_up 1 on :9187 as uid 999" wait_for 30 pg_up
+else
+  echo "skip  postgres-exporter: $POSTGRES_EXPORTER not built"
+fi
 
 # ---------------------------------------------------------------------------- redis
 redis_secret="pw-$(head -c 12 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9')"
@@ -214,6 +240,15 @@ check "redis image: the backup script's snapshot step" \
   "${backup_mounts[@]}" -e BACKUP_DIR=/backups -e TMPDIR=/tmp -e HOME=/tmp -e REDIS_HOST=127.0.0.1 \
   -e REDIS_PORT=6379 -e REDIS_PASSWORD="$redis_secret" --entrypoint bash "$REDIS" /scripts/backup.sh redis
 
+if pod image exists "$REDIS_EXPORTER"; then
+  start redis-exporter "${restricted[@]}" --user 999:999 --network "container:$RUN_ID-redis" \
+    -e REDIS_ADDR=redis://127.0.0.1:6379 -e REDIS_PASSWORD="$redis_secret" "$REDIS_EXPORTER"
+  redis_up() { metric_is redis http://127.0.0.1:9121/metrics 'redis_up 1'; }
+  check "redis-exporter: redis_up 1 on :9121 as uid 999" wait_for 30 redis_up
+else
+  echo "skip  redis-exporter: $REDIS_EXPORTER not built"
+fi
+
 # ---------------------------------------------------------------------------- frontend
 mapfile -t fe_tmp < <(empty_dir /tmp)
 mapfile -t fe_cache < <(empty_dir /var/cache/nginx)
@@ -231,6 +266,10 @@ nginx_user() {
   [[ $uids == 101 ]]
 }
 check "frontend: every nginx process runs as 101" nginx_user
+
+remove_containers
+no_leftovers() { [[ -z $(pod ps -a -q --filter "name=^$RUN_ID-") ]]; }
+check "every test container removed" no_leftovers
 
 if ((failures)); then
   echo "test/images: $failures check(s) failed; logs and data kept in $WORK"
