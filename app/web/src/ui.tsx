@@ -5,11 +5,16 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from './api';
 
+// The first page after a full load keeps the browser's own focus (so the skip link is the first
+// Tab stop); every later page moves focus to its heading.
+let firstPage = true;
+
 export function Page(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${props.title} · StillOnTime`;
-    h1.current?.focus({ preventScroll: true });
+    if (firstPage) firstPage = false;
+    else h1.current?.focus({ preventScroll: true });
   }, [props.title]);
   return (
     <>
