@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -245,6 +246,7 @@ function isoDate(d) {
 
 // ---------------------------------------------------------------- main
 async function main() {
+  figures.loadAverageAtStart = os.loadavg().map((x) => Number(x.toFixed(2)));
   const servicesDir = path.join(work, 'services');
   execFileSync(SERVICES_SCRIPT, ['up', '--dir', servicesDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const services = {};
@@ -329,6 +331,7 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  figures.browser = `chromium ${browser.version()}`;
   try {
     await journey(browser, { web, api, fake });
   } finally {
@@ -544,7 +547,10 @@ async function apiLogin(api) {
 }
 
 async function seedDay(api, token, date, withRoute) {
-  const r = await httpJson('POST', `${api}/api/schedules`, { shootingDate: date, callTime: '07:00', title: `Day ${date}`, location: 'Studio 3, Łódź' }, token);
+  const n = Number(date.slice(8, 10));
+  const title = ['Harbour Lights', 'The Quiet Hour', 'Northern Line', 'Glass Orchard', 'Paper Moon'][n % 5];
+  const location = ['Studio 3, Łódź', 'Vistula Boulevards, Warsaw', 'Main Square, Kraków'][n % 3];
+  const r = await httpJson('POST', `${api}/api/schedules`, { shootingDate: date, callTime: n % 2 ? '07:00' : '05:45', title, location }, token);
   if (r.status !== 201) throw new Error(`seeding failed: ${r.status} ${r.text}`);
   if (withRoute) {
     const p = await httpJson('POST', `${api}/api/schedules/${r.json.schedule.id}/route/recalculate`, { homeToOfficeMinutes: 15, officeToLocationMinutes: 90 }, token);
