@@ -9,7 +9,7 @@
 //
 // Environment (set by run.sh): SERVER_BIN, SERVICES_SCRIPT, WEB_ROOT (the build), NGINX_DIR (the
 // image's nginx files), CHROMIUM, OUT_DIR; SCREENSHOT_DIR to also copy the screenshots there.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -283,6 +283,16 @@ async function main() {
     TRUST_PROXY: 'true',
   });
   await waitFor('stillontime-server /ready', async () => (await fetch(`${api}/ready`)).status === 200, 60000);
+
+  // The entrypoint refuses a missing or unsafe BACKEND_URL, naming the variable, before nginx runs.
+  for (const bad of [undefined, 'https://backend:3000', 'http://backend:3000/api', 'http://backend:3000;evil']) {
+    const r = spawnSync(path.join(NGINX_DIR, 'docker-entrypoint.sh'), [], {
+      env: { PATH: process.env.PATH, NGINX_RUNTIME_DIR: path.join(work, 'nginx-bad'), NGINX_WEB_ROOT: WEB_ROOT, NGINX_TEMPLATE_DIR: NGINX_DIR, ...(bad ? { BACKEND_URL: bad } : {}) },
+      encoding: 'utf8',
+      timeout: 10000,
+    });
+    check(r.status === 2 && r.stderr.startsWith('BACKEND_URL:'), `entrypoint: BACKEND_URL=${bad ?? '(unset)'} stops start-up with exit 2 (${r.stderr.trim()})`);
+  }
 
   start('nginx', path.join(NGINX_DIR, 'docker-entrypoint.sh'), [], {
     BACKEND_URL: api,

@@ -75,7 +75,11 @@ function Shell() {
                   type="button"
                   class="link"
                   onClick={() => {
-                    void api.signOut().finally(() => navigate('/', true));
+                    // Signing out always forgets the session here, even when the server cannot be told.
+                    void api
+                      .signOut()
+                      .catch(() => undefined)
+                      .finally(() => navigate('/', true));
                   }}
                 >
                   Sign out{u ? <span class="visually-hidden"> {u.email}</span> : null}
