@@ -410,6 +410,33 @@ async function journey(browser, { web, api, fake }) {
   check(warnings.some((w) => w.startsWith('rain')) && warnings.some((w) => w.startsWith('wind')), `dashboard: weather warnings (${warnings.join('; ')})`);
   check((await page.locator('li.day').first().textContent()).includes('04:40'), 'dashboard: departure 04:40');
 
+  // 5b. Pasted text: a sheet without a call time is refused with what to add; the whole sheet imports.
+  const inFive = isoDate(new Date(Date.now() + 5 * 86400000));
+  const [y5, m5, d5] = inFive.split('-');
+  const sheet = (call) => `PRODUCTION: Paper Moon\nShooting Date: ${d5}.${m5}.${y5}\n${call}Location: Main Square, Kraków\nScenes: 4, 5\n`;
+  const beforeText = problems.length;
+  await page.getByRole('link', { name: 'Import a call sheet' }).click();
+  await page.getByLabel('Its text').check();
+  await page.getByLabel('Call sheet text').fill(sheet(''));
+  await page.getByRole('button', { name: 'Read the call sheet' }).click();
+  await page.getByRole('alert').waitFor();
+  check((await page.getByRole('alert').textContent()).includes('does not give the call time'), 'import (text): a sheet without a call time says what to add');
+  await axeCheck(page, 'import (missing fields)');
+  const refused = problems.splice(beforeText);
+  check(refused.length > 0 && refused.every((p) => p.includes('422') || p.includes('Unprocessable')), 'import (text): the only failed request was the 422');
+  await page.getByLabel('Call sheet text').fill(sheet('Crew Call: 07:15\n'));
+  await page.getByRole('button', { name: 'Read the call sheet' }).click();
+  await page.getByRole('heading', { name: 'Check the call sheet' }).waitFor();
+  check((await page.getByLabel('Location', { exact: true }).inputValue()) === 'Main Square, Kraków', 'import (text): location extracted');
+  await page.getByLabel('Home to office (minutes)').fill('10');
+  await page.getByLabel('Office to location (minutes)').fill('25');
+  await page.getByRole('button', { name: 'Save and plan the day' }).click();
+  // 07:15 - 20 = 06:55; - 20 - 35 - 15 = 05:45; - 45 = 05:00
+  await page.getByTestId('saved-wake-up').waitFor();
+  check((await page.getByTestId('saved-wake-up').textContent()) === '05:00', 'import (text): wake-up 05:00');
+  await page.getByRole('link', { name: 'All shooting days' }).click();
+  await page.locator('li.day').nth(1).waitFor();
+
   // 6. Reload: still signed in, and the refresh token rotated.
   const before = await page.evaluate(() => localStorage.getItem('sot.refreshToken'));
   await page.reload();

@@ -126,11 +126,13 @@ export function Import() {
 function ImportError(props: { error: unknown }) {
   const e = props.error;
   if (e instanceof api.ApiError && e.status === 422 && Array.isArray(e.details.missing)) {
+    const names: Record<string, string> = { shootingDate: 'the shooting date', callTime: 'the call time', location: 'the location' };
+    const missing = (e.details.missing as string[]).map((m) => names[m] ?? m).join(', ');
     return (
       <Alert kind="error">
         <p>
-          The sheet does not say: {(e.details.missing as string[]).join(', ')}. Paste its text and add the missing lines (for
-          example <code>Crew Call: 06:30</code>), then read it again.
+          The sheet does not give {missing}. Paste its text and add the missing lines (for example{' '}
+          <code>Crew Call: 06:30</code>), then read it again.
         </p>
       </Alert>
     );
