@@ -12,6 +12,12 @@
 #       Start etcd and kube-apiserver on free 127.0.0.1 ports (and with
 #       --controllers kube-controller-manager running garbagecollector,
 #       namespace and pvc-protection). Idempotent.
+#       With --node-ip IP (scripts/node.sh uses it) the control plane is the
+#       one of a real node: kube-apiserver binds and advertises IP (an address
+#       pods can route to) with ServiceAccount admission and the "kubernetes"
+#       Service's endpoints on, and can reach the kubelet; the controller
+#       manager (implied) runs every controller, signs service-account tokens
+#       and provisions hostPath PersistentVolumes.
 #   scripts/control-plane.sh down [--dir DIR]
 #   scripts/control-plane.sh restart-apiserver [--dir DIR] [--pause SECONDS]
 #                            [--grace SECONDS | --kill]
@@ -110,6 +116,7 @@ find_cached_bin() {
   for d in "$CACHE_ROOT"/kubernetes-*/bin; do
     local b ok=1
     for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
+    [[ -f $d/../pause.c ]] || ok=0
     ((ok)) || continue
     if [[ -z $best || $d -nt $best ]]; then best=$d; fi
   done
@@ -261,6 +268,7 @@ cmd_build() {
   local dest=$CACHE_ROOT/kubernetes-$version
   local have_all=1 b
   for b in "${BINARIES[@]}"; do [[ -x $dest/bin/$b ]] || have_all=0; done
+  [[ -f $dest/pause.c ]] || have_all=0
   if ((!rebuild && have_all)); then
     KUBE_BIN=$dest/bin
     rm -rf "$work"
@@ -334,6 +342,8 @@ cmd_build() {
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   } >"$dest/BUILDINFO"
   echo "${kv#Kubernetes } (Debian $version)" >"$dest/VERSION"
+  # The node's pod sandbox image is built from the same tree (scripts/node.sh).
+  cp "$tree/build/pause/linux/pause.c" "$dest/pause.c"
   rm -rf "${dest:?}/bin"
   mv "$dest/bin.tmp" "$dest/bin"
   KUBE_BIN=$dest/bin
@@ -470,6 +480,7 @@ load_env() {
   [[ -f $DIR/env ]] || return 1
   KUBE_API_URL=$(sed -n 's/^KUBE_API_URL=//p' "$DIR/env")
   ETCD_ENDPOINT=$(sed -n 's/^ETCD_ENDPOINT=//p' "$DIR/env")
+  NODE_IP=$(sed -n 's/^NODE_IP=//p' "$DIR/env")
   KCM_PORT=$(sed -n 's/^KUBE_CONTROLLER_MANAGER_PORT=//p' "$DIR/env")
 }
 
@@ -517,6 +528,9 @@ extendedKeyUsage = clientAuth
 authorityKeyIdentifier = keyid
 EOF
   local cnf=$pki/openssl.cnf
+  if [[ -n $NODE_IP ]]; then
+    sed -i "s/^subjectAltName = IP:127.0.0.1, /subjectAltName = IP:127.0.0.1, IP:$NODE_IP, /" "$cnf"
+  fi
   # ECDSA P-256 throughout: generating RSA keys takes seconds on a busy machine.
   local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
   openssl req -x509 -new -nodes "${ec[@]}" -sha256 -days 3650 -config "$cnf" -extensions ca_ext \
@@ -530,6 +544,10 @@ EOF
   }
   sign apiserver "/CN=kube-apiserver" server_ext "$pki/apiserver.key" "$pki/apiserver.crt"
   sign admin "/O=system:masters/CN=admin" client_ext "$DIR/admin.key" "$DIR/admin.crt"
+  if [[ -n $NODE_IP ]]; then
+    sign kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" client_ext \
+      "$pki/kubelet-client.key" "$pki/kubelet-client.crt"
+  fi
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key" 2>/dev/null
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 }
@@ -571,6 +589,17 @@ start_kcm() {
     "    client-certificate: $DIR/admin.crt
     client-key: $DIR/admin.key"
   mkdir -p "$DIR/pki/controller-manager"
+  local kcm_what="garbagecollector,namespace,pvc-protection"
+  local kcm_mode=("--controllers=$kcm_what")
+  if [[ -n $NODE_IP ]]; then
+    # A node needs them all: ServiceAccount tokens, Deployments, StatefulSets,
+    # Jobs, CronJobs, Endpoints, node lifecycle, PV binding and the hostPath
+    # provisioner for dynamic PVCs.
+    kcm_mode=(--controllers='*' --service-account-private-key-file="$DIR/pki/sa.key" --root-ca-file="$DIR/ca.crt"
+      --cluster-signing-cert-file="$DIR/ca.crt" --cluster-signing-key-file="$DIR/pki/ca.key"
+      --enable-hostpath-provisioner --node-monitor-grace-period=40s --terminated-pod-gc-threshold=50)
+    kcm_what="all controllers"
+  fi
   # No --authentication/authorization-kubeconfig: the apiserver has no
   # front-proxy CA, and with delegated authentication the controller manager
   # logs an error every few seconds about the missing requestheader CA.
@@ -580,13 +609,13 @@ start_kcm() {
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --port=0 \
     --cert-dir="$DIR/pki/controller-manager" \
     --leader-elect=false --use-service-account-credentials=false \
-    --controllers=garbagecollector,namespace,pvc-protection
+    "${kcm_mode[@]}"
   start_proc kube-controller-manager
   wait_until kube-controller-manager kcm_healthy
   if grep -q '^KUBE_CONTROLLER_MANAGER_PORT=' "$DIR/env" 2>/dev/null; then
     sed -i "s/^KUBE_CONTROLLER_MANAGER_PORT=.*/KUBE_CONTROLLER_MANAGER_PORT=$KCM_PORT/" "$DIR/env"
   fi
-  say "kube-controller-manager (garbagecollector,namespace,pvc-protection) healthy on 127.0.0.1:$KCM_PORT ($(since "$t0"))"
+  say "kube-controller-manager ($kcm_what) healthy on 127.0.0.1:$KCM_PORT ($(since "$t0"))"
 }
 
 running_all() {
@@ -624,6 +653,7 @@ cmd_up() {
   while (($#)); do
     case $1 in
       --controllers) controllers=1 ;;
+      --node-ip) NODE_IP=${2:?--node-ip needs an address}; controllers=1; shift ;;
       --dir) DIR=${2:?--dir needs a value}; shift ;;
       --dir=*) DIR=${1#--dir=} ;;
       -h | --help) usage; exit 0 ;;
@@ -666,7 +696,7 @@ cmd_up() {
   pick_port etcd_port
   pick_port peer_port
   pick_port api_port
-  KUBE_API_URL=https://127.0.0.1:$api_port
+  KUBE_API_URL=https://${NODE_IP:-127.0.0.1}:$api_port
   ETCD_ENDPOINT=http://127.0.0.1:$etcd_port
   gen_pki
   local admin_token nobody_token operator_token
@@ -705,13 +735,20 @@ cmd_up() {
     read -r -a extra <<<"$STILLONTIME_APISERVER_EXTRA_ARGS"
   fi
   local pki=$DIR/pki
+  local mode=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1
+    --disable-admission-plugins=ServiceAccount --endpoint-reconciler-type=none)
+  if [[ -n $NODE_IP ]]; then
+    mode=(--bind-address="$NODE_IP" --advertise-address="$NODE_IP"
+      --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key"
+      --kubelet-certificate-authority="$DIR/ca.crt" "--kubelet-preferred-address-types=Hostname,InternalIP")
+  fi
   # 1.20 notes: the insecure port (8080) is on unless --insecure-port=0; the
   # service-account issuer and signing key are mandatory; the ServiceAccount
   # admission plugin is off because no controller creates "default" service
   # accounts (as in envtest). PodTemplates (which nothing here uses) bypass the
   # watch cache, so a test can watch etcd directly and see its compaction (410).
   write_args kube-apiserver "$KUBE_BIN/kube-apiserver" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+    "${mode[@]}" \
     --secure-port="$api_port" --insecure-port=0 \
     --etcd-servers="$ETCD_ENDPOINT" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -723,8 +760,6 @@ cmd_up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --api-audiences=https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range="$SERVICE_CIDR" \
-    --disable-admission-plugins=ServiceAccount \
-    --endpoint-reconciler-type=none \
     --watch-cache-sizes=podtemplates#0 \
     --allow-privileged=true \
     --cert-dir="$pki/apiserver-generated" \
@@ -750,6 +785,7 @@ OPERATOR_TOKEN=$operator_token
 KUBE_CONTROLLER_MANAGER=$controllers
 KUBE_CONTROLLER_MANAGER_PORT=$KCM_PORT
 CONTROL_PLANE_DIR=$DIR
+NODE_IP=$NODE_IP
 EOF
   chmod 644 "$DIR/env" "$DIR/ca.crt"
 
@@ -869,7 +905,7 @@ on_exit() {
 main() {
   trap on_exit EXIT
   DIR=${STILLONTIME_CP_DIR:-/tmp/stillontime-control-plane}
-  KUBE_BIN="" KUBE_API_URL="" ETCD_ENDPOINT="" KCM_PORT="" KUBECTL=""
+  KUBE_BIN="" KUBE_API_URL="" ETCD_ENDPOINT="" KCM_PORT="" KUBECTL="" NODE_IP=""
   local sub=${1:-}
   (($#)) && shift
   case $sub in

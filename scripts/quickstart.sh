@@ -1,87 +1,103 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install, build, start a local control plane,
-# install the CRD, run the operator, apply examples/staging.yaml, and show what
-# the operator reports. No kubelet runs locally, so workloads never become
-# ready: the status shows them desired but not ready, which is the truth.
+# The main job on a fresh machine: install, build, start a real one-node
+# Kubernetes cluster (scripts/node.sh), build our images from our Dockerfiles
+# and import them into the node, install the operator from
+# manifests/overlays/kubernetes-1.20 (it runs as a pod), apply
+# examples/staging.yaml and wait until it is Ready. Then it shows how to reach
+# the application and checks its health through the Service.
 #
 #   scripts/quickstart.sh [--keep]
-#     --keep   leave the control plane and the operator running afterwards
-#              (stop them with: scripts/control-plane.sh down --dir DIR)
+#     --keep   leave the node and everything on it running afterwards
+#              (stop it with: scripts/node.sh down)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 keep=0
 [[ ${1:-} == --keep ]] && keep=1
-cp_dir=${STILLONTIME_CP_DIR:-/tmp/stillontime-quickstart}
-operator_pid=""
+node_dir=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node}
+ns=stillontime-staging
+version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
 
 step() { printf '\n==> %s\n' "$*"; }
 cleanup() {
-  if ((keep)); then
-    echo
-    echo "Left running: control plane in $cp_dir${operator_pid:+, operator pid $operator_pid}"
-    echo "  export KUBECONFIG=$cp_dir/kubeconfig"
-    echo "  stop: ${operator_pid:+kill $operator_pid; }scripts/control-plane.sh down --dir $cp_dir"
+  local rc=$?
+  if ((keep && rc == 0)); then
+    cat <<EOF
+
+Left running. Use it with:
+  export KUBECONFIG=$node_dir/cp/kubeconfig
+Stop it with:
+  scripts/node.sh down
+EOF
     return
   fi
-  if [[ -n $operator_pid ]]; then kill "$operator_pid" 2>/dev/null || true; wait "$operator_pid" 2>/dev/null || true; fi
-  scripts/control-plane.sh down --dir "$cp_dir" >/dev/null 2>&1 || true
+  step "Stopping the node (scripts/node.sh down)"
+  scripts/node.sh down --dir "$node_dir" || true
 }
-trap cleanup EXIT
 
 step "Installing Debian packages"
 scripts/install-deps.sh
-step "Building kube-apiserver from Debian's source (cached after the first run)"
+step "Building the control plane and the node from Debian's Kubernetes source (cached after the first run)"
 scripts/control-plane.sh build
 step "Building StillOnTime"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target stillontime-operator
-step "Starting a local control plane (etcd + kube-apiserver on loopback)"
-scripts/control-plane.sh up --dir "$cp_dir" --controllers
-export KUBECONFIG=$cp_dir/kubeconfig
+cmake --build build -j2 --target stillontime-operator stillontime-server
+step "Building the images from our Dockerfiles (cached by content)"
+scripts/images.sh build --tag "$version"
 
-if [[ ! -f crds/stillontime.app_stillontimes.yaml ]]; then
-  step "Connecting the operator's client"
-  build/bin/stillontime-operator run --kubeconfig "$KUBECONFIG"
-  exit 0
-fi
+step "Starting a one-node cluster"
+trap cleanup EXIT
+scripts/node.sh up --dir "$node_dir"
+set -a
+# shellcheck disable=SC1091 # written by node.sh up
+. "$node_dir/env"
+set +a
+scripts/images.sh import --address "$CONTAINERD_ADDRESS"
 
-step "Installing the StillOnTime CRD"
-kubectl apply --server-side -f crds/stillontime.app_stillontimes.yaml
-kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app
-
-step "Running the operator (logs: $cp_dir/operator.log)"
-build/bin/stillontime-operator run --kubeconfig "$KUBECONFIG" \
-  --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 >"$cp_dir/operator.log" 2>&1 &
-operator_pid=$!
+step "Installing the operator (manifests/overlays/kubernetes-1.20): CRD, RBAC, two replicas with leader election"
+kubectl apply --server-side -k manifests/overlays/kubernetes-1.20 >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app >/dev/null
+kubectl -n stillontime-system rollout status deployment/stillontime-operator --timeout=180s
 
 step "Applying examples/staging.yaml"
-kubectl create namespace stillontime-staging --dry-run=client -o yaml | kubectl apply -f -
+kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # The staging example reads the OAuth client from a Secret the admin provides
 # (spec.backend.secretRef); the quickstart stands one in.
-kubectl -n stillontime-staging create secret generic stillontime-external \
+kubectl -n "$ns" create secret generic stillontime-external \
   --from-literal=GOOGLE_CLIENT_ID=quickstart-client-id --from-literal=GOOGLE_CLIENT_SECRET=quickstart-not-a-secret \
-  --dry-run=client -o yaml | kubectl apply -f -
-kubectl apply -f examples/staging.yaml
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# PostgreSQL and Redis from the images built here out of Debian's packages;
+# on a real cluster the same resource runs the default upstream images.
+python3 - examples/staging.yaml <<'PY' | kubectl apply -f -
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+doc["spec"].setdefault("postgres", {})["image"] = "localhost/stillontime/postgres:15"
+doc["spec"].setdefault("redis", {})["image"] = "localhost/stillontime/redis:7"
+print(yaml.safe_dump(doc))
+PY
 
-step "Waiting for the operator to reconcile"
-for _ in $(seq 1 60); do
-  reason=$(kubectl get stillontime -n stillontime-staging stillontime \
-    -o jsonpath='{.status.conditions[?(@.type=="Reconciling")].reason}' 2>/dev/null || true)
-  if [[ $reason == WaitingForComponents ]]; then break; fi
-  sleep 0.5
-done
+step "Waiting for Ready (kubectl wait --for=condition=Ready stillontime/stillontime)"
+if ! kubectl -n "$ns" wait --for=condition=Ready --timeout=300s stillontime/stillontime; then
+  kubectl -n "$ns" get stillontime stillontime -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
+  kubectl -n "$ns" get pods -o wide
+  exit 1
+fi
 kubectl get stillontime -A
 echo
-kubectl get stillontime -n stillontime-staging -o \
-  jsonpath='{range .items[*].status.conditions[*]}{.type}{"\t"}{.status}{"\t"}{.reason}{"\t"}{.message}{"\n"}{end}'
-echo
-kubectl get deployments,statefulsets,services,networkpolicies,pvc,hpa -n stillontime-staging
-cat <<'TXT'
+kubectl -n "$ns" get pods,services,pvc -o wide
 
-No kubelet runs in this local control plane, so no pod ever starts: the
-Deployments and StatefulSets above stay at 0 ready replicas, and the resource
-reports Ready=False with the components that are not ready. On a real cluster
-the same resource becomes Ready once the pods pass their readiness probes.
-TXT
+step "Health check through the backend Service"
+backend_ip=$(kubectl -n "$ns" get service stillontime-backend -o jsonpath='{.spec.clusterIP}')
+frontend_ip=$(kubectl -n "$ns" get service stillontime-frontend -o jsonpath='{.spec.clusterIP}')
+curl -fsS --max-time 5 "http://$backend_ip:3000/health"
+echo
+curl -fsS --max-time 5 -o /dev/null -w 'frontend: HTTP %{http_code}\n' "http://$frontend_ip:8080/"
+cat <<EOF
+
+The application is up. Reach it from this machine:
+  frontend:  http://$frontend_ip:8080/
+  backend:   curl http://$backend_ip:3000/health
+or forward a local port:
+  kubectl -n $ns port-forward service/stillontime-frontend 8080:8080
+EOF

@@ -7,7 +7,8 @@
 #   3. builds the project, and the unit tests again under ASan+UBSan,
 #   4. runs the unit tests (both builds), the end-to-end tests against the real
 #      API server, the application server's tests against real PostgreSQL and
-#      Redis, and the linters.
+#      Redis, the real-node tests (our images on a one-node cluster,
+#      test/node/run.sh) and the linters.
 # Prints how long each stage took. Exits non-zero when anything fails.
 #
 # Environment: JOBS (default 2), BUILD_DIR (default build), ASAN_BUILD_DIR
@@ -68,7 +69,8 @@ asan_tests() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$asan" -L unit --output-on-failure -j"$jobs"
 }
-other_tests() { ctest --test-dir "$build" -LE 'unit' --output-on-failure; }
+other_tests() { ctest --test-dir "$build" -LE 'unit|node' --output-on-failure; }
+node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
 lint() {
   local shell_files yaml_status=0
   mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
@@ -86,6 +88,7 @@ if [[ -z $failed && ${SKIP_ASAN:-0} != 1 ]]; then
   [[ -z $failed ]] && run_stage "unit tests under ASan+UBSan" asan_tests
 fi
 [[ -z $failed ]] && run_stage "e2e and integration tests" other_tests
+[[ -z $failed ]] && run_stage "real-node e2e (images, one-node cluster)" node_tests
 [[ -z $failed ]] && run_stage "lint (shellcheck, yamllint)" lint
 
 if [[ -n $failed ]]; then

@@ -130,9 +130,13 @@ json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
                                {{"name", "uploads"},
                                 {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-uploads")}}}}})},
   };
-  // A ReadWriteOnce volume cannot be attached to a surge pod on another node.
+  // A ReadWriteOnce volume cannot follow a surge pod to another node, so with
+  // such volumes pods are replaced one at a time without an extra one: each new
+  // pod takes an old one's place while the other replicas keep serving (with
+  // one replica this is Recreate). Recreate for every replica at once made
+  // each version change an outage.
   json strategy = *b.storage.access_mode == "ReadWriteOnce"
-                      ? json{{"type", "Recreate"}}
+                      ? json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}}
                       : json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
   json tmpl = {{"metadata", pod_template_metadata(r, ctx, kBackend, annotations)}, {"spec", pod_spec}};
   return deployment(r, b, kBackend, strategy, tmpl);

@@ -30,7 +30,8 @@ TEST_CASE("backend deployment") {
   test::check_contract_labels(d, "backend");
   CHECK(d["spec"]["replicas"] == 1);
   CHECK(d["spec"]["selector"]["matchLabels"] == selector_labels(r, kBackend));
-  CHECK(d["spec"]["strategy"]["type"] == "Recreate");   // one ReadWriteOnce volume set
+  // ReadWriteOnce volumes: one pod at a time, no surge pod, never all at once.
+  CHECK(d["spec"]["strategy"] == json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}});
   const auto& tmpl = d["spec"]["template"];
   test::check_contract_labels(tmpl, "backend");
   CHECK(tmpl["metadata"]["annotations"]["stillontime.app/checksum"] == "abc");
