@@ -290,6 +290,12 @@ build_image() {
   parts=$(stage_context "$name" "$ctx")
   mapfile -t refs < <(refs_of "$name")
   if [[ $name == operator || $name == backend ]] && ((!FULL_BUILD)); then target=(--target runtime-prebuilt); fi
+  # The frontend's npm ci reaches the npm registry over TLS; the machine's CA bundle (which
+  # trusts a TLS-inspecting proxy where there is one) is mounted for that step (app/web/Dockerfile).
+  local volumes=()
+  if [[ $name == frontend && -s /etc/ssl/certs/ca-certificates.crt ]]; then
+    volumes=(--volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro)
+  fi
   key=$({
     echo "$name ${target[*]}"
     echo "$parts"
@@ -313,7 +319,7 @@ build_image() {
   for r in "${refs[@]}"; do tags+=(-t "$r"); done
   say "$name: building from ${dockerfile#"$ROOT"/} ${target[*]}"
   if [[ $(image_key "${refs[0]}") != "$key" ]] || ((REBUILD)); then
-    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" \
+    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" "${volumes[@]}" \
       --label "$KEY_LABEL=$key" "${tags[@]}" "$ctx" >"$WORK/$name.log" 2>&1 || {
       tail -n 40 "$WORK/$name.log" >&2
       die "$name: buildah bud failed (log: $WORK/$name.log)"
