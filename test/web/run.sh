@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The crew UI's test command (CTest label `web`): installs the locked npm packages (cache outside
-# the repository), type-checks and lints the app, makes the production build, then runs the
-# browser test (e2e.mjs) against it.
+# the repository), type-checks, lints and unit-tests (vitest) the app, makes the production build,
+# then runs the browser test (e2e.mjs) against it.
 # Usage (CTest sets these): SERVER_BIN=... SERVICES_SCRIPT=... OUT_DIR=... [SCREENSHOT_DIR=...] run.sh
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,6 +26,8 @@ echo "web: tsc --noEmit"
 npx --no-install tsc --noEmit
 echo "web: eslint"
 npx --no-install eslint --max-warnings 0 src
+echo "web: vitest"
+npx --no-install vitest run
 echo "web: vite build"
 npx --no-install vite build --logLevel warn
 
