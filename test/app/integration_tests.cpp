@@ -1069,6 +1069,16 @@ TEST_SUITE("client") {
     errors.emplace_back("400 field", c.send("PUT", "/api/user/buffers", {{"parking", -1}}, token));
     errors.emplace_back("422 import", c.send("POST", "/api/schedules/import", nullptr, token, {}, "nothing useful here", "text/plain"));
     errors.emplace_back("403 preflight", c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", "https://evil.example"}}));
+    // Even a request the HTTP parser refuses (it never reaches the application).
+    const std::string garbled = raw_http(stack.server->port(), "NOT AN HTTP REQUEST\r\n\r\n");
+    CHECK(garbled.rfind("HTTP/1.1 400", 0) == 0);
+    const auto body_at = garbled.find("\r\n\r\n");
+    REQUIRE(body_at != std::string::npos);
+    const auto garbled_body = json::parse(garbled.substr(body_at + 4), nullptr, false);
+    REQUIRE(garbled_body.is_object());
+    CHECK(garbled_body["error"] == "bad_request");
+    REQUIRE(garbled_body["requestId"].is_string());
+    CHECK(garbled.find("x-request-id: " + garbled_body["requestId"].get<std::string>()) != std::string::npos);
     for (const auto& [what, r] : errors) {
       INFO(what << ": " << r.text);
       CHECK(r.status >= 400);
