@@ -1069,6 +1069,7 @@ TEST_SUITE("client") {
     errors.emplace_back("400 field", c.send("PUT", "/api/user/buffers", {{"parking", -1}}, token));
     errors.emplace_back("422 import", c.send("POST", "/api/schedules/import", nullptr, token, {}, "nothing useful here", "text/plain"));
     errors.emplace_back("403 preflight", c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", "https://evil.example"}}));
+    errors.emplace_back("404 metrics port", Client(stack.server->metrics_port()).get("/other"));
     // Even a request the HTTP parser refuses (it never reaches the application).
     const std::string garbled = raw_http(stack.server->port(), "NOT AN HTTP REQUEST\r\n\r\n");
     CHECK(garbled.rfind("HTTP/1.1 400", 0) == 0);
