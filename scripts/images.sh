@@ -39,7 +39,6 @@ BASE_SLIM=docker.io/library/debian:bookworm-slim
 POSTGRES_REF=localhost/stillontime/postgres:15
 REDIS_REF=localhost/stillontime/redis:7
 KEY_LABEL=app.stillontime.content-key
-HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 ALL_IMAGES=(base operator backend frontend postgres redis postgres-exporter redis-exporter prometheus alertmanager)
 # The monitoring images from Debian's packages (spec.monitoring.images), tagged with Debian's versions.
 MONITORING_REFS=(postgres-exporter=localhost/stillontime/postgres-exporter:0.11
@@ -312,6 +311,12 @@ build_image() {
   parts=$(stage_context "$name" "$ctx")
   mapfile -t refs < <(refs_of "$name")
   if [[ $name == operator || $name == backend ]] && ((!FULL_BUILD)); then target=(--target runtime-prebuilt); fi
+  # The frontend's npm ci reaches the npm registry over TLS; the machine's CA bundle (which
+  # trusts a TLS-inspecting proxy where there is one) is mounted for that step (app/web/Dockerfile).
+  local volumes=()
+  if [[ $name == frontend && -s /etc/ssl/certs/ca-certificates.crt ]]; then
+    volumes=(--volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro)
+  fi
   key=$({
     echo "$name ${target[*]}"
     echo "$parts"
@@ -331,18 +336,11 @@ build_image() {
     return 0
   fi
 
-  local tags=() r mounts=()
+  local tags=() r
   for r in "${refs[@]}"; do tags+=(-t "$r"); done
-  if [[ $name == frontend && -f $ROOT/app/web/Dockerfile && -f $HOST_CA_BUNDLE ]]; then
-    # `npm ci` in app/web's build stage trusts what this machine trusts (a machine behind a
-    # TLS-inspecting proxy has that proxy's CA here). Mounted for RUN steps only: the image
-    # keeps two empty files where the mounts were, no certificate and no npm setting.
-    printf 'cafile=/run/stillontime-build-ca.crt\n' >"$WORK/build-npmrc"
-    mounts=(-v "$HOST_CA_BUNDLE:/run/stillontime-build-ca.crt:ro" -v "$WORK/build-npmrc:/etc/npmrc:ro")
-  fi
   say "$name: building from ${dockerfile#"$ROOT"/} ${target[*]}"
   if [[ $(image_key "${refs[0]}") != "$key" ]] || ((REBUILD)); then
-    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" "${mounts[@]}" \
+    bah bud --pull=never --isolation chroot --layers --jobs 1 -f "$dockerfile" "${target[@]}" "${volumes[@]}" \
       --label "$KEY_LABEL=$key" "${tags[@]}" "$ctx" >"$WORK/$name.log" 2>&1 || {
       tail -n 40 "$WORK/$name.log" >&2
       die "$name: buildah bud failed (log: $WORK/$name.log)"

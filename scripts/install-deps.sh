@@ -21,6 +21,9 @@ packages=(
   prometheus-postgres-exporter prometheus-redis-exporter
   # amtool, which checks the embedded Alertmanager configuration
   prometheus-alertmanager
+  # the crew UI's browser test (test/web): chromium driven through playwright-core, and nginx
+  # serving the production build with the frontend image's own configuration
+  chromium nginx
   # the one-node cluster of scripts/node.sh (test/node)
   containerd runc containernetworking-plugins iptables conntrack dnsmasq-base gcc libc6-dev
   # container images without a Docker daemon or a registry (scripts/images.sh, test/images)

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <list>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "core/log.h"
@@ -20,6 +21,16 @@
 
 namespace sot::http {
 namespace {
+
+// A request the parser refused never reaches the application, which assigns request ids; it
+// still gets one, so every error a client sees has the same {error, message, requestId} shape.
+std::string malformed_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(24, '0');
+  for (auto& c : id) c = kHex[rng() & 15];
+  return id;
+}
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -229,8 +240,9 @@ void Session::on_read(beast::error_code ec, std::size_t) {
   const bool too_large = ec == bhttp::error::body_limit;
   if (ec && !too_large) {
     // Malformed request: answer 400 and close, as the stream position is now unknown.
-    write(Response{400, {{"content-type", "application/json"}},
-                   R"({"error":"bad_request","message":"malformed HTTP request","requestId":null})"},
+    const std::string id = malformed_request_id();
+    write(Response{400, {{"content-type", "application/json; charset=utf-8"}, {"x-request-id", id}},
+                   R"({"error":"bad_request","message":"malformed HTTP request","requestId":")" + id + "\"}"},
           11, false);
     return;
   }

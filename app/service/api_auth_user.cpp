@@ -165,7 +165,8 @@ Result<http::Response> Application::auth_status(RequestContext& ctx) {
 
 Result<nlohmann::json> Application::load_user(const std::string& user_id) {
   auto rows = deps_.db.exec(
-      "SELECT id::text, email, name, role, created_at::text, last_login_at::text, calendar_token_hash IS NOT NULL AS has_feed "
+      "SELECT id::text, email, name, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, "
+      "to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_login_at, calendar_token_hash IS NOT NULL AS has_feed "
       "FROM users WHERE id = $1",
       {user_id});
   if (!rows) return rows.error();
@@ -204,7 +205,8 @@ Result<nlohmann::json> Application::load_config(const std::string& user_id) {
   if (!rows) return rows.error();
   rows = deps_.db.exec(
       "SELECT home_address, office_address, buffer_car_change, buffer_parking, buffer_entry, buffer_traffic, "
-      "buffer_morning_routine, notify_email, notify_sms, notify_push, sms_number, updated_at::text "
+      "buffer_morning_routine, notify_email, notify_sms, notify_push, sms_number, "
+      "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at "
       "FROM user_configs WHERE user_id = $1",
       {user_id});
   if (!rows) return rows.error();

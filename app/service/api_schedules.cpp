@@ -228,8 +228,10 @@ Result<http::Response> Application::schedules_upcoming(RequestContext& ctx) {
   const std::string day = today(deps_.clock);
   auto body = cached(ctx.user_id(), "upcoming?limit=" + std::to_string(limit) + "&day=" + day, [&]() -> Result<nlohmann::json> {
     auto rows = deps_.db.exec(std::string("SELECT ") + kScheduleColumns +
-                                  ", to_char(r.wake_up_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS wake_up FROM schedules s "
-                                  "LEFT JOIN route_plans r ON r.schedule_id = s.id "
+                                  ", to_char(r.wake_up_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS wake_up, "
+                                  "to_char(r.departure_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS departure, w.warnings::text AS warnings "
+                                  "FROM schedules s LEFT JOIN route_plans r ON r.schedule_id = s.id "
+                                  "LEFT JOIN weather_data w ON w.schedule_id = s.id "
                                   "WHERE s.user_id = $1 AND s.shooting_date >= $2::date ORDER BY s.shooting_date, s.call_time LIMIT $3",
                               {ctx.user_id(), day, std::to_string(limit)});
     if (!rows) return rows.error();
@@ -237,6 +239,10 @@ Result<http::Response> Application::schedules_upcoming(RequestContext& ctx) {
     for (std::size_t i = 0; i < rows->size(); ++i) {
       auto s = schedule_from_row(*rows, i);
       s["wakeUpTime"] = rows->is_null(i, "wake_up") ? nlohmann::json(nullptr) : nlohmann::json(rows->get(i, "wake_up"));
+      s["departureTime"] = rows->is_null(i, "departure") ? nlohmann::json(nullptr) : nlohmann::json(rows->get(i, "departure"));
+      // null: no forecast stored yet (the day view fetches one); [] : a forecast without warnings.
+      s["weatherWarnings"] = rows->is_null(i, "warnings") ? nlohmann::json(nullptr)
+                                                          : nlohmann::json::parse(rows->get(i, "warnings"), nullptr, false);
       list.push_back(std::move(s));
     }
     return nlohmann::json{{"schedules", list}};
@@ -734,6 +740,7 @@ Result<nlohmann::json> Application::fetch_weather(const std::string& user_id, co
        report.value("description", ""), std::to_string(report.value("windSpeed", 0.0)), std::to_string(report.value("precipitation", 0.0)),
        std::to_string(report.value("humidity", 0)), report.value("warnings", nlohmann::json::array()).dump(), report.dump()});
   if (!rows) return rows.error();
+  invalidate_cache(user_id);  // the upcoming list carries the warnings
   return report;
 }
 

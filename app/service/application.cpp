@@ -295,7 +295,12 @@ http::Response Application::health_response(const std::string&) const {
 }
 
 http::Response Application::handle_metrics(http::Request& request) {
-  if (request.path != "/metrics") return json_response(404, {{"error", "not_found"}, {"message", "only /metrics is served here"}});
+  if (request.path != "/metrics") {
+    const std::string request_id = new_request_id();
+    auto r = json_response(404, {{"error", "not_found"}, {"message", "only /metrics is served here"}, {"requestId", request_id}});
+    r.headers.emplace_back("x-request-id", request_id);
+    return r;
+  }
   http::Response r;
   r.status = 200;
   r.headers.emplace_back("content-type", "text/plain; version=0.0.4; charset=utf-8");

@@ -9,6 +9,8 @@
 namespace sot::stillontime {
 
 inline constexpr const char* kDefaultBackendImage = "ghcr.io/ruvnet/stillontime/backend";
+// Built from app/web/Dockerfile (the crew UI on nginx, port 8080); the frontend Deployment builder
+// follows that image's contract (docs/frontend.md).
 inline constexpr const char* kDefaultFrontendImage = "ghcr.io/ruvnet/stillontime/frontend";
 // Debian-based images: their postgres/redis users are uid 999, which the
 // restricted pod security context names explicitly (runAsNonRoot needs a uid).

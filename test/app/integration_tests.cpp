@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -1008,5 +1009,112 @@ TEST_SUITE("migrations") {
     REQUIRE(rows.ok());
     CHECK(rows->get(0, "n") == std::to_string(db::embedded_migrations().size()));
     for (auto& s : servers) CHECK(s->terminate() == 0);
+  }
+}
+
+// What a browser client relies on: instants as RFC 3339 UTC, one error envelope whatever failed,
+// CORS answered for FRONTEND_URL only, and the dashboard's one-call list of upcoming days.
+TEST_SUITE("client") {
+  TEST_CASE("RFC 3339 timestamps, one error envelope, CORS for FRONTEND_URL only, upcoming carries the plan") {
+    Stack stack("client");
+    auto c = stack.client();
+    const std::string token = stack.login()["accessToken"];
+    auto rfc3339 = [](const json& v) {
+      if (!v.is_string()) return false;
+      const std::string s = v;
+      // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+      if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s.back() != 'Z') return false;
+      for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+      }
+      return s.size() == 20 || (s[19] == '.' && s.size() > 21);
+    };
+
+    auto profile = c.get("/api/user/profile", token);
+    REQUIRE(profile.status == 200);
+    CHECK_MESSAGE(rfc3339(profile.body["user"]["createdAt"]), profile.body["user"]["createdAt"].dump());
+    CHECK_MESSAGE(rfc3339(profile.body["user"]["lastLoginAt"]), profile.body["user"]["lastLoginAt"].dump());
+    auto config = c.get("/api/user/config", token);
+    CHECK_MESSAGE(rfc3339(config.body["config"]["updatedAt"]), config.body["config"]["updatedAt"].dump());
+    const auto created = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token);
+    REQUIRE(created.status == 201);
+    const std::string id = created.body["schedule"]["id"];
+    CHECK(rfc3339(created.body["schedule"]["createdAt"]));
+    CHECK(rfc3339(created.body["schedule"]["updatedAt"]));
+    auto plan = c.post("/api/schedules/" + id + "/route/recalculate", {{"homeToOfficeMinutes", 20}, {"officeToLocationMinutes", 35}}, token);
+    REQUIRE(plan.status == 200);
+    CHECK(rfc3339(plan.body["routePlan"]["calculatedAt"]));
+    REQUIRE(c.get("/api/schedules/" + id + "/weather", token).status == 200);
+    auto day = c.get("/api/schedules/" + id, token);
+    CHECK(rfc3339(day.body["schedule"]["weather"]["fetchedAt"]));
+
+    // The dashboard's list: wake-up, departure and weather warnings in one call, fresh after the
+    // weather fetch (which invalidates the cached list).
+    auto upcoming = c.get("/api/schedules/upcoming", token);
+    REQUIRE(upcoming.body["schedules"].size() == 1);
+    const auto& first = upcoming.body["schedules"][0];
+    CHECK(first["wakeUpTime"] == plan.body["routePlan"]["wakeUpTime"]);
+    CHECK(first["departureTime"] == plan.body["routePlan"]["departureTime"]);
+    REQUIRE(first["weatherWarnings"].is_array());
+    CHECK(first["weatherWarnings"].size() == 3);
+
+    // One envelope: {error, message, requestId} with requestId equal to the x-request-id header.
+    std::vector<std::pair<std::string, Reply>> errors;
+    errors.emplace_back("401 no token", c.get("/api/schedules"));
+    errors.emplace_back("401 bad token", c.get("/api/schedules", "not-a-token"));
+    errors.emplace_back("404 route", c.get("/api/nothing"));
+    errors.emplace_back("404 schedule", c.get("/api/schedules/00000000-0000-0000-0000-000000000000", token));
+    errors.emplace_back("405", c.send("PATCH", "/api/schedules", nullptr, token));
+    errors.emplace_back("400 json", c.send("POST", "/api/auth/refresh", nullptr, "", {}, "{", "application/json"));
+    errors.emplace_back("400 field", c.send("PUT", "/api/user/buffers", {{"parking", -1}}, token));
+    errors.emplace_back("422 import", c.send("POST", "/api/schedules/import", nullptr, token, {}, "nothing useful here", "text/plain"));
+    errors.emplace_back("403 preflight", c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", "https://evil.example"}}));
+    errors.emplace_back("404 metrics port", Client(stack.server->metrics_port()).get("/other"));
+    // Even a request the HTTP parser refuses (it never reaches the application).
+    const std::string garbled = raw_http(stack.server->port(), "NOT AN HTTP REQUEST\r\n\r\n");
+    CHECK(garbled.rfind("HTTP/1.1 400", 0) == 0);
+    const auto body_at = garbled.find("\r\n\r\n");
+    REQUIRE(body_at != std::string::npos);
+    const auto garbled_body = json::parse(garbled.substr(body_at + 4), nullptr, false);
+    REQUIRE(garbled_body.is_object());
+    CHECK(garbled_body["error"] == "bad_request");
+    REQUIRE(garbled_body["requestId"].is_string());
+    CHECK(garbled.find("x-request-id: " + garbled_body["requestId"].get<std::string>()) != std::string::npos);
+    for (const auto& [what, r] : errors) {
+      INFO(what << ": " << r.text);
+      CHECK(r.status >= 400);
+      CHECK(r.header("content-type").rfind("application/json", 0) == 0);
+      REQUIRE(r.body.is_object());
+      CHECK(r.body["error"].is_string());
+      CHECK(r.body["message"].is_string());
+      CHECK(r.body["requestId"].is_string());
+      CHECK(r.body["requestId"] == r.header("x-request-id"));
+    }
+
+    // CORS: the configured origin gets an answer (simple and preflight), any other origin none.
+    auto allowed = c.send("GET", "/api/auth/status", nullptr, "", {{"origin", kFrontend}});
+    CHECK(allowed.header("access-control-allow-origin") == kFrontend);
+    CHECK(allowed.header("vary").find("Origin") != std::string::npos);
+    auto allowed_error = c.send("GET", "/api/schedules", nullptr, "", {{"origin", kFrontend}});
+    CHECK(allowed_error.status == 401);
+    CHECK(allowed_error.header("access-control-allow-origin") == kFrontend);  // the browser may read the error
+    auto preflight = c.send("OPTIONS", "/api/user/buffers", nullptr, "",
+                            {{"origin", kFrontend}, {"access-control-request-method", "PUT"},
+                             {"access-control-request-headers", "authorization, content-type"}});
+    CHECK(preflight.status == 204);
+    CHECK(preflight.header("access-control-allow-origin") == kFrontend);
+    CHECK(preflight.header("access-control-allow-methods").find("PUT") != std::string::npos);
+    CHECK(preflight.header("access-control-allow-methods").find("DELETE") != std::string::npos);
+    CHECK(preflight.header("access-control-allow-headers").find("Content-Type") != std::string::npos);
+    for (const std::string& origin : std::vector<std::string>{"https://evil.example", kFrontend + ".evil.example", "http://frontend.test", "null"}) {
+      INFO(origin);
+      auto other = c.send("GET", "/api/auth/status", nullptr, "", {{"origin", origin}});
+      CHECK(other.status == 200);
+      CHECK(other.header("access-control-allow-origin").empty());
+      CHECK(other.header("access-control-allow-credentials").empty());
+      auto other_preflight = c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", origin}, {"access-control-request-method", "GET"}});
+      CHECK(other_preflight.status == 403);
+      CHECK(other_preflight.header("access-control-allow-origin").empty());
+    }
   }
 }

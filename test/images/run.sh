@@ -10,7 +10,8 @@
 #             restore scripts run in the image against it
 #   redis     the operator's args, PING only with the password, the probe's command, the
 #             backup's Redis snapshot step run in the image
-#   frontend  answers on 8080 as uid 101 with a read-only root filesystem
+#   frontend  /healthz and the app on 8080 as uid 101 with a read-only root filesystem and only
+#             /tmp writable; the JSON 503 with the backend down; no start without BACKEND_URL
 #   exporters (when built) as sidecars beside postgres and redis: pg_up 1, redis_up 1
 # Usage: test/images/run.sh [--no-build]   (by default runs scripts/images.sh build first:
 # seconds when nothing changed). Needs root.
@@ -250,15 +251,28 @@ else
 fi
 
 # ---------------------------------------------------------------------------- frontend
+# app/web's image (docs/frontend.md): /tmp is its only writable mount; BACKEND_URL as the
+# operator renders it, here an address with nothing behind it (nginx resolves the name at start).
 mapfile -t fe_tmp < <(empty_dir /tmp)
-mapfile -t fe_cache < <(empty_dir /var/cache/nginx)
-mapfile -t fe_run < <(empty_dir /var/run)
-# BACKEND_URL: app/web's image needs it to render its proxy configuration (the stand-in
-# ignores it); nothing answers there, which the page itself does not need.
-start frontend "${restricted[@]}" --user 101:101 --network none \
-  "${fe_tmp[@]}" "${fe_cache[@]}" "${fe_run[@]}" -e BACKEND_URL=http://127.0.0.1:3000 "$FRONTEND"
-check "frontend: answers on 8080 as uid 101 with a read-only root" \
-  wait_for 30 in_netns frontend curl -fsS -o /dev/null http://127.0.0.1:8080/
+start frontend "${restricted[@]}" --user 101:101 --network none "${fe_tmp[@]}" \
+  -e BACKEND_URL=http://127.0.0.1:3000 -e NGINX_LISTEN=8080 -e NGINX_RUNTIME_DIR=/tmp/nginx "$FRONTEND"
+check "frontend: /healthz answers on 8080 as uid 101 with a read-only root" \
+  wait_for 30 in_netns frontend curl -fsS -o /dev/null http://127.0.0.1:8080/healthz
+serves_app() { in_netns frontend curl -fsS http://127.0.0.1:8080/some/client/route | grep -q '<div id="app">'; }
+check "frontend: serves the app, client-side routes included" serves_app
+backend_down_envelope() {
+  local out
+  out=$(in_netns frontend curl -sS -w ' %{http_code}' http://127.0.0.1:8080/api/auth/status) || return 1
+  echo "$out"
+  [[ $out == *'"error":"service_unavailable"'*' 503' ]]
+}
+check "frontend: /api/ with the backend down answers the JSON 503 envelope" backend_down_envelope
+refuses_without_backend() {
+  local status=0
+  pod run --rm "${restricted[@]}" --user 101:101 --network none "${fe_tmp[@]}" "$FRONTEND" || status=$?
+  [[ $status == 2 ]]
+}
+check "frontend: refuses to start without BACKEND_URL (exit 2)" refuses_without_backend
 nginx_user() {
   local pid uids
   pid=$(pod inspect --format '{{.State.Pid}}' "$RUN_ID-frontend")

@@ -11,7 +11,7 @@ namespace sot::stillontime {
 namespace {
 
 constexpr int kBackendUid = 10001;
-constexpr int kFrontendUid = 101;   // nginx's unprivileged user
+constexpr int kFrontendUid = 101;   // the frontend image's user (app/web/Dockerfile)
 
 json secret_env(const char* name, const std::string& secret, const std::string& key) {
   return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
@@ -142,26 +142,34 @@ json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
   return deployment(r, b, kBackend, strategy, tmpl);
 }
 
+// The frontend image is app/web/Dockerfile (docs/frontend.md, "nginx contract"): nginx on 8080
+// as uid 101, GET /healthz answered by nginx itself, /api/ and /auth/ proxied to BACKEND_URL.
+// Its entrypoint renders the nginx config into /tmp/nginx and keeps pid, temp files and logs
+// off the read-only root filesystem, so /tmp is the only volume it needs.
 json build_frontend_deployment(const StillOnTime& r, const BuildContext& ctx) {
   const auto& f = r.spec.frontend;
+  const std::string backend_url =
+      "http://" + child_name(r, "backend") + "." + r.target_namespace() + ".svc:" + std::to_string(kBackendPort);
   json container = {
       {"name", kFrontend},
       {"image", image_reference(*f.image, r.spec.version)},
       {"imagePullPolicy", "IfNotPresent"},
       {"ports", json::array({container_port("http", kFrontendPort)})},
+      {"env", json::array({{{"name", "BACKEND_URL"}, {"value", backend_url}},
+                           {{"name", "NGINX_LISTEN"}, {"value", std::to_string(kFrontendPort)}},
+                           {{"name", "NGINX_RUNTIME_DIR"}, {"value", "/tmp/nginx"}}})},
       {"resources", resources_json(f.resources)},
-      {"livenessProbe", http_probe("/", 10, 3, 5)},
-      {"readinessProbe", http_probe("/", 5, 3, 2)},
+      {"livenessProbe", http_probe("/healthz", 10, 3, 5)},
+      {"readinessProbe", http_probe("/healthz", 5, 3, 2)},
       {"securityContext", restricted_container_security_context()},
-      // nginx writes its pid, temp files and cache; the root filesystem stays read-only.
-      {"volumeMounts", json::array({mount("tmp", "/tmp"), mount("cache", "/var/cache/nginx"), mount("run", "/var/run")})},
+      {"volumeMounts", json::array({mount("tmp", "/tmp")})},
   };
   json pod_spec = {
       {"serviceAccountName", service_account_name(r)},
       {"automountServiceAccountToken", false},
       {"securityContext", restricted_pod_security_context(kFrontendUid)},
       {"containers", json::array({container})},
-      {"volumes", json::array({empty_dir("tmp"), empty_dir("cache"), empty_dir("run")})},
+      {"volumes", json::array({empty_dir("tmp")})},
   };
   json strategy = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
   json tmpl = {{"metadata", pod_template_metadata(r, ctx, kFrontend, json::object())}, {"spec", pod_spec}};

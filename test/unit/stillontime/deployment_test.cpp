@@ -119,6 +119,22 @@ TEST_CASE("frontend deployment") {
   CHECK(c["image"] == "ghcr.io/ruvnet/stillontime/frontend:1.4.2");
   CHECK(c["ports"] == json::array({{{"name", "http"}, {"containerPort", 8080}, {"protocol", "TCP"}}}));
   CHECK(c["resources"]["limits"]["memory"] == "64Mi");
+
+  // The contract of the image built from app/web/Dockerfile (docs/frontend.md): nginx answers
+  // /healthz itself, reaches the backend Service through BACKEND_URL, listens on 8080 as uid 101,
+  // and writes only under /tmp (an emptyDir) with a read-only root filesystem.
+  CHECK(c["livenessProbe"]["httpGet"]["path"] == "/healthz");
+  CHECK(c["readinessProbe"]["httpGet"]["path"] == "/healthz");
+  CHECK(c["livenessProbe"]["httpGet"]["port"] == "http");
+  CHECK(env_named(c["env"], "BACKEND_URL")["value"] == "http://sot-backend.apps.svc:3000");
+  CHECK(env_named(c["env"], "NGINX_LISTEN")["value"] == "8080");
+  CHECK(env_named(c["env"], "NGINX_RUNTIME_DIR")["value"] == "/tmp/nginx");
+  CHECK(c["env"].size() == 3);
+  CHECK(c["securityContext"]["readOnlyRootFilesystem"] == true);
+  CHECK(pod["securityContext"]["runAsUser"] == 101);
+  CHECK(c["volumeMounts"] == json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}}));
+  CHECK(pod["volumes"] == json::array({{{"name", "tmp"}, {"emptyDir", json::object()}}}));
+  CHECK_FALSE(c.contains("envFrom"));   // no secret reaches the frontend
 }
 
 TEST_CASE("checksum on the pod template changes when a secret input changes") {
