@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -403,9 +404,11 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     };
     std::vector<Write> to_send;
     std::optional<bool> current;
+    std::optional<kube::Error> current_error;   // the fresh read failed (e.g. Forbidden): not a reason to poll
     auto cr_is_current = [&] {
       if (!current) {
         auto fresh = ctx.client().get(stillontime_resource(), key);
+        if (!fresh.ok() && fresh.code() != kube::Code::kNotFound) current_error = fresh.error();
         current = fresh.ok() && runtime::resource_version_of(*fresh) == runtime::resource_version_of(cr);
       }
       return *current;
@@ -425,6 +428,12 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
         // resource is the current one, or a status written a moment ago and
         // not yet in the cache would run it twice.
         if (d.ref.kind == "Job" && !cr_is_current()) {
+          if (current_error) {
+            // A failed read is an error (logged, backed off, Stalled when
+            // Forbidden), not a stale cache to re-check five times a second.
+            if (!first_error) first_error = current_error;
+            continue;
+          }
           const auto delay = std::chrono::duration_cast<runtime::Duration>(std::chrono::milliseconds(200));
           echo_recheck = echo_recheck ? std::min(*echo_recheck, delay) : delay;
           continue;
@@ -447,9 +456,15 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
                          std::nullopt});
     }
 
+    // Two waves: a RoleBinding is refused (NotFound) while the Role it names
+    // does not exist yet, so bindings go after everything else.
+    const auto binding_first = std::stable_partition(to_send.begin(), to_send.end(), [](const Write& w) {
+      return w.desired->ref.kind != "RoleBinding";
+    });
+    std::size_t wave_end = static_cast<std::size_t>(binding_first - to_send.begin());
     std::atomic<std::size_t> next{0};
     auto sender = [&] {
-      for (std::size_t i = next++; i < to_send.size(); i = next++) {
+      for (std::size_t i = next++; i < wave_end; i = next++) {
         Write& w = to_send[i];
         const DesiredObject& d = *w.desired;
         if (w.create) {
@@ -463,11 +478,19 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
         }
       }
     };
-    const std::size_t helpers = std::min<std::size_t>(kApplyParallelism, to_send.size()) - (to_send.empty() ? 0 : 1);
-    std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < helpers; ++i) threads.emplace_back(sender);
-    sender();
-    for (auto& t : threads) t.join();
+    auto send_wave = [&](std::size_t begin, std::size_t end) {
+      next = begin;
+      wave_end = end;
+      const std::size_t n = end - begin;
+      const std::size_t helpers = std::min<std::size_t>(kApplyParallelism, n) - (n == 0 ? 0 : 1);
+      std::vector<std::thread> threads;
+      for (std::size_t i = 0; i < helpers; ++i) threads.emplace_back(sender);
+      sender();
+      for (auto& t : threads) t.join();
+    };
+    const std::size_t bindings_at = wave_end;
+    send_wave(0, bindings_at);
+    send_wave(bindings_at, to_send.size());
 
     for (auto& w : to_send) {
       if (w.error) {

@@ -11,8 +11,8 @@
 //   - the rules of every Role in that desired set (the embedded Prometheus's
 //     discovery Role): RBAC lets the operator grant only what it holds itself;
 // and, written here because they are single calls in the runtime and the
-// reconciler: the StillOnTime resource (informer list/watch, update for the
-// finalizer, merge patch of status), Events (create, then patch when they
+// reconciler: the StillOnTime resource (informer list/watch, get before a
+// one-off Job, update for the finalizer, merge patch of status), Events (create, then patch when they
 // repeat), namespaces get (target check), secrets get (the user's secretRef),
 // and the Lease (get, create, update) in the operator's namespace.
 // test/e2e/manifests proves the grants are enough against a real API server.
@@ -153,7 +153,9 @@ Permissions used_cluster_wide() {
     }
   }
   const auto sot = stillontime_resource();
-  add(used, sot, {"list", "watch", "update"});
+  // get: before it creates a one-off Job the reconciler reads the resource
+  // fresh, so a status written a moment ago cannot run the Job twice.
+  add(used, sot, {"get", "list", "watch", "update"});
   add(used, sot, {"patch"}, "status");
   add(used, kube::resources::events(), {"create", "patch"});
   add(used, kube::resources::namespaces(), {"get"});
