@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -49,7 +50,10 @@ void set_limit(int resource, rlim_t value) {
   // Soft CPU limit sends SIGXCPU; the hard limit a second later is SIGKILL for a child ignoring it.
   rlimit cpu{static_cast<rlim_t>(o.cpu_seconds), static_cast<rlim_t>(o.cpu_seconds + 1)};
   setrlimit(RLIMIT_CPU, &cpu);
-  set_limit(RLIMIT_AS, static_cast<rlim_t>(o.memory_bytes));
+  // The helper lowers its address space to memory_bytes itself once its libraries are mapped
+  // (a limit below what the dynamic loader needs would fail the exec, not the PDF); this is the
+  // backstop should it not.
+  set_limit(RLIMIT_AS, static_cast<rlim_t>(o.memory_bytes) + (256u << 20));
   set_limit(RLIMIT_CORE, 0);
   set_limit(RLIMIT_FSIZE, 0);
   set_limit(RLIMIT_NOFILE, 16);
@@ -83,6 +87,23 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
     ~Slot() { busy.fetch_sub(1); }
   } slot{busy_};
 
+  // A child that dies before reading all its input makes our write() raise SIGPIPE, which would
+  // kill a process that did not ignore it: block it on this thread and swallow a pending one.
+  struct QuietPipe {
+    sigset_t pipe_set, previous;
+    QuietPipe() {
+      sigemptyset(&pipe_set);
+      sigaddset(&pipe_set, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_set, &previous);
+    }
+    ~QuietPipe() {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
+      }
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    }
+  } quiet_pipe;
+
   Pipe in, out, err;
   if (pipe2(in.fd, O_CLOEXEC) != 0 || pipe2(out.fd, O_CLOEXEC) != 0 || pipe2(err.fd, O_CLOEXEC) != 0) {
     return make_error(ErrorCode::kUnavailable, "cannot start the PDF extractor: out of file descriptors");
@@ -93,7 +114,10 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   std::string input_cap = std::to_string(pdf.size());
   std::string flag_text = "--max-text-bytes";
   std::string flag_input = "--max-input-bytes";
-  char* const argv[] = {path.data(), flag_text.data(), text_cap.data(), flag_input.data(), input_cap.data(), nullptr};
+  std::string memory_cap = std::to_string(options_.memory_bytes);
+  std::string flag_memory = "--memory-bytes";
+  char* const argv[] = {path.data(),        flag_text.data(),  text_cap.data(),   flag_input.data(),
+                        input_cap.data(),   flag_memory.data(), memory_cap.data(), nullptr};
 
   const pid_t pid = fork();
   if (pid < 0) return make_error(ErrorCode::kUnavailable, "cannot start the PDF extractor: fork failed");
