@@ -53,7 +53,7 @@ void set_limit(int resource, rlim_t value) {
   // The helper lowers its address space to memory_bytes itself once its libraries are mapped
   // (a limit below what the dynamic loader needs would fail the exec, not the PDF); this is the
   // backstop should it not.
-  set_limit(RLIMIT_AS, static_cast<rlim_t>(o.memory_bytes) + (256u << 20));
+  if (kAddressSpaceLimitApplies) set_limit(RLIMIT_AS, static_cast<rlim_t>(o.memory_bytes) + (256u << 20));
   set_limit(RLIMIT_CORE, 0);
   set_limit(RLIMIT_FSIZE, 0);
   set_limit(RLIMIT_NOFILE, 16);
@@ -114,7 +114,7 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   std::string input_cap = std::to_string(pdf.size());
   std::string flag_text = "--max-text-bytes";
   std::string flag_input = "--max-input-bytes";
-  std::string memory_cap = std::to_string(options_.memory_bytes);
+  std::string memory_cap = std::to_string(kAddressSpaceLimitApplies ? options_.memory_bytes : 0);
   std::string flag_memory = "--memory-bytes";
   char* const argv[] = {path.data(),        flag_text.data(),  text_cap.data(),   flag_input.data(),
                         input_cap.data(),   flag_memory.data(), memory_cap.data(), nullptr};

@@ -16,6 +16,14 @@
 
 namespace sot {
 
+// Sanitizer runtimes reserve terabytes of address space, so RLIMIT_AS cannot apply to a sanitizer
+// build of the helper; there the memory limit is not set (CPU, time and text limits still are).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kAddressSpaceLimitApplies = false;
+#else
+inline constexpr bool kAddressSpaceLimitApplies = true;
+#endif
+
 struct PdfSandboxOptions {
   std::string helper_path;  // the stillontime-pdf-text binary
   int cpu_seconds = 5;
