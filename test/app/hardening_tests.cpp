@@ -12,6 +12,15 @@ namespace {
 
 // "[[[[...]]]]" nested `depth` deep.
 std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+// {"a":{"a":...{}}} nested `depth` deep.
+std::string nested_objects(std::size_t depth) {
+  std::string out;
+  out.reserve(depth * 6);
+  for (std::size_t i = 0; i < depth; ++i) out += R"({"a":)";
+  out += "{}";
+  out.append(depth, '}');
+  return out;
+}
 
 // CPU seconds (user + system) the process has used, from /proc.
 double cpu_seconds(pid_t pid) {
@@ -68,15 +77,16 @@ TEST_SUITE("hardening_json") {
     const std::string token = stack.login()["accessToken"];
     const std::string id = schedule_id(c, token);
     for (std::size_t depth : {std::size_t{100000}, std::size_t{70000}, std::size_t{10000}, std::size_t{40}}) {
-      CAPTURE(depth);
-      auto notes = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":)" + nested_arrays(depth) + "}",
-                          "application/json");
-      CHECK(notes.status == 400);
-      CHECK(notes.body["message"].get<std::string>().find("nested deeper than") != std::string::npos);
-      auto buffers = c.send("PUT", "/api/user/config", nullptr, token, {}, R"({"buffers":)" + nested_arrays(depth) + "}",
-                            "application/json");
-      CHECK(buffers.status == 400);
-      REQUIRE_MESSAGE(c.get("/health/live").status == 200, stack.server->log().substr(0, 2000));
+      for (const std::string& value : {nested_arrays(depth), nested_objects(depth)}) {
+        CAPTURE(depth);
+        CAPTURE(value.substr(0, 8));
+        auto notes = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":)" + value + "}", "application/json");
+        CHECK(notes.status == 400);
+        CHECK(notes.body["message"].get<std::string>().find("nested deeper than") != std::string::npos);
+        auto buffers = c.send("PUT", "/api/user/config", nullptr, token, {}, R"({"buffers":)" + value + "}", "application/json");
+        CHECK(buffers.status == 400);
+        REQUIRE_MESSAGE(c.get("/health/live").status == 200, stack.server->log().substr(0, 2000));
+      }
     }
     // Shallow bodies are untouched by the limit.
     CHECK(c.put("/api/schedules/" + id, {{"notes", "call at six"}}, token).status == 200);
@@ -172,6 +182,7 @@ TEST_SUITE("hardening_json") {
     }
     Client m(stack.server->metrics_port());
     const auto metrics = m.get("/metrics").text;
+    MESSAGE("/metrics after 100 long made-up methods: " << metrics.size() << " bytes");
     CHECK(metrics.size() < 100000);
     CHECK(metrics.find("MMMMMMMMMM") == std::string::npos);
     CHECK(metrics.find(R"(method="OTHER")") != std::string::npos);
@@ -243,6 +254,7 @@ TEST_SUITE("hardening_http") {
     const auto start = std::chrono::steady_clock::now();
     const std::string partial = raw_http(stack.server->port(), "GET /api/auth/status HTTP/1.1\r\nHost: x\r\n", 5000ms);
     const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE("half-sent request answered after " << waited << " s: " << partial.substr(0, 12));
     CHECK(partial.rfind("HTTP/1.1 408", 0) == 0);
     CHECK(partial.find("request_timeout") != std::string::npos);
     CHECK(waited < 3.0);
@@ -278,6 +290,7 @@ TEST_SUITE("hardening_http") {
     const int code = stack.server->terminate(20000ms);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     stuck.join();
+    MESSAGE("exit " << code << " after " << elapsed << " s with SHUTDOWN_TIMEOUT_SECONDS=1 and an 8 s handler");
     CHECK(code == 0);
     CHECK(elapsed < 3.0);  // 1 s timeout, not the 8 s the handler takes
     CHECK(stack.server->log().find("shutdown timeout reached") != std::string::npos);
@@ -297,6 +310,7 @@ TEST_SUITE("hardening_http") {
     std::this_thread::sleep_for(3s);
     const double cpu_used = cpu_seconds(pid) - cpu_before;
     const auto log_lines = count_of(stack.server->log(), "accept failed") - log_before;
+    MESSAGE("out of descriptors for 3 s: " << cpu_used << " s of CPU, " << log_lines << " accept log lines");
     CHECK(count_of(stack.server->log(), "accept failed") >= 1);
     CHECK(cpu_used < 0.5);  // was a full core: 3 s in 3 s
     CHECK(log_lines <= 1);   // one line per 10 s, not millions
@@ -337,6 +351,7 @@ TEST_SUITE("hardening_pdf") {
       MESSAGE("import answered in " << seconds << " s");
     }
     // The work happened in the child: the server itself spent next to nothing and kept its memory.
+    MESSAGE("server CPU for both imports: " << cpu_seconds(pid) - cpu_before << " s; RSS growth " << rss_mib(pid) - rss_before << " MiB");
     CHECK(cpu_seconds(pid) - cpu_before < 0.5);
     CHECK(rss_mib(pid) - rss_before < 40);
 
