@@ -154,7 +154,7 @@ TEST_SUITE("hardening_json") {
     CHECK(nul_array.body["message"].get<std::string>().find("scenes") != std::string::npos);
     CHECK(c.get("/api/schedules/" + id, token).body["schedule"]["notes"] == "");
     // Text call sheets must be UTF-8.
-    auto latin1 = c.send("POST", "/api/schedules/import", nullptr, token, {}, "Location: Caf\xe9 Z\xfcrich\nShooting Date: 01.06.2030\n",
+    auto latin1 = c.send("POST", "/api/schedules/import", nullptr, token, {}, "Location: Caf\xe9 Z\xfcrich\nShooting Date: 01.06.2030\nCrew Call: 06:30\n",
                          "text/plain");
     CHECK(latin1.status == 400);
     CHECK(latin1.body["message"].get<std::string>().find("UTF-8") != std::string::npos);
