@@ -440,9 +440,15 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
     }
     auto extracted = deps_.pdf.extract(document);
     if (!extracted) {
-      deps_.metrics.schedule_imported(extracted.error().code == ErrorCode::kUnprocessable ? "invalid" : "error");
+      const ErrorCode code = extracted.error().code;
+      deps_.metrics.pdf_extraction(code == ErrorCode::kUnprocessable ? "refused" : code == ErrorCode::kUnavailable ? "busy" : "error");
+      deps_.metrics.schedule_imported(code == ErrorCode::kUnprocessable ? "invalid" : "error");
+      if (code != ErrorCode::kUnprocessable) {
+        log::warn("PDF extraction failed", {{"requestId", ctx.request_id}, {"error", extracted.error().message}});
+      }
       return extracted.error();
     }
+    deps_.metrics.pdf_extraction("ok");
     text = std::move(extracted).value();
   }
   const auto parsed = domain::parse_call_sheet(text);

@@ -63,6 +63,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), instan
   route_calculations_ = &prometheus::BuildCounter().Name("stillontime_route_calculations_total").Help("Route plans calculated").Register(r).Add({});
   rate_limited_ = &prometheus::BuildCounter().Name("http_rate_limited_total").Help("Requests refused by the rate limiter").Register(r).Add({});
   accept_errors_ = &prometheus::BuildCounter().Name("http_accept_errors_total").Help("Connections the listener failed to accept (e.g. out of file descriptors)").Register(r).Add({});
+  pdf_extractions_ = &prometheus::BuildCounter().Name("stillontime_pdf_extractions_total").Help("Call-sheet PDF text extractions by result").Register(r);
+  for (const char* result : {"ok", "refused", "busy", "error"}) pdf_extractions_->Add({{"result", result}});
   ready_ = &prometheus::BuildGauge().Name("stillontime_ready").Help("1 when the server reports ready").Register(r).Add({});
   dependency_up_ = &prometheus::BuildGauge().Name("stillontime_dependency_up").Help("1 when a dependency answers its health check").Register(r);
   start_time_ = &prometheus::BuildGauge().Name("process_start_time_seconds").Help("Start time of the process since unix epoch in seconds.").Register(r).Add({});

@@ -36,6 +36,8 @@ class Metrics {
   void route_calculated() { route_calculations_->Increment(); }
   void rate_limited() { rate_limited_->Increment(); }
   void accept_failed() { accept_errors_->Increment(); }
+  // result: ok, refused (over a limit or unreadable: 422), busy (no free slot: 503), error
+  void pdf_extraction(const std::string& result) { pdf_extractions_->Add({{"result", result}}).Increment(); }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
   void set_dependency_up(const std::string& name, bool up) { dependency_up_->Add({{"dependency", name}}).Set(up ? 1 : 0); }
 
@@ -58,6 +60,7 @@ class Metrics {
   prometheus::Counter* route_calculations_;
   prometheus::Counter* rate_limited_;
   prometheus::Counter* accept_errors_;
+  prometheus::Family<prometheus::Counter>* pdf_extractions_;
   prometheus::Gauge* ready_;
   prometheus::Family<prometheus::Gauge>* dependency_up_;
   prometheus::Gauge* start_time_;

@@ -375,5 +375,10 @@ TEST_SUITE("hardening_pdf") {
     const std::string sheet = test::make_pdf({"Shooting Date: 01.06.2030", "Crew Call: 06:30", "Location: Old Brewery, Warsaw"});
     auto ok = c.send("POST", "/api/schedules/import", nullptr, token, {}, sheet, "application/pdf");
     CHECK_MESSAGE(ok.status == 201, ok.text);
+    Client m(stack.server->metrics_port());
+    const auto metrics = m.get("/metrics").text;
+    CHECK(metric_value(metrics, R"(stillontime_pdf_extractions_total{result="refused"})") == 3);
+    CHECK(metric_value(metrics, R"(stillontime_pdf_extractions_total{result="busy"})") == 1);
+    CHECK(metric_value(metrics, R"(stillontime_pdf_extractions_total{result="ok"})") == 1);
   }
 }
