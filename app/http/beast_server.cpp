@@ -46,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::steady_timer deadline_;  // the idle/request deadline (ours, so a timeout can still answer 408)
   bool timed_out_ = false;
+  std::uint64_t read_generation_ = 0;  // a deadline only counts for the read it was armed for
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
@@ -203,13 +204,13 @@ class BeastServer final : public Server {
   }
 
   ServerOptions options_;
-  std::optional<asio::steady_timer> accept_backoff_;  // on contexts_[0], like the acceptor
   std::chrono::milliseconds accept_delay_{0};
   std::chrono::steady_clock::time_point last_accept_log_{};
   long accept_failures_unlogged_ = 0;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_backoff_;  // on contexts_[0] like the acceptor; declared after contexts_
   asio::thread_pool workers_;
   std::size_t next_context_ = 0;
   Handler handler_;
@@ -249,14 +250,16 @@ void Session::do_read() {
   parser_->body_limit(server_.options().max_body_bytes);
   parser_->header_limit(64 * 1024);
   stream_.expires_never();
+  ++read_generation_;
   arm_deadline();
   bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
 }
 
 void Session::arm_deadline() {
   deadline_.expires_after(server_.options().idle_timeout);
-  deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec) return;  // cancelled: the request arrived, or the connection closed
+  deadline_.async_wait([self = shared_from_this(), generation = read_generation_](beast::error_code ec) {
+    // Cancelled (the request arrived, the connection closed), or fired just as the read completed.
+    if (ec || generation != self->read_generation_) return;
     self->timed_out_ = true;
     beast::error_code ignored;
     self->stream_.socket().cancel(ignored);
@@ -264,6 +267,7 @@ void Session::arm_deadline() {
 }
 
 void Session::on_read(beast::error_code ec, std::size_t) {
+  ++read_generation_;
   deadline_.cancel();
   if (timed_out_) {
     timed_out_ = false;

@@ -259,6 +259,10 @@ TEST_SUITE("hardening_http") {
     CHECK(partial.find("request_timeout") != std::string::npos);
     CHECK(waited < 3.0);
     CHECK(raw_http(stack.server->port(), "", 5000ms).empty());
+    // A keep-alive connection that answered a request and then went quiet closes without a 408.
+    const std::string kept = raw_http(stack.server->port(), "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n", 5000ms);
+    CHECK(kept.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(count_of(kept, "HTTP/1.1 ") == 1);
     CHECK(stack.client().get("/health/live").status == 200);
   }
 
