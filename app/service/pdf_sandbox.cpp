@@ -172,8 +172,11 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   }
   if (stop != Stop::kNone) kill(pid, SIGKILL);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  const double child_cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 
   const auto kib = [](std::size_t bytes) { return std::to_string(bytes / 1024) + " KiB"; };
   if (stop == Stop::kTimeout) {
@@ -186,12 +189,13 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   }
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
-    if (sig == SIGXCPU || sig == SIGKILL) {
+    // SIGKILL without the CPU used up is someone else's kill: the container's OOM killer, most likely.
+    if (sig == SIGXCPU || (sig == SIGKILL && child_cpu >= options_.cpu_seconds - 0.05)) {
       return make_error(ErrorCode::kUnprocessable, "reading the PDF needs more than " + std::to_string(options_.cpu_seconds) +
                                                        " s of CPU; it is not a call sheet we can read");
     }
     // Allocation failures under RLIMIT_AS surface as std::bad_alloc (exit 4) or as an abort.
-    if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS) {
+    if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL) {
       return make_error(ErrorCode::kUnprocessable, "the PDF could not be read within " + std::to_string(options_.memory_bytes >> 20) +
                                                        " MiB of memory");
     }
