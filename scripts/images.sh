@@ -247,8 +247,11 @@ stage_context() {
         echo "full $(source_key)"
       else
         mkdir -p "$ctx/prebuilt"
-        strip -o "$ctx/prebuilt/$bin" "$BIN_DIR/$bin"
-        echo "prebuilt $(sha256sum <"$ctx/prebuilt/$bin" | cut -d' ' -f1)"
+        local b
+        for b in $bin; do
+          strip -o "$ctx/prebuilt/$b" "$BIN_DIR/$b"
+          echo "prebuilt $b $(sha256sum <"$ctx/prebuilt/$b" | cut -d' ' -f1)"
+        done
       fi
       ;;
     frontend)
@@ -270,7 +273,8 @@ stage_context() {
   esac
 }
 
-binary_of() { case $1 in operator) echo stillontime-operator ;; backend) echo stillontime-server ;; esac; }
+# The binaries an image's prebuilt stage copies (space separated; the first is the main one).
+binary_of() { case $1 in operator) echo stillontime-operator ;; backend) echo stillontime-server stillontime-pdf-text ;; esac; }
 
 dockerfile_of() {
   case $1 in
@@ -364,7 +368,7 @@ report() { printf '  %-17s %-7s %8s  %s\n  %37s%s\n' "$1" "$2" "$3" "$4" "" "$5"
 ensure_binaries() {
   local build_dir=$1 t0 targets=()
   [[ $(contains operator) == 1 ]] && targets+=(stillontime-operator)
-  [[ $(contains backend) == 1 ]] && targets+=(stillontime-server)
+  [[ $(contains backend) == 1 ]] && targets+=(stillontime-server stillontime-pdf-text)
   ((${#targets[@]})) || return 0
   t0=$(now_us)
   if [[ ! -f $build_dir/CMakeCache.txt ]]; then
@@ -432,9 +436,12 @@ cmd_build() {
     fi
     [[ $BIN_DIR == /* ]] || BIN_DIR=$PWD/$BIN_DIR
     for n in operator backend; do
-      if [[ $(contains "$n") == 1 && ! -x $BIN_DIR/$(binary_of "$n") ]]; then
-        die "$BIN_DIR/$(binary_of "$n") is missing: build it, or use --full-build"
-      fi
+      local want
+      for want in $(binary_of "$n"); do
+        if [[ $(contains "$n") == 1 && ! -x $BIN_DIR/$want ]]; then
+          die "$BIN_DIR/$want is missing: build it, or use --full-build"
+        fi
+      done
     done
   fi
   # The base images come first: every other image starts FROM one of them.

@@ -2,6 +2,8 @@
 // exactly one wins.
 #include "auth/token_store.h"
 
+#include <cstdlib>
+
 #include "core/crypto.h"
 #include "core/log.h"
 
@@ -77,5 +79,20 @@ Status TokenStore::deny_access_token(const std::string& jti, std::int64_t second
 }
 
 kv::Command TokenStore::denied_check(const std::string& jti) { return {"EXISTS", "jwtdeny:" + jti}; }
+
+Status TokenStore::revoke_user_access(const std::string& user_id, std::int64_t now, std::int64_t token_ttl_seconds) {
+  auto reply = store_.command({"SET", "jwtuserrevoked:" + user_id, std::to_string(now), "EX", std::to_string(token_ttl_seconds + 60)});
+  if (!reply) return reply.error();
+  return ok_status();
+}
+
+kv::Command TokenStore::user_revoked_check(const std::string& user_id) { return {"GET", "jwtuserrevoked:" + user_id}; }
+
+bool TokenStore::revoked_by(const kv::Reply& reply, std::int64_t issued_at) {
+  if (reply.type != kv::Reply::Type::kString) return false;
+  char* end = nullptr;
+  const long long revoked_at = std::strtoll(reply.str.c_str(), &end, 10);
+  return end != reply.str.c_str() && issued_at <= revoked_at;
+}
 
 }  // namespace sot::auth

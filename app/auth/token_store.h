@@ -32,6 +32,12 @@ class TokenStore {
   [[nodiscard]] Status revoke_all(const std::string& user_id);
   [[nodiscard]] Status deny_access_token(const std::string& jti, std::int64_t seconds_left);
   static kv::Command denied_check(const std::string& jti);  // EXISTS; use inside a pipeline
+  // Every access token of the user issued up to `now` stops working (the account was deleted):
+  // kept for as long as such a token could still be unexpired.
+  [[nodiscard]] Status revoke_user_access(const std::string& user_id, std::int64_t now, std::int64_t token_ttl_seconds);
+  static kv::Command user_revoked_check(const std::string& user_id);  // GET; use inside a pipeline
+  // True when the reply to user_revoked_check revokes a token issued at issued_at.
+  static bool revoked_by(const kv::Reply& reply, std::int64_t issued_at);
 
  private:
   kv::Store& store_;

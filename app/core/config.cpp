@@ -2,6 +2,8 @@
 // "<VARIABLE>: <what is wrong>" and never contains the value of a secret.
 #include "core/config.h"
 
+#include "http/client_address.h"
+
 #include <cstdlib>
 #include <set>
 
@@ -213,7 +215,12 @@ Result<Config> load_config(const EnvLookup& env) {
                               IntSetting{"HTTP_THREADS", &config.http_threads, 1, 64},
                               IntSetting{"HTTP_WORKERS", &config.http_workers, 1, 512},
                               IntSetting{"SHUTDOWN_TIMEOUT_SECONDS", &config.shutdown_timeout_seconds, 0, 300},
-                              IntSetting{"HEALTH_INTERVAL_MS", &config.health_interval_ms, 50, 60000}}) {
+                              IntSetting{"HEALTH_INTERVAL_MS", &config.health_interval_ms, 50, 60000},
+                              IntSetting{"PDF_EXTRACT_CPU_SECONDS", &config.pdf_extract_cpu_seconds, 1, 600},
+                              IntSetting{"PDF_EXTRACT_MEMORY_MB", &config.pdf_extract_memory_mb, 32, 65536},
+                              IntSetting{"PDF_EXTRACT_TIMEOUT_SECONDS", &config.pdf_extract_timeout_seconds, 1, 600},
+                              IntSetting{"PDF_EXTRACT_MAX_TEXT_KB", &config.pdf_extract_max_text_kb, 1, 1048576},
+                              IntSetting{"PDF_EXTRACT_CONCURRENCY", &config.pdf_extract_concurrency, 1, 64}}) {
     auto value = parse_int(env, s.name, *s.field, s.min, s.max);
     if (!value) return value.error();
     *s.field = static_cast<int>(*value);
@@ -225,6 +232,15 @@ Result<Config> load_config(const EnvLookup& env) {
   auto trust_proxy = parse_bool(env, "TRUST_PROXY", false);
   if (!trust_proxy) return trust_proxy.error();
   config.trust_proxy = *trust_proxy;
+  if (auto v = non_empty(env, "TRUSTED_PROXIES")) {
+    auto parsed = http::TrustedProxies::parse(*v);
+    if (!parsed) return config_error("TRUSTED_PROXIES", parsed.error().message);
+    config.trusted_proxies = *v;
+  }
+  auto idle = parse_int(env, "HTTP_IDLE_TIMEOUT_SECONDS", config.idle_timeout.count(), 1, 3600);
+  if (!idle) return idle.error();
+  config.idle_timeout = std::chrono::seconds(*idle);
+  if (auto v = non_empty(env, "PDF_EXTRACTOR_PATH")) config.pdf_extractor_path = *v;
   auto migrate = parse_bool(env, "MIGRATE_ON_START", true);
   if (!migrate) return migrate.error();
   config.migrate_on_start = *migrate;

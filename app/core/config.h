@@ -63,8 +63,20 @@ struct Config {
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   int shutdown_timeout_seconds = 25;
   int health_interval_ms = 1000;
-  bool trust_proxy = false;
+  bool trust_proxy = false;        // TRUST_PROXY=true: every peer may set X-Forwarded-For (prefer the list below)
+  std::string trusted_proxies;     // TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
+  // HTTP_IDLE_TIMEOUT_SECONDS: how long a connection may take to deliver its next whole request.
+  // Longer than ingress-nginx's 60 s upstream keep-alive, so the proxy, not us, closes idle
+  // connections (no race on a request sent as we close).
+  std::chrono::seconds idle_timeout{65};
   bool migrate_on_start = true;
+  // Call-sheet PDFs are read by a child process under these limits (service/pdf_sandbox.h).
+  std::string pdf_extractor_path;  // PDF_EXTRACTOR_PATH; empty: stillontime-pdf-text beside the server binary
+  int pdf_extract_cpu_seconds = 5;
+  int pdf_extract_memory_mb = 192;
+  int pdf_extract_timeout_seconds = 10;
+  int pdf_extract_max_text_kb = 1024;
+  int pdf_extract_concurrency = 2;
   log::Level log_level = log::Level::kInfo;
   bool log_requests = true;
 };

@@ -14,7 +14,7 @@ namespace sot::domain {
 
 bool looks_like_pdf(std::string_view bytes) { return bytes.substr(0, 5) == "%PDF-"; }
 
-Result<std::string> pdf_to_text(std::string_view pdf_bytes) {
+Result<std::string> pdf_to_text(std::string_view pdf_bytes, std::size_t max_text_bytes) {
   static std::once_flag quiet;
   std::call_once(quiet, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
   if (!looks_like_pdf(pdf_bytes)) return make_error(ErrorCode::kUnprocessable, "the document is not a PDF");
@@ -29,8 +29,14 @@ Result<std::string> pdf_to_text(std::string_view pdf_bytes) {
     std::unique_ptr<poppler::page> page(doc->create_page(i));
     if (!page) continue;
     const auto bytes = page->text(poppler::rectf(), poppler::page::physical_layout).to_utf8();
-    text.append(bytes.begin(), bytes.end());
+    for (char c : bytes) {
+      if (c != '\0') text.push_back(c);  // PostgreSQL text cannot hold NUL
+    }
     text.push_back('\n');
+    if (text.size() > max_text_bytes) {
+      return make_error(ErrorCode::kUnprocessable, "the PDF holds more than " + std::to_string(max_text_bytes / 1024) +
+                                                       " KiB of text, too much for a call sheet");
+    }
   }
   if (text.find_first_not_of(" \n\r\t\f") == std::string::npos) {
     return make_error(ErrorCode::kUnprocessable, "the PDF contains no extractable text (scanned image?)");

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <list>
@@ -51,8 +52,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void write(Response out, unsigned version, bool keep_alive);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void do_close();
+  void arm_deadline();
 
   beast::tcp_stream stream_;
+  asio::steady_timer deadline_;  // the idle/request deadline (ours, so a timeout can still answer 408)
+  bool timed_out_ = false;
+  std::uint64_t read_generation_ = 0;  // a deadline only counts for the read it was armed for
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
@@ -70,6 +75,7 @@ class BeastServer final : public Server {
       guards_.emplace_back(contexts_.back()->get_executor());
     }
     acceptor_.emplace(*contexts_[0]);
+    accept_backoff_.emplace(*contexts_[0]);
   }
   ~BeastServer() override { stop(); }
 
@@ -100,6 +106,7 @@ class BeastServer final : public Server {
     asio::post(*contexts_[0], [this] {
       beast::error_code ignored;
       acceptor_->close(ignored);
+      accept_backoff_->cancel();
     });
     for (auto& session : live_sessions()) session->close_if_idle();
   }
@@ -172,8 +179,11 @@ class BeastServer final : public Server {
     acceptor_->async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-        log::warn("accept failed", {{"error", ec.message()}});
-      } else if (!draining()) {
+        on_accept_failed(ec);
+        return;
+      }
+      accept_delay_ = std::chrono::milliseconds(0);
+      if (!draining()) {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         auto session = std::make_shared<Session>(std::move(socket), *this);
@@ -184,10 +194,34 @@ class BeastServer final : public Server {
     });
   }
 
+  // Accepting failed (EMFILE, ENFILE, ENOBUFS, ...). Retrying at once would fail again at once, a
+  // busy loop writing a log line per turn, so wait, doubling from 10 ms to 1 s, and log one line
+  // per 10 s carrying how many failures it stands for.
+  void on_accept_failed(const beast::error_code& ec) {
+    if (options_.on_accept_error) options_.on_accept_error();
+    ++accept_failures_unlogged_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_log_ >= std::chrono::seconds(10)) {
+      log::warn("accept failed; backing off", {{"error", ec.message()}, {"failures", accept_failures_unlogged_}});
+      accept_failures_unlogged_ = 0;
+      last_accept_log_ = now;
+    }
+    accept_delay_ = std::clamp(accept_delay_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    accept_backoff_->expires_after(accept_delay_);
+    accept_backoff_->async_wait([this](beast::error_code wait_ec) {
+      if (wait_ec || !acceptor_->is_open()) return;
+      do_accept();
+    });
+  }
+
   ServerOptions options_;
+  std::chrono::milliseconds accept_delay_{0};
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  long accept_failures_unlogged_ = 0;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_backoff_;  // on contexts_[0] like the acceptor; declared after contexts_
   asio::thread_pool workers_;
   std::size_t next_context_ = 0;
   Handler handler_;
@@ -201,7 +235,8 @@ class BeastServer final : public Server {
   std::list<std::weak_ptr<Session>> sessions_;
 };
 
-Session::Session(tcp::socket&& socket, BeastServer& server) : stream_(std::move(socket)), server_(server) {
+Session::Session(tcp::socket&& socket, BeastServer& server)
+    : stream_(std::move(socket)), deadline_(stream_.get_executor()), server_(server) {
   beast::error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
@@ -225,11 +260,41 @@ void Session::do_read() {
   parser_.emplace();
   parser_->body_limit(server_.options().max_body_bytes);
   parser_->header_limit(64 * 1024);
-  stream_.expires_after(server_.options().idle_timeout);
+  stream_.expires_never();
+  ++read_generation_;
+  arm_deadline();
   bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
 }
 
+void Session::arm_deadline() {
+  deadline_.expires_after(server_.options().idle_timeout);
+  deadline_.async_wait([self = shared_from_this(), generation = read_generation_](beast::error_code ec) {
+    // Cancelled (the request arrived, the connection closed), or fired just as the read completed.
+    if (ec || generation != self->read_generation_) return;
+    self->timed_out_ = true;
+    beast::error_code ignored;
+    self->stream_.socket().cancel(ignored);
+  });
+}
+
 void Session::on_read(beast::error_code ec, std::size_t) {
+  ++read_generation_;
+  deadline_.cancel();
+  if (timed_out_) {
+    timed_out_ = false;
+    // Part of a request came and the rest did not: say so (RFC 9110 408) before closing. A
+    // connection that sent nothing is simply closed, as keep-alive peers expect.
+    if (parser_->got_some() || buffer_.size() > 0) {
+      busy_ = true;
+      server_.begin_request();
+      write(Response{408, {{"content-type", "application/json"}},
+                     R"({"error":"request_timeout","message":"the request was not completed in time","requestId":null})"},
+            11, false);
+      return;
+    }
+    do_close();
+    return;
+  }
   if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
       ec == asio::error::connection_reset || ec == asio::error::eof) {
     do_close();
@@ -299,6 +364,7 @@ void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
 }
 
 void Session::do_close() {
+  deadline_.cancel();
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream_.socket().close(ignored);

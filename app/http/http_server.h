@@ -25,8 +25,13 @@ struct ServerOptions {
   // health probes); all others go to the worker pool.
   std::function<bool(std::string_view path)> run_inline;
   std::size_t max_body_bytes = 10 * 1024 * 1024;
+  // Time to receive the next whole request on a connection. When it passes with nothing received
+  // the connection is closed silently; with part of a request received the client gets a 408.
   std::chrono::seconds idle_timeout{65};
-  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds read_timeout{30};  // to write a response
+  // Called (on the accept loop) each time accepting a connection fails, e.g. out of file
+  // descriptors; the loop then backs off instead of spinning.
+  std::function<void()> on_accept_error;
 };
 
 class Server {

@@ -78,8 +78,12 @@ Result<http::Response> Application::auth_callback(RequestContext& ctx) {
   if (ctx.request.method == "POST") {
     auto body = parse_json_body(ctx.request);
     if (!body) return body.error();
-    code = body->value("code", "");
-    state = body->value("state", "");
+    auto body_code = optional_string(*body, "code");
+    if (!body_code) return body_code.error();
+    auto body_state = optional_string(*body, "state");
+    if (!body_state) return body_state.error();
+    code = body_code->value_or("");
+    state = body_state->value_or("");
   }
   if (auto provider_error = ctx.request.query("error")) {
     return make_error(ErrorCode::kUnauthenticated, "the identity provider reported: " + provider_error->substr(0, 100));
@@ -109,7 +113,9 @@ Result<http::Response> Application::auth_callback(RequestContext& ctx) {
 Result<http::Response> Application::auth_refresh(RequestContext& ctx) {
   auto body = parse_json_body(ctx.request);
   if (!body) return body.error();
-  const auto token = body->value("refreshToken", "");
+  auto given = optional_string(*body, "refreshToken");
+  if (!given) return given.error();
+  const std::string token = given->value_or("");
   if (token.empty()) return make_error(ErrorCode::kInvalid, "refreshToken is required");
   auto grant = tokens_.rotate(token);
   if (!grant) return grant.error();
@@ -133,12 +139,15 @@ Result<http::Response> Application::auth_refresh(RequestContext& ctx) {
 Result<http::Response> Application::auth_logout(RequestContext& ctx) {
   auto body = parse_json_body(ctx.request);
   if (!body) return body.error();
-  const bool all = body->value("allDevices", false);
-  if (all) {
+  auto all = optional_bool(*body, "allDevices", false);
+  if (!all) return all.error();
+  auto token = optional_string(*body, "refreshToken");
+  if (!token) return token.error();
+  if (*all) {
     Status s = tokens_.revoke_all(ctx.user_id());
     if (!s) return s.error();
-  } else if (auto token = body->value("refreshToken", ""); !token.empty()) {
-    Status s = tokens_.revoke(token);
+  } else if (*token && !(*token)->empty()) {
+    Status s = tokens_.revoke(**token);
     if (!s) return s.error();
   }
   Status denied = tokens_.deny_access_token(ctx.user->jti, ctx.user->expires_at - deps_.clock.unix_seconds());
@@ -151,9 +160,10 @@ Result<http::Response> Application::auth_status(RequestContext& ctx) {
   if (header.size() > 7 && http::to_lower(header.substr(0, 7)) == "bearer ") {
     auto claims = jwt_.verify(header.substr(7));
     if (claims) {
-      auto denied = deps_.kv.command(auth::TokenStore::denied_check(claims->jti));
+      auto denied = deps_.kv.pipeline({auth::TokenStore::denied_check(claims->jti),
+                                       auth::TokenStore::user_revoked_check(claims->subject)});
       if (!denied) return denied.error();
-      if (denied->integer == 0) {
+      if ((*denied)[0].integer == 0 && !auth::TokenStore::revoked_by((*denied)[1], claims->issued_at)) {
         return json_response(200, {{"authenticated", true},
                                    {"user", {{"id", claims->subject}, {"email", claims->email}, {"role", claims->role}}},
                                    {"expiresAt", claims->expires_at}});
@@ -328,7 +338,9 @@ Result<http::Response> Application::user_delete(RequestContext& ctx) {
   if (rows->affected == 0) return make_error(ErrorCode::kNotFound, "the user no longer exists");
   Status revoked = tokens_.revoke_all(ctx.user_id());
   if (!revoked) return revoked.error();
-  Status denied = tokens_.deny_access_token(ctx.user->jti, ctx.user->expires_at - deps_.clock.unix_seconds());
+  // Every access token of the user, not only the one used here: another device's token would
+  // otherwise keep reading (empty) data until it expires.
+  Status denied = tokens_.revoke_user_access(ctx.user_id(), deps_.clock.unix_seconds(), jwt_.ttl_seconds());
   if (!denied) return denied.error();
   invalidate_cache(ctx.user_id());
   log::info("account deleted", {{"userId", ctx.user_id()}, {"requestId", ctx.request_id}});

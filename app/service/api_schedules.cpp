@@ -396,7 +396,7 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
     document = std::move(part->second);
     pdf = part->first.rfind("application/pdf", 0) == 0 || domain::looks_like_pdf(document);
   } else if (content_type.find("json") != std::string::npos) {
-    auto body = parse_json_body(ctx.request);
+    auto body = parse_json_body(ctx.request, deps_.config.max_body_bytes);  // may carry a whole PDF
     if (!body) return body.error();
     if (body->contains("text") && (*body)["text"].is_string()) {
       document = (*body)["text"];
@@ -412,6 +412,9 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
     return make_error(ErrorCode::kInvalid, "send the call sheet as application/pdf, text/plain, multipart/form-data or JSON");
   }
   if (document.empty()) return make_error(ErrorCode::kInvalid, "the call sheet is empty");
+  if (!pdf && !valid_utf8(document)) {
+    return make_error(ErrorCode::kInvalid, "the call sheet text must be UTF-8 without NUL characters");
+  }
   const std::string hash = crypto::sha256_hex(document);
   const std::string source = pdf ? "pdf" : "text";
 
@@ -437,11 +440,21 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
 
   std::string text = document;
   if (pdf) {
-    auto extracted = domain::pdf_to_text(document);
-    if (!extracted) {
+    if (!domain::looks_like_pdf(document)) {
       deps_.metrics.schedule_imported("invalid");
+      return make_error(ErrorCode::kUnprocessable, "the document is not a PDF");
+    }
+    auto extracted = deps_.pdf.extract(document);
+    if (!extracted) {
+      const ErrorCode code = extracted.error().code;
+      deps_.metrics.pdf_extraction(code == ErrorCode::kUnprocessable ? "refused" : code == ErrorCode::kUnavailable ? "busy" : "error");
+      deps_.metrics.schedule_imported(code == ErrorCode::kUnprocessable ? "invalid" : "error");
+      if (code != ErrorCode::kUnprocessable) {
+        log::warn("PDF extraction failed", {{"requestId", ctx.request_id}, {"error", extracted.error().message}});
+      }
       return extracted.error();
     }
+    deps_.metrics.pdf_extraction("ok");
     text = std::move(extracted).value();
   }
   const auto parsed = domain::parse_call_sheet(text);
@@ -540,7 +553,11 @@ Result<std::vector<domain::Segment>> segments_from_body(const nlohmann::json& bo
       if (!s.is_object() || !s.contains("minutes")) return make_error(ErrorCode::kInvalid, "each segment needs minutes");
       auto m = minutes(s["minutes"], "segments[].minutes");
       if (!m) return m.error();
-      out.push_back({s.value("from", ""), s.value("to", ""), *m, 0, "user"});
+      auto from = optional_string(s, "from", 500);
+      if (!from) return make_error(ErrorCode::kInvalid, "segments[].from must be an address string");
+      auto to = optional_string(s, "to", 500);
+      if (!to) return make_error(ErrorCode::kInvalid, "segments[].to must be an address string");
+      out.push_back({from->value_or(""), to->value_or(""), *m, 0, "user"});
     }
   } else if (body.contains("homeToOfficeMinutes") || body.contains("officeToLocationMinutes")) {
     if (!body.contains("homeToOfficeMinutes") || !body.contains("officeToLocationMinutes")) {
@@ -664,11 +681,13 @@ Result<http::Response> Application::route_calculate(RequestContext& ctx) {
   }
   auto config = load_config(ctx.user_id());
   if (!config) return config.error();
-  const std::string location = body->value("location", "location");
+  auto given_location = optional_string(*body, "location", 500);
+  if (!given_location) return given_location.error();
+  const std::string location = given_location->value_or("location");
   auto segments = segments_from_body(*body, *config, location);
   if (!segments) return segments.error();
   if (segments->empty()) {
-    if (deps_.config.google_maps_api_key.empty() || !body->contains("location")) {
+    if (deps_.config.google_maps_api_key.empty() || !*given_location) {
       return make_error(ErrorCode::kUnprocessable, "travel times are needed: give travelMinutes, homeToOfficeMinutes/officeToLocationMinutes or segments");
     }
     auto found = directions(nlohmann::json{{"location", location}}, *config);

@@ -23,16 +23,89 @@ http::Response json_response(int status, const nlohmann::json& body) {
   return r;
 }
 
-Result<nlohmann::json> parse_json_body(const http::Request& request) {
+Result<nlohmann::json> parse_json_body(const http::Request& request, std::size_t max_bytes) {
   if (request.body.empty()) return nlohmann::json::object();
   const auto ct = request.header("content-type");
   if (!ct.empty() && ct.find("json") == std::string_view::npos) {
     return make_error(ErrorCode::kInvalid, "expected an application/json body");
   }
-  auto j = nlohmann::json::parse(request.body, nullptr, false);
+  if (request.body.size() > max_bytes) {
+    return make_error(ErrorCode::kPayloadTooLarge, "a JSON body may have at most " + std::to_string(max_bytes) + " bytes");
+  }
+  // The limits are checked while parsing, before any code walks the value: nlohmann's copy and
+  // comparison recurse, so a value nested 100,000 deep would exhaust a worker's stack. Containers
+  // deeper than the limit are discarded unbuilt and the whole body is refused.
+  bool too_deep = false;
+  std::string nul_field;
+  std::string last_key;
+  auto limits = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    if (event == Event::key && depth == 1 && parsed.is_string()) last_key = parsed.get_ref<const std::string&>();
+    if ((event == Event::key || event == Event::value) && parsed.is_string() &&
+        parsed.get_ref<const std::string&>().find('\0') != std::string::npos) {
+      if (nul_field.empty()) nul_field = last_key.empty() ? "the body" : last_key;
+      return false;
+    }
+    return true;
+  };
+  auto j = nlohmann::json::parse(request.body, limits, false);
   if (j.is_discarded()) return make_error(ErrorCode::kInvalid, "the body is not valid JSON");
+  if (too_deep) return make_error(ErrorCode::kInvalid, "the body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (!nul_field.empty()) return make_error(ErrorCode::kInvalid, nul_field + " contains a NUL character (\\u0000)");
   if (!j.is_object()) return make_error(ErrorCode::kInvalid, "the body must be a JSON object");
   return j;
+}
+
+Result<std::optional<std::string>> optional_string(const nlohmann::json& body, const char* field, std::size_t max_size) {
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string() || it->get_ref<const std::string&>().size() > max_size) {
+    return make_error(ErrorCode::kInvalid, std::string(field) + " must be a string of at most " + std::to_string(max_size) + " bytes");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<bool> optional_bool(const nlohmann::json& body, const char* field, bool fallback) {
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return make_error(ErrorCode::kInvalid, std::string(field) + " must be true or false");
+  return it->get<bool>();
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  const auto n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+    else return false;
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
 bool valid_uuid(std::string_view s) {
@@ -73,6 +146,8 @@ Application::Application(Dependencies deps)
       jwt_(deps.config.jwt_secret, deps.clock),
       tokens_(deps.kv),
       oauth_(deps.config.oauth, deps.client, deps.kv),
+      proxies_(deps.config.trust_proxy ? http::TrustedProxies::any()
+                                       : http::TrustedProxies::parse(deps.config.trusted_proxies).value()),
       started_(std::chrono::steady_clock::now()) {
   health_ = std::make_unique<HealthMonitor>(
       [this]() -> Status {
@@ -103,16 +178,7 @@ void Application::stop_health_monitor() {
 bool Application::ready() const { return !draining_.load() && health_->dependencies_ready(); }
 
 std::string Application::client_key(const http::Request& request) const {
-  if (deps_.config.trust_proxy) {
-    const auto xff = request.header("x-forwarded-for");
-    if (!xff.empty()) {
-      auto first = std::string(xff.substr(0, xff.find(',')));
-      while (!first.empty() && first.back() == ' ') first.pop_back();
-      while (!first.empty() && first.front() == ' ') first.erase(first.begin());
-      if (!first.empty() && first.size() <= 64) return first;
-    }
-  }
-  return request.remote_address;
+  return proxies_.client_address(request.remote_address, request.header("x-forwarded-for"));
 }
 
 void Application::apply_common_headers(const http::Request& request, http::Response& response,
@@ -146,16 +212,24 @@ http::Response Application::error_response(const Error& error, const std::string
 }
 
 Status Application::authenticate_and_limit(RequestContext& ctx, const RouteOptions& options, http::Response& out) {
+  // The token is checked first (locally, no I/O) but a refusal is returned only after the request
+  // was counted: failed authentications use up the client's budget like any other request, so
+  // guessing tokens is as limited as everything else.
+  std::optional<Error> auth_failure;
   if (options.auth) {
     const auto header = ctx.request.header("authorization");
     if (header.size() < 8 || http::to_lower(header.substr(0, 7)) != "bearer ") {
-      return make_error(ErrorCode::kUnauthenticated, "a bearer token is required");
+      auth_failure = make_error(ErrorCode::kUnauthenticated, "a bearer token is required");
+    } else if (auto claims = jwt_.verify(header.substr(7)); !claims) {
+      auth_failure = claims.error();
+    } else {
+      ctx.user = std::move(claims).value();
     }
-    auto claims = jwt_.verify(header.substr(7));
-    if (!claims) return claims.error();
-    ctx.user = std::move(claims).value();
   }
-  if (!options.rate_limited && !options.auth) return ok_status();
+  if (!options.rate_limited && !ctx.user) {
+    if (auth_failure) return *auth_failure;
+    return ok_status();
+  }
 
   std::vector<kv::Command> commands;
   const auto now = deps_.clock.unix_seconds();
@@ -167,7 +241,10 @@ Status Application::authenticate_and_limit(RequestContext& ctx, const RouteOptio
     commands.push_back({"INCR", key});
     commands.push_back({"EXPIRE", key, std::to_string(window + 1), "NX"});
   }
-  if (ctx.user) commands.push_back(auth::TokenStore::denied_check(ctx.user->jti));
+  if (ctx.user) {
+    commands.push_back(auth::TokenStore::denied_check(ctx.user->jti));
+    commands.push_back(auth::TokenStore::user_revoked_check(ctx.user->subject));
+  }
   auto replies = deps_.kv.pipeline(commands);
   if (!replies) return replies.error();
   std::size_t i = 0;
@@ -185,9 +262,13 @@ Status Application::authenticate_and_limit(RequestContext& ctx, const RouteOptio
     }
     i = 2;
   }
+  if (auth_failure) return *auth_failure;
   if (ctx.user) {
     const auto& denied = (*replies)[i];
     if (denied.type == kv::Reply::Type::kInteger && denied.integer > 0) {
+      return make_error(ErrorCode::kUnauthenticated, "token has been revoked");
+    }
+    if (auth::TokenStore::revoked_by((*replies)[i + 1], ctx.user->issued_at)) {
       return make_error(ErrorCode::kUnauthenticated, "token has been revoked");
     }
   }
@@ -226,16 +307,24 @@ http::Response Application::handle(http::Request& request) {
     response = json_response(200, {{"status", "alive"}});
   } else if (request.path == "/ready" && (request.method == "GET" || request.method == "HEAD")) {
     route_label = "/ready";
-    response = ready() ? json_response(200, {{"status", "ready"}})
-                       : json_response(503, {{"status", "not_ready"}, {"draining", draining_.load()}});
+    const bool busy = saturated();
+    response = ready() && !busy ? json_response(200, {{"status", "ready"}})
+                                : json_response(503, {{"status", "not_ready"}, {"draining", draining_.load()}, {"saturated", busy},
+                                                      {"busyWorkers", busy_handlers_.load()},
+                                                      {"pdfExtractions", deps_.pdf.in_progress()}});
   } else {
+    busy_handlers_.fetch_add(1);
+    struct Leave {
+      std::atomic<int>& n;
+      ~Leave() { n.fetch_sub(1); }
+    } leave{busy_handlers_};
     auto match = router_.match(request.method, request.path);
     if (match.route == nullptr) {
       if (match.method_not_allowed) {
         response = error_response(make_error(ErrorCode::kInvalid, "method not allowed"), request_id);
         response.status = 405;
         response.body = nlohmann::json{{"error", "method_not_allowed"},
-                                       {"message", request.method + " is not allowed here"},
+                                       {"message", std::string(method_label(request.method)) + " is not allowed here"},
                                        {"requestId", request_id}}.dump();
         response.headers.emplace_back("allow", match.allowed);
       } else {
@@ -245,14 +334,20 @@ http::Response Application::handle(http::Request& request) {
     } else {
       route_label = match.route->pattern;
       RequestContext ctx{request, std::move(match.params), request_id, std::nullopt};
-      Status allowed = authenticate_and_limit(ctx, match.route->options, limit_headers);
       std::optional<Error> failure;
-      if (!allowed) {
-        failure = allowed.error();
-      } else {
-        auto result = match.route->handler(ctx);
-        if (result) response = std::move(result).value();
-        else failure = result.error();
+      try {
+        Status allowed = authenticate_and_limit(ctx, match.route->options, limit_headers);
+        if (!allowed) {
+          failure = allowed.error();
+        } else {
+          auto result = match.route->handler(ctx);
+          if (result) response = std::move(result).value();
+          else failure = result.error();
+        }
+      } catch (const std::exception& e) {
+        // A bug (handlers return errors as values), but it still gets a request id, the headers,
+        // a log line and its count in http_requests_total like any other 500.
+        failure = make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
       }
       if (failure) {
         response = error_response(*failure, request_id);
@@ -264,6 +359,13 @@ http::Response Application::handle(http::Request& request) {
     }
   }
   for (auto& h : limit_headers.headers) response.headers.push_back(std::move(h));
+  if (response.status == 503 && response.header("retry-after").empty()) response.headers.emplace_back("retry-after", "5");
+  if (response.status == 401 && response.header("www-authenticate").empty()) {
+    // RFC 6750: a 401 names the scheme; with a token that was refused, says so.
+    response.headers.emplace_back("www-authenticate", request.header("authorization").empty()
+                                                          ? R"(Bearer realm="stillontime")"
+                                                          : R"(Bearer realm="stillontime", error="invalid_token")");
+  }
   apply_common_headers(request, response, request_id);
   if (request.method == "HEAD") response.body.clear();
 
@@ -272,7 +374,7 @@ http::Response Application::handle(http::Request& request) {
   if (deps_.config.log_requests && route_label.rfind("/health", 0) != 0 && route_label != "/ready" &&
       log::enabled(log::Level::kInfo)) {
     // The path only: query strings can carry the calendar token.
-    log::info("request", {{"requestId", request_id}, {"method", request.method}, {"path", request.path},
+    log::info("request", {{"requestId", request_id}, {"method", method_label(request.method)}, {"path", request.path.substr(0, 2048)},
                           {"route", route_label}, {"status", response.status},
                           {"durationMs", seconds * 1000}});
   }

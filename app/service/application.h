@@ -19,11 +19,13 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "domain/route_plan.h"
+#include "http/client_address.h"
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "http/router.h"
 #include "service/health.h"
 #include "service/metrics.h"
+#include "service/pdf_sandbox.h"
 #include "storage/database.h"
 #include "storage/redis.h"
 
@@ -36,6 +38,7 @@ struct Dependencies {
   http::Client& client;
   const Clock& clock;
   Metrics& metrics;
+  PdfSandbox& pdf;
 };
 
 struct RequestContext {
@@ -65,6 +68,9 @@ class Application {
   HealthMonitor& health() { return *health_; }
   void set_draining() { draining_ = true; }
   bool ready() const;
+  // Every HTTP worker is inside a handler: a new request would queue, so readiness says not ready
+  // and the Service sends traffic to other replicas until one frees up.
+  bool saturated() const { return busy_handlers_.load() >= deps_.config.http_workers; }
 
  private:
   using Router = http::Router<RouteHandler, RouteOptions>;
@@ -132,15 +138,27 @@ class Application {
   auth::JwtSigner jwt_;
   auth::TokenStore tokens_;
   auth::OAuthFlow oauth_;
+  http::TrustedProxies proxies_;  // whose X-Forwarded-For names the client (rate limiting)
   Router router_;
   std::unique_ptr<HealthMonitor> health_;
   std::atomic<bool> draining_{false};
+  std::atomic<int> busy_handlers_{0};  // requests in handle() other than the probes
   std::chrono::steady_clock::time_point started_;
 };
 
 // Helpers shared by the handler files.
 http::Response json_response(int status, const nlohmann::json& body);
-[[nodiscard]] Result<nlohmann::json> parse_json_body(const http::Request& request);
+// JSON bodies: at most max_bytes, nested at most kMaxJsonDepth deep, no NUL in any string; checked
+// while parsing, so nothing walks a hostile value. Errors are 400 (413 for size) naming the problem.
+constexpr int kMaxJsonDepth = 32;
+constexpr std::size_t kMaxJsonBodyBytes = 1024 * 1024;
+[[nodiscard]] Result<nlohmann::json> parse_json_body(const http::Request& request, std::size_t max_bytes = kMaxJsonBodyBytes);
+// Typed reads of optional body fields: absent or null gives the fallback, another type a 400 naming the field.
+[[nodiscard]] Result<std::optional<std::string>> optional_string(const nlohmann::json& body, const char* field,
+                                                                 std::size_t max_size = 4096);
+[[nodiscard]] Result<bool> optional_bool(const nlohmann::json& body, const char* field, bool fallback);
+// Text PostgreSQL will store as given: well-formed UTF-8 without NUL.
+bool valid_utf8(std::string_view text);
 bool valid_uuid(std::string_view text);
 
 }  // namespace sot

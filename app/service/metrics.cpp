@@ -62,6 +62,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), instan
   for (const char* result : {"success", "duplicate", "invalid", "error"}) imports_->Add({{"result", result}});
   route_calculations_ = &prometheus::BuildCounter().Name("stillontime_route_calculations_total").Help("Route plans calculated").Register(r).Add({});
   rate_limited_ = &prometheus::BuildCounter().Name("http_rate_limited_total").Help("Requests refused by the rate limiter").Register(r).Add({});
+  accept_errors_ = &prometheus::BuildCounter().Name("http_accept_errors_total").Help("Connections the listener failed to accept (e.g. out of file descriptors)").Register(r).Add({});
+  pdf_extractions_ = &prometheus::BuildCounter().Name("stillontime_pdf_extractions_total").Help("Call-sheet PDF text extractions by result").Register(r);
+  for (const char* result : {"ok", "refused", "busy", "error"}) pdf_extractions_->Add({{"result", result}});
   ready_ = &prometheus::BuildGauge().Name("stillontime_ready").Help("1 when the server reports ready").Register(r).Add({});
   dependency_up_ = &prometheus::BuildGauge().Name("stillontime_dependency_up").Help("1 when a dependency answers its health check").Register(r);
   start_time_ = &prometheus::BuildGauge().Name("process_start_time_seconds").Help("Start time of the process since unix epoch in seconds.").Register(r).Add({});
@@ -70,7 +73,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), instan
   info.Add({{"version", STILLONTIME_VERSION}}).Set(1);
 }
 
-void Metrics::observe_request(const std::string& method, const std::string& route, int status, double seconds) {
+const char* method_label(std::string_view method) {
+  static constexpr const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  for (const char* known : kKnown) {
+    if (method == known) return known;
+  }
+  return "OTHER";
+}
+
+void Metrics::observe_request(const std::string& raw_method, const std::string& route, int status, double seconds) {
+  const std::string method = method_label(raw_method);
   std::string key;
   key.reserve(method.size() + route.size() + 8);
   key.append(method).push_back(' ');

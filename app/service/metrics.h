@@ -13,9 +13,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace sot {
+
+// The method as a label value: the standard methods by name, anything else "OTHER", so a client
+// sending made-up methods cannot grow the series set (the method string is not validated by HTTP).
+const char* method_label(std::string_view method);
 
 class Metrics {
  public:
@@ -30,6 +35,9 @@ class Metrics {
   void schedule_imported(const std::string& result) { imports_->Add({{"result", result}}).Increment(); }
   void route_calculated() { route_calculations_->Increment(); }
   void rate_limited() { rate_limited_->Increment(); }
+  void accept_failed() { accept_errors_->Increment(); }
+  // result: ok, refused (over a limit or unreadable: 422), busy (no free slot: 503), error
+  void pdf_extraction(const std::string& result) { pdf_extractions_->Add({{"result", result}}).Increment(); }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
   void set_dependency_up(const std::string& name, bool up) { dependency_up_->Add({{"dependency", name}}).Set(up ? 1 : 0); }
 
@@ -51,6 +59,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* imports_;
   prometheus::Counter* route_calculations_;
   prometheus::Counter* rate_limited_;
+  prometheus::Counter* accept_errors_;
+  prometheus::Family<prometheus::Counter>* pdf_extractions_;
   prometheus::Gauge* ready_;
   prometheus::Family<prometheus::Gauge>* dependency_up_;
   prometheus::Gauge* start_time_;

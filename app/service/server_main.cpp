@@ -4,6 +4,8 @@
 // (SHUTDOWN_TIMEOUT_SECONDS, 25 s by default, inside Kubernetes' 30 s grace period), close, exit 0.
 #include "service/server_main.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "http/http_client.h"
 #include "http/http_server.h"
 #include "service/application.h"
+#include "service/pdf_sandbox.h"
 #include "storage/migrations.h"
 #include "storage/pg_pool.h"
 #include "storage/redis.h"
@@ -43,12 +46,28 @@ int run_server(const EnvLookup& env) {
                                &metrics.registry());
   auto redis = kv::make_redis_pool(kv::RedisOptions{config.redis, config.redis_pool_size, config.redis_timeout_ms}, &metrics.registry());
   auto client = http::make_cpprest_client();
-  Application app(Dependencies{config, *pool, *redis, *client, clock, metrics});
+  PdfSandboxOptions pdf_options;
+  pdf_options.helper_path = config.pdf_extractor_path.empty() ? PdfSandbox::default_helper_path() : config.pdf_extractor_path;
+  pdf_options.cpu_seconds = config.pdf_extract_cpu_seconds;
+  pdf_options.memory_bytes = static_cast<std::size_t>(config.pdf_extract_memory_mb) * 1024 * 1024;
+  pdf_options.timeout = std::chrono::seconds(config.pdf_extract_timeout_seconds);
+  pdf_options.max_text_bytes = static_cast<std::size_t>(config.pdf_extract_max_text_kb) * 1024;
+  pdf_options.concurrency = config.pdf_extract_concurrency;
+  if (access(pdf_options.helper_path.c_str(), X_OK) != 0) {
+    const std::string why = "PDF_EXTRACTOR_PATH: " + pdf_options.helper_path + " is not an executable file";
+    log::error("invalid configuration", {{"error", why}});
+    std::fprintf(stderr, "stillontime-server: invalid configuration: %s\n", why.c_str());
+    return 2;
+  }
+  PdfSandbox pdf(pdf_options);
+  Application app(Dependencies{config, *pool, *redis, *client, clock, metrics, pdf});
 
   http::ServerOptions options;
   options.threads = config.http_threads;
   options.worker_threads = config.http_workers;
   options.max_body_bytes = config.max_body_bytes;
+  options.idle_timeout = config.idle_timeout;
+  options.on_accept_error = [&metrics] { metrics.accept_failed(); };
   options.run_inline = [](std::string_view path) { return path == "/health" || path == "/health/live" || path == "/ready"; };
   auto server = http::make_beast_server(options);
   auto port = server->start(config.bind_address, config.port, [&app](http::Request& r) { return app.handle(r); });
@@ -115,7 +134,15 @@ int run_server(const EnvLookup& env) {
   migrate_cv.notify_all();
   server->stop_accepting();
   const bool drained = server->wait_idle(std::chrono::seconds(config.shutdown_timeout_seconds));
-  if (!drained) log::warn("shutdown timeout reached with requests in flight", {{"inFlight", server->in_flight()}});
+  if (!drained) {
+    // SHUTDOWN_TIMEOUT_SECONDS is a promise to Kubernetes (terminationGracePeriodSeconds is set
+    // above it): joining the workers would wait for the slow handler, so exit now. Connections of
+    // the abandoned requests are reset by the kernel; the database sees the sessions end.
+    log::warn("shutdown timeout reached; abandoning requests in flight",
+              {{"inFlight", server->in_flight()}, {"timeoutSeconds", config.shutdown_timeout_seconds}});
+    std::fflush(nullptr);
+    std::_Exit(exit_code.load());
+  }
   server->stop();
   metrics_server->stop();
   app.stop_health_monitor();

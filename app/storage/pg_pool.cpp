@@ -59,8 +59,11 @@ ErrorCode code_for_sqlstate(const char* state) {
   if (state == nullptr) return ErrorCode::kUnavailable;
   const std::string s(state);
   if (s == "23505") return ErrorCode::kConflict;             // unique_violation
-  if (s == "23503" || s == "23514" || s == "22P02" || s == "22007" || s == "22008" || s == "23502") {
-    return ErrorCode::kInvalid;  // FK, check, bad text representation, datetime errors, not-null
+  if (s == "23503" || s == "23514" || s == "22P02" || s == "22007" || s == "22008" || s == "23502" || s == "22021" ||
+      s == "22P05" || s == "22001") {
+    // FK, check, bad text representation, datetime errors, not-null, bad UTF-8, \u0000 in jsonb,
+    // value too long. Handlers validate first; this is the backstop.
+    return ErrorCode::kInvalid;
   }
   if (s.rfind("08", 0) == 0 || s.rfind("57P", 0) == 0 || s == "53300") return ErrorCode::kUnavailable;
   if (s == "57014") return ErrorCode::kUnavailable;  // statement timeout
@@ -258,7 +261,15 @@ Result<Rows> PooledSession::exec(std::string_view sql, const Params& params) {
     }
     const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
     const std::string message = res ? first_line(PQresultErrorMessage(res.get())) : first_line(PQerrorMessage(conn_));
-    return make_error(code_for_sqlstate(state), message);
+    const ErrorCode code = code_for_sqlstate(state);
+    // PostgreSQL's own words (constraint, table and column names, the offending value) stay in
+    // the log; callers, and through them clients, get a sentence that names no schema object.
+    if (code == ErrorCode::kInvalid || code == ErrorCode::kConflict) {
+      log::warn("database refused a statement", {{"sqlstate", state ? state : ""}, {"error", message}});
+      return make_error(code, code == ErrorCode::kConflict ? "the change conflicts with stored data"
+                                                           : "a value was refused by the database");
+    }
+    return make_error(code, message);
   }
   pool_.record(true, seconds);
   Rows rows;

@@ -20,8 +20,12 @@
 #include "domain/route_plan.h"
 #include "domain/summary.h"
 #include "domain/weather.h"
+#include "http/client_address.h"
 #include "http/router.h"
 #include "pdf_fixture.h"
+#include "service/application.h"
+#include "service/metrics.h"
+#include "service/pdf_sandbox.h"
 #include "storage/migrations.h"
 
 using namespace sot;
@@ -547,5 +551,153 @@ TEST_SUITE("migrations") {
     CHECK(m.front().version == 1);
     CHECK(m.front().sql.find("CREATE TABLE users") != std::string::npos);
     for (std::size_t i = 1; i < m.size(); ++i) CHECK(m[i].version > m[i - 1].version);
+  }
+}
+
+TEST_SUITE("hostile input") {
+  TEST_CASE("JSON bodies: depth, size and NUL are refused while parsing") {
+    http::Request r;
+    r.headers = {{"content-type", "application/json"}};
+    r.body = R"({"notes":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+    auto deep = parse_json_body(r);
+    REQUIRE_FALSE(deep.ok());
+    CHECK(deep.error().code == ErrorCode::kInvalid);
+    CHECK(deep.error().message.find("nested deeper than 32") != std::string::npos);
+    r.body = R"({"a":)" + std::string(31, '[') + std::string(31, ']') + "}";
+    CHECK(parse_json_body(r).ok());  // 32 levels with the object itself
+    r.body = R"({"a":)" + std::string(32, '[') + std::string(32, ']') + "}";
+    CHECK_FALSE(parse_json_body(r).ok());
+    r.body = R"({"title":"ok","notes":"a\u0000b"})";
+    auto nul = parse_json_body(r);
+    REQUIRE_FALSE(nul.ok());
+    CHECK(nul.error().message.find("notes") == 0);
+    r.body = R"({"scenes":["1","\u0000"]})";
+    CHECK(parse_json_body(r).error().message.find("scenes") == 0);
+    r.body = R"({"k\u0000":1})";
+    CHECK_FALSE(parse_json_body(r).ok());
+    r.body = R"({"notes":")" + std::string(2000, 'x') + "\"}";
+    CHECK(parse_json_body(r, 1000).error().code == ErrorCode::kPayloadTooLarge);
+    CHECK(parse_json_body(r, 4000).ok());
+  }
+  TEST_CASE("typed optional fields name the field") {
+    const nlohmann::json body = {{"refreshToken", 5}, {"allDevices", "yes"}, {"name", "x"}};
+    auto token = optional_string(body, "refreshToken");
+    REQUIRE_FALSE(token.ok());
+    CHECK(token.error().message.find("refreshToken") == 0);
+    CHECK(optional_bool(body, "allDevices", false).error().message.find("allDevices") == 0);
+    CHECK(optional_string(body, "name")->value() == "x");
+    CHECK_FALSE(optional_string(body, "absent")->has_value());
+    CHECK(*optional_bool(body, "absent", true));
+  }
+  TEST_CASE("UTF-8 validation") {
+    CHECK(valid_utf8("Zürich, Łódź, 東京, 🎬"));
+    CHECK_FALSE(valid_utf8("Caf\xe9"));
+    CHECK_FALSE(valid_utf8(std::string("a\0b", 3)));
+    CHECK_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate
+    CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+    CHECK_FALSE(valid_utf8("\xe2\x82"));          // truncated
+  }
+  TEST_CASE("method labels are bounded") {
+    CHECK(std::string(method_label("GET")) == "GET");
+    CHECK(std::string(method_label("DELETE")) == "DELETE");
+    CHECK(std::string(method_label("get")) == "OTHER");
+    CHECK(std::string(method_label(std::string(5000, 'M'))) == "OTHER");
+  }
+  TEST_CASE("trusted proxies: X-Forwarded-For only from them, read from the right") {
+    auto proxies = http::TrustedProxies::parse("10.0.0.0/8, 192.168.1.7 ,fd00::/8");
+    REQUIRE(proxies.ok());
+    CHECK(proxies->contains("10.1.2.3"));
+    CHECK(proxies->contains("192.168.1.7"));
+    CHECK_FALSE(proxies->contains("192.168.1.8"));
+    CHECK(proxies->contains("fd12::1"));
+    CHECK_FALSE(proxies->contains("fe80::1"));
+    CHECK_FALSE(proxies->contains("not an address"));
+    // Peer is a proxy: the right-most untrusted entry is the client.
+    CHECK(proxies->client_address("10.0.0.5", "203.0.113.1") == "203.0.113.1");
+    CHECK(proxies->client_address("10.0.0.5", "198.51.100.9, 203.0.113.1") == "203.0.113.1");
+    CHECK(proxies->client_address("10.0.0.5", "203.0.113.1, 10.0.0.9") == "203.0.113.1");
+    CHECK(proxies->client_address("10.0.0.5", "garbage, 203.0.113.1") == "203.0.113.1");
+    CHECK(proxies->client_address("10.0.0.5", "") == "10.0.0.5");
+    // Peer is not a proxy: its header is ignored.
+    CHECK(proxies->client_address("203.0.113.50", "198.51.100.9") == "203.0.113.50");
+    CHECK(http::TrustedProxies::parse("").ok());
+    CHECK(http::TrustedProxies::parse("").value().client_address("127.0.0.1", "1.2.3.4") == "127.0.0.1");
+    CHECK(http::TrustedProxies::any().client_address("127.0.0.1", "1.2.3.4, 5.6.7.8") == "1.2.3.4");
+    CHECK_FALSE(http::TrustedProxies::parse("10.0.0.0/33").ok());
+    CHECK_FALSE(http::TrustedProxies::parse("example.com").ok());
+  }
+  TEST_CASE("configuration of the new limits names the variable") {
+    auto env = base_env();
+    env["TRUSTED_PROXIES"] = "10.0.0.0/8,nonsense";
+    auto bad = load_config(env_of(env));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().message.rfind("TRUSTED_PROXIES: ", 0) == 0);
+    env = base_env();
+    env["HTTP_IDLE_TIMEOUT_SECONDS"] = "0";
+    CHECK(load_config(env_of(env)).error().message.rfind("HTTP_IDLE_TIMEOUT_SECONDS: ", 0) == 0);
+    env = base_env();
+    env["PDF_EXTRACT_CONCURRENCY"] = "0";
+    CHECK(load_config(env_of(env)).error().message.rfind("PDF_EXTRACT_CONCURRENCY: ", 0) == 0);
+    auto defaults = load_config(env_of(base_env()));
+    REQUIRE(defaults.ok());
+    CHECK(defaults->idle_timeout == std::chrono::seconds(65));
+    CHECK(defaults->pdf_extract_cpu_seconds == 5);
+    CHECK(defaults->pdf_extract_concurrency == 2);
+  }
+}
+
+TEST_SUITE("pdf sandbox") {
+  PdfSandboxOptions sandbox_options() {
+    PdfSandboxOptions o;
+    o.helper_path = STILLONTIME_PDF_HELPER;
+    return o;
+  }
+  TEST_CASE("an ordinary call sheet comes back as text") {
+    PdfSandbox sandbox(sandbox_options());
+    auto text = sandbox.extract(test::make_pdf({"Shooting Date: 01.06.2030", "Location: Old Brewery"}));
+    REQUIRE_MESSAGE(text.ok(), (text.ok() ? "" : text.error().message));
+    CHECK(text->find("Old Brewery") != std::string::npos);
+    CHECK(sandbox.in_progress() == 0);
+    auto garbage = sandbox.extract("%PDF-1.4 garbage");
+    REQUIRE_FALSE(garbage.ok());
+    CHECK(garbage.error().code == ErrorCode::kUnprocessable);
+  }
+  TEST_CASE("each limit is a 422 that says which") {
+    auto o = sandbox_options();
+    o.cpu_seconds = 1;
+    auto cpu = PdfSandbox(o).extract(test::make_costly_pdf(200, 400000, false));
+    REQUIRE_FALSE(cpu.ok());
+    CHECK(cpu.error().code == ErrorCode::kUnprocessable);
+    CHECK(cpu.error().message.find("1 s of CPU") != std::string::npos);
+
+    if (kAddressSpaceLimitApplies) {  // not in sanitizer builds: see pdf_sandbox.h
+      o = sandbox_options();
+      o.memory_bytes = 16u * 1024 * 1024;
+      auto memory = PdfSandbox(o).extract(test::make_costly_pdf(1, 4000000));
+      REQUIRE_FALSE(memory.ok());
+      CHECK(memory.error().code == ErrorCode::kUnprocessable);
+      CHECK(memory.error().message.find("16 MiB of memory") != std::string::npos);
+    }
+
+    o = sandbox_options();
+    o.max_text_bytes = 64 * 1024;
+    auto text = PdfSandbox(o).extract(test::make_costly_pdf(200, 20000));
+    REQUIRE_FALSE(text.ok());
+    CHECK(text.error().message.find("64 KiB of text") != std::string::npos);
+
+    o = sandbox_options();
+    o.timeout = std::chrono::milliseconds(200);
+    o.cpu_seconds = 60;
+    auto slow = PdfSandbox(o).extract(test::make_costly_pdf(200, 400000, false));
+    REQUIRE_FALSE(slow.ok());
+    CHECK(slow.error().message.find("longer than") != std::string::npos);
+  }
+  TEST_CASE("a missing helper is an internal error, not a crash") {
+    auto o = sandbox_options();
+    o.helper_path = "/nonexistent/stillontime-pdf-text";
+    auto r = PdfSandbox(o).extract(test::make_pdf({"x"}));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kInternal);
   }
 }

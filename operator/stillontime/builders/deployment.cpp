@@ -5,6 +5,7 @@
 #include "stillontime/builders/builders.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace sot::stillontime {
 
@@ -12,6 +13,23 @@ namespace {
 
 constexpr int kBackendUid = 10001;
 constexpr int kFrontendUid = 101;   // the frontend image's user (app/web/Dockerfile)
+// The server's SHUTDOWN_TIMEOUT_SECONDS, enforced by the server; the pod's grace period is this
+// plus a margin for the endpoint removal and the process exit, so Kubernetes never SIGKILLs a
+// drain the server itself would have finished.
+constexpr int kBackendShutdownSeconds = 25;
+constexpr int kShutdownMarginSeconds = 5;
+constexpr const char* kClusterPrivateRanges = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7";
+
+// The drain time the pod will really have: a literal SHUTDOWN_TIMEOUT_SECONDS in the user's env wins.
+int backend_shutdown_seconds(const StillOnTime& r) {
+  for (const auto& var : r.spec.backend.env) {
+    if (var.name != "SHUTDOWN_TIMEOUT_SECONDS" || !var.value) continue;
+    char* end = nullptr;
+    const long seconds = std::strtol(var.value->c_str(), &end, 10);
+    if (!var.value->empty() && *end == '\0' && seconds >= 0 && seconds <= 300) return static_cast<int>(seconds);
+  }
+  return kBackendShutdownSeconds;
+}
 
 json secret_env(const char* name, const std::string& secret, const std::string& key) {
   return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
@@ -85,6 +103,13 @@ json backend_env(const StillOnTime& r) {
   env.push_back(secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD"));
   env.push_back(secret_env("JWT_SECRET", app_secret_name(r), "JWT_SECRET"));
   env.push_back({{"name", "FRONTEND_URL"}, {"value", frontend_url(r)}});
+  env.push_back({{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", std::to_string(kBackendShutdownSeconds)}});
+  if (spec.ingress.enabled.value_or(false)) {
+    // Behind the Ingress every connection comes from the controller's pod (or the frontend's
+    // nginx), so the server must read the client from X-Forwarded-For, and only from in-cluster
+    // peers: pod addresses are private, a client's own header is not believed.
+    env.push_back({{"name", "TRUSTED_PROXIES"}, {"value", kClusterPrivateRanges}});
+  }
   for (const auto& var : spec.backend.env) {
     json item = {{"name", var.name}};
     if (var.value) item["value"] = *var.value;
@@ -123,7 +148,7 @@ json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
       {"serviceAccountName", service_account_name(r)},
       {"automountServiceAccountToken", false},
       {"securityContext", restricted_pod_security_context(kBackendUid)},
-      {"terminationGracePeriodSeconds", 40},   // the server drains for up to 30 s
+      {"terminationGracePeriodSeconds", backend_shutdown_seconds(r) + kShutdownMarginSeconds},
       {"containers", json::array({container})},
       {"volumes", json::array({empty_dir("tmp"),
                                {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-logs")}}}},

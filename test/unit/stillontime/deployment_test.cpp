@@ -65,7 +65,8 @@ TEST_CASE("backend env is exactly what stillontime-server reads, secrets by secr
   std::vector<std::string> names;
   for (const auto& e : env) names.push_back(e["name"]);
   CHECK(names == std::vector<std::string>{"APP_ENV", "PORT", "METRICS_PORT", "DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD",
-                                          "JWT_SECRET", "FRONTEND_URL"});
+                                          "JWT_SECRET", "FRONTEND_URL", "SHUTDOWN_TIMEOUT_SECONDS"});
+  CHECK(env_named(env, "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "25");
   CHECK(env_named(env, "APP_ENV")["value"] == "production");
   CHECK(env_named(env, "PORT")["value"] == "3000");
   CHECK(env_named(env, "METRICS_PORT")["value"] == "9090");
@@ -98,6 +99,26 @@ TEST_CASE("user env replaces or extends; ingress host sets FRONTEND_URL; externa
   CHECK(env_named(env, "LOG_LEVEL")["value"] == "debug");
   CHECK(env_named(env, "FRONTEND_URL")["value"] == "https://app.example.com");
   CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "db"}, {"key", "url"}});
+}
+
+TEST_CASE("the pod's grace period covers the server's shutdown timeout") {
+  auto d = build_backend_deployment(make_resource({{"environment", "production"}}), BuildContext{});
+  CHECK(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30);  // 25 s drain + 5 s
+  auto slow = make_resource({{"backend", {{"env", json::array({{{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", "50"}}})}}}});
+  auto d2 = build_backend_deployment(slow, BuildContext{});
+  CHECK(d2["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 55);
+  CHECK(env_named(d2["spec"]["template"]["spec"]["containers"][0]["env"], "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "50");
+}
+
+TEST_CASE("behind the Ingress the server trusts in-cluster proxies for X-Forwarded-For") {
+  auto without = backend_env(make_resource({{"environment", "production"}}));
+  for (const auto& e : without) CHECK(e["name"] != "TRUSTED_PROXIES");
+  auto with = backend_env(make_resource({{"environment", "production"}, {"ingress", {{"enabled", true}, {"host", "app.example.com"}}}}));
+  CHECK(env_named(with, "TRUSTED_PROXIES")["value"] == "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7");
+  // A user who knows the controller's addresses narrows it.
+  auto narrowed = backend_env(make_resource({{"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
+                                             {"backend", {{"env", json::array({{{"name", "TRUSTED_PROXIES"}, {"value", "10.42.0.0/16"}}})}}}}));
+  CHECK(env_named(narrowed, "TRUSTED_PROXIES")["value"] == "10.42.0.0/16");
 }
 
 TEST_CASE("autoscaled deployments leave replicas to the HPA") {
