@@ -215,6 +215,7 @@ Result<Config> load_config(const EnvLookup& env) {
                               IntSetting{"HTTP_THREADS", &config.http_threads, 1, 64},
                               IntSetting{"HTTP_WORKERS", &config.http_workers, 1, 512},
                               IntSetting{"SHUTDOWN_TIMEOUT_SECONDS", &config.shutdown_timeout_seconds, 0, 300},
+                              IntSetting{"SHUTDOWN_DELAY_SECONDS", &config.shutdown_delay_seconds, 0, 60},
                               IntSetting{"HEALTH_INTERVAL_MS", &config.health_interval_ms, 50, 60000},
                               IntSetting{"PDF_EXTRACT_CPU_SECONDS", &config.pdf_extract_cpu_seconds, 1, 600},
                               IntSetting{"PDF_EXTRACT_MEMORY_MB", &config.pdf_extract_memory_mb, 32, 65536},

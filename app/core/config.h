@@ -62,6 +62,9 @@ struct Config {
   int http_workers = 6;    // handler threads (they block on Postgres/Redis); see docs/server.md
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   int shutdown_timeout_seconds = 25;
+  // After SIGTERM, keep accepting (with /ready answering 503) this long before
+  // closing the listener, so the Service's endpoints drop the pod first.
+  int shutdown_delay_seconds = 0;
   int health_interval_ms = 1000;
   bool trust_proxy = false;        // TRUST_PROXY=true: every peer may set X-Forwarded-For (prefer the list below)
   std::string trusted_proxies;     // TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed

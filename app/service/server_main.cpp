@@ -130,6 +130,15 @@ int run_server(const EnvLookup& env) {
   log::info("shutdown requested", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"inFlight", server->in_flight()}});
   app.set_draining();
   metrics.set_ready(false);
+  if (config.shutdown_delay_seconds > 0) {
+    // Kubernetes removes a terminating pod from the Service's endpoints at the
+    // same time as it sends SIGTERM, and kube-proxy needs a moment to follow:
+    // connections keep arriving meanwhile. Serve them (readiness already says
+    // 503) until the delay is over; a second signal ends the wait.
+    log::info("serving during the shutdown delay", {{"delaySeconds", config.shutdown_delay_seconds}});
+    timespec wait{config.shutdown_delay_seconds, 0};
+    sigtimedwait(&signals, nullptr, &wait);
+  }
   stopping = true;
   migrate_cv.notify_all();
   server->stop_accepting();

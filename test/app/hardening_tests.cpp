@@ -300,6 +300,26 @@ TEST_SUITE("hardening_http") {
     CHECK(stack.server->log().find("shutdown timeout reached") != std::string::npos);
   }
 
+  TEST_CASE("SHUTDOWN_DELAY_SECONDS: after SIGTERM new connections are still served while readiness says 503") {
+    Stack stack("hard_shutdown_delay", {{"SHUTDOWN_DELAY_SECONDS", "2"}});
+    REQUIRE(stack.client().get("/ready").status == 200);
+    const pid_t pid = stack.server->pid();
+    const auto start = std::chrono::steady_clock::now();
+    kill(pid, SIGTERM);
+    std::this_thread::sleep_for(700ms);
+    // A client that kube-proxy still sends here (a new connection) gets its answer.
+    auto during = stack.client().get("/health/live");
+    auto ready = stack.client().get("/ready");
+    CHECK(during.status == 200);
+    CHECK(ready.status == 503);
+    const int code = stack.server->wait_exit(10000ms);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE("served during the 2 s delay; exit " << code << " after " << elapsed << " s");
+    CHECK(code == 0);
+    CHECK(elapsed >= 1.9);
+    CHECK(elapsed < 6.0);
+  }
+
   TEST_CASE("out of file descriptors: the accept loop backs off, logs little, and recovers") {
     Stack stack("hard_emfile", {}, 96);
     const pid_t pid = stack.server->pid();

@@ -17,18 +17,28 @@ constexpr int kFrontendUid = 101;   // the frontend image's user (app/web/Docker
 // plus a margin for the endpoint removal and the process exit, so Kubernetes never SIGKILLs a
 // drain the server itself would have finished.
 constexpr int kBackendShutdownSeconds = 25;
+// SHUTDOWN_DELAY_SECONDS: the server keeps serving this long after SIGTERM, while
+// kube-proxy removes the pod from the Service (without it a rollout refuses a few
+// connections; seen on the real node).
+constexpr int kBackendShutdownDelaySeconds = 5;
 constexpr int kShutdownMarginSeconds = 5;
 constexpr const char* kClusterPrivateRanges = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7";
 
-// The drain time the pod will really have: a literal SHUTDOWN_TIMEOUT_SECONDS in the user's env wins.
-int backend_shutdown_seconds(const StillOnTime& r) {
+// The seconds a shutdown setting will really have: a literal value in the user's env wins.
+int env_seconds(const StillOnTime& r, const char* name, int fallback, long max) {
   for (const auto& var : r.spec.backend.env) {
-    if (var.name != "SHUTDOWN_TIMEOUT_SECONDS" || !var.value) continue;
+    if (var.name != name || !var.value) continue;
     char* end = nullptr;
     const long seconds = std::strtol(var.value->c_str(), &end, 10);
-    if (!var.value->empty() && *end == '\0' && seconds >= 0 && seconds <= 300) return static_cast<int>(seconds);
+    if (!var.value->empty() && *end == '\0' && seconds >= 0 && seconds <= max) return static_cast<int>(seconds);
   }
-  return kBackendShutdownSeconds;
+  return fallback;
+}
+
+// The time the pod needs after SIGTERM: the serving delay, the drain limit, a margin.
+int backend_shutdown_seconds(const StillOnTime& r) {
+  return env_seconds(r, "SHUTDOWN_DELAY_SECONDS", kBackendShutdownDelaySeconds, 60) +
+         env_seconds(r, "SHUTDOWN_TIMEOUT_SECONDS", kBackendShutdownSeconds, 300);
 }
 
 json secret_env(const char* name, const std::string& secret, const std::string& key) {
@@ -104,6 +114,7 @@ json backend_env(const StillOnTime& r) {
   env.push_back(secret_env("JWT_SECRET", app_secret_name(r), "JWT_SECRET"));
   env.push_back({{"name", "FRONTEND_URL"}, {"value", frontend_url(r)}});
   env.push_back({{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", std::to_string(kBackendShutdownSeconds)}});
+  env.push_back({{"name", "SHUTDOWN_DELAY_SECONDS"}, {"value", std::to_string(kBackendShutdownDelaySeconds)}});
   if (spec.ingress.enabled.value_or(false)) {
     // Behind the Ingress every connection comes from the controller's pod (or the frontend's
     // nginx), so the server must read the client from X-Forwarded-For, and only from in-cluster

@@ -65,8 +65,10 @@ TEST_CASE("backend env is exactly what stillontime-server reads, secrets by secr
   std::vector<std::string> names;
   for (const auto& e : env) names.push_back(e["name"]);
   CHECK(names == std::vector<std::string>{"APP_ENV", "PORT", "METRICS_PORT", "DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD",
-                                          "JWT_SECRET", "FRONTEND_URL", "SHUTDOWN_TIMEOUT_SECONDS"});
+                                          "JWT_SECRET", "FRONTEND_URL", "SHUTDOWN_TIMEOUT_SECONDS",
+                                          "SHUTDOWN_DELAY_SECONDS"});
   CHECK(env_named(env, "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "25");
+  CHECK(env_named(env, "SHUTDOWN_DELAY_SECONDS")["value"] == "5");
   CHECK(env_named(env, "APP_ENV")["value"] == "production");
   CHECK(env_named(env, "PORT")["value"] == "3000");
   CHECK(env_named(env, "METRICS_PORT")["value"] == "9090");
@@ -103,10 +105,10 @@ TEST_CASE("user env replaces or extends; ingress host sets FRONTEND_URL; externa
 
 TEST_CASE("the pod's grace period covers the server's shutdown timeout") {
   auto d = build_backend_deployment(make_resource({{"environment", "production"}}), BuildContext{});
-  CHECK(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30);  // 25 s drain + 5 s
+  CHECK(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 35);  // 5 s serving + 25 s drain + 5 s
   auto slow = make_resource({{"backend", {{"env", json::array({{{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", "50"}}})}}}});
   auto d2 = build_backend_deployment(slow, BuildContext{});
-  CHECK(d2["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 55);
+  CHECK(d2["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 60);
   CHECK(env_named(d2["spec"]["template"]["spec"]["containers"][0]["env"], "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "50");
 }
 
