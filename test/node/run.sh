@@ -274,7 +274,8 @@ pass "staging profile: $replicas backend pods Ready, HPAs $hpas"
 step "handover"
 first=$(leader)
 t_kill=${EPOCHREALTIME/./}
-kubectl -n stillontime-system delete pod "$first" --wait=false >/dev/null
+# The holder identity is POD_UID: the pod's name before the underscore.
+kubectl -n stillontime-system delete pod "${first%%_*}" --wait=false >/dev/null
 new=""
 for ((i = 0; i < 60; i++)); do
   new=$(leader)
