@@ -165,6 +165,10 @@ stop_node_processes() {
   if [[ -f $d/kubelet.pid ]]; then
     # Pods first, with a short grace: the kubelet stops their containers.
     if [[ -f $d/env ]] && kill -0 "$(cat "$d/kubelet.pid")" 2>/dev/null; then
+      # Nothing may recreate what is deleted now: the controllers stop first.
+      local kcm
+      kcm=$(awk '$1 == "kube-controller-manager" { print $2 }' "$d/cp/pids" 2>/dev/null || true)
+      if [[ $kcm =~ ^[0-9]+$ ]]; then kill -TERM "$kcm" 2>/dev/null || true; fi
       local kc
       kc=$(sed -n 's/^KUBECONFIG=//p' "$d/env")
       timeout 20 kubectl --kubeconfig "$kc" delete pods --all-namespaces --all --grace-period=1 --wait=false \
