@@ -184,6 +184,16 @@ int render_command(const std::vector<std::string>& args_in, std::ostream& out, s
     buf << in.rdbuf();
     text = buf.str();
   }
+  return render_text(text, file, versions_name, out, err);
+}
+
+int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
+                std::ostream& out, std::ostream& err) {
+  ApiVersions api;
+  if (!api_versions_from_name(versions_name, api)) {
+    err << "render: --api-versions must be 1.20 or latest, got \"" << versions_name << "\"\n";
+    return 2;
+  }
   auto docs = yaml_documents_to_json(text);
   if (!docs.ok()) {
     err << "render: " << file << ": " << docs.error().message << "\n";
