@@ -205,7 +205,8 @@ int render_text(const std::string& text, const std::string& file, const std::str
   std::vector<NamespaceClaim> claims;
   bool failed = false;
   for (const auto& doc : *docs) {
-    if (doc.is_object() && doc.value("kind", "") != kKind) continue;   // other objects in the file (a Namespace, ...)
+    // Other objects in the file (a Namespace, ...); kind may be anything, even a number.
+    if (doc.is_object() && (!doc.contains("kind") || doc["kind"] != kKind)) continue;
     ParseResult parsed = parse(doc);
     std::string label = parsed.resource.metadata.name.empty() ? "StillOnTime" : "StillOnTime " + parsed.resource.metadata.name;
     if (parsed.resource.metadata.ns.empty()) parsed.resource.metadata.ns = "default";

@@ -73,6 +73,16 @@ TEST_CASE("an invalid resource prints its field errors and renders nothing") {
   CHECK(r.err.find("spec.backend.autoscaling.maxReplicas (2) must be >= minReplicas (3)") != std::string::npos);
 }
 
+// Found by fuzzing (test/fuzz/fuzz_spec): a document whose kind is not a
+// string threw out of render.
+TEST_CASE("documents of any shape and kind are skipped or refused, never thrown on") {
+  std::ostringstream out, err;
+  CHECK(render_text("--- 5\n--- [1, 2]\n--- {kind: 7}\n--- {kind: [StillOnTime]}\n", "odd.yaml", "latest", out, err) == 1);
+  std::ostringstream out2, err2;
+  CHECK(render_text("--- {kind: 7}\n", "odd.yaml", "latest", out2, err2) == 1);
+  CHECK(err2.str().find("holds no StillOnTime") != std::string::npos);
+}
+
 TEST_CASE("yaml <-> json") {
   auto docs = yaml_documents_to_json("a: 1\nb: '1'\nc: true\nd: \"true\"\ne: 1.5\nf: ~\ng: [x, 2]\nh: 1.4.2\n---\n---\nz: 0\n");
   REQUIRE(docs.ok());
