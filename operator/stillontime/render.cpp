@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -21,9 +20,57 @@ using nlohmann::json;
 
 namespace {
 
-const std::regex kInt("[-+]?[0-9]+");
-const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-const std::regex kPlainSafe("[A-Za-z_/][A-Za-z0-9_./@-]*");
+// Hand-written matchers for the YAML 1.2 core schema's int and float and for
+// strings safe to print unquoted (std::regex did the same a good deal slower:
+// it showed in render's profile, where every emitted string is checked).
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [-+]?[0-9]+
+bool is_int(const std::string& s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (!is_digit(s[i])) return false;
+  }
+  return true;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_float(const std::string& s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  auto digits = [&]() {
+    const std::size_t start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    return i - start;
+  };
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// [A-Za-z_/][A-Za-z0-9_./@-]*
+bool is_plain_safe(const std::string& s) {
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  if (s.empty() || !(alpha(s[0]) || s[0] == '_' || s[0] == '/')) return false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!(alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '/' || c == '@' || c == '-')) return false;
+  }
+  return true;
+}
 
 json scalar_to_json(const YAML::Node& node) {
   const std::string& s = node.Scalar();
@@ -31,30 +78,51 @@ json scalar_to_json(const YAML::Node& node) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (std::regex_match(s, kInt)) {
+  // Numbers JSON cannot hold (beyond 64 bits, or a double's range) stay strings.
+  if (is_int(s)) {
     try {
       return std::stoll(s);
     } catch (const std::out_of_range&) {
       return s;
     }
   }
-  if (std::regex_match(s, kFloat)) return std::stod(s);
+  if (is_float(s)) {
+    try {
+      return std::stod(s);
+    } catch (const std::out_of_range&) {
+      return s;
+    }
+  }
   return s;
 }
 
-json node_to_json(const YAML::Node& node) {
+// Aliases make a YAML document a graph: a few hundred bytes of nested aliases
+// expand to billions of nodes ("billion laughs"). A resource is a few hundred
+// nodes, so a file that expands past these limits is refused, not expanded.
+constexpr std::size_t kMaxNodes = 1'000'000;
+constexpr int kMaxDepth = 256;
+
+struct Budget {
+  std::size_t nodes = 0;
+};
+
+json node_to_json(const YAML::Node& node, Budget& budget, int depth) {
+  if (++budget.nodes > kMaxNodes) {
+    throw YAML::Exception(YAML::Mark::null_mark(), "the document expands to more than 1000000 nodes (nested aliases?)");
+  }
+  if (depth > kMaxDepth) throw YAML::Exception(YAML::Mark::null_mark(), "the document nests deeper than 256 levels");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
     case YAML::NodeType::Scalar: return scalar_to_json(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(node_to_json(item));
+      for (const auto& item : node) out.push_back(node_to_json(item, budget, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second);
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second, budget, depth + 1);
       return out;
     }
   }
@@ -62,7 +130,7 @@ json node_to_json(const YAML::Node& node) {
 }
 
 bool needs_quotes(const std::string& s) {
-  if (!std::regex_match(s, kPlainSafe)) return true;
+  if (!is_plain_safe(s)) return true;
   static const char* kWords[] = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"};
   std::string lower;
   for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -115,9 +183,10 @@ int usage(std::ostream& err) {
 kube::Result<std::vector<json>> yaml_documents_to_json(const std::string& text) {
   try {
     std::vector<json> out;
+    Budget budget;
     for (const auto& doc : YAML::LoadAll(text)) {
       if (doc.IsNull()) continue;   // empty documents between separators
-      out.push_back(node_to_json(doc));
+      out.push_back(node_to_json(doc, budget, 0));
     }
     return out;
   } catch (const YAML::Exception& e) {

@@ -48,8 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (claims.ok()) {
     if (claims->subject.empty() || claims->jti.empty()) std::abort();
     if (claims->expires_at <= clock.unix_seconds()) std::abort();
-  } else if (claims.error().message.find(token) != std::string::npos && !token.empty()) {
-    std::abort();   // the token never appears in a message
+  } else if (token.size() >= 16 && claims.error().message.find(token) != std::string::npos) {
+    std::abort();   // the token never appears in a message (a short one may be any word)
   }
   return 0;
 }

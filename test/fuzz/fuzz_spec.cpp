@@ -35,11 +35,11 @@ void run(const nlohmann::json& doc, bool build, const ApiVersions& api) {
   // Only "not an object at all" has no field to name.
   for (const auto& e : errors) check(!e.field.empty() || !doc.is_object());
   StillOnTime resource = apply_defaults(parsed.resource);
-  if (errors.empty()) errors = validate(resource);
-  for (const auto& e : errors) {
-    check(!e.field.empty());
-    (void)e.to_string();
+  if (errors.empty()) {
+    errors = validate(resource);
+    for (const auto& e : errors) check(!e.field.empty());
   }
+  for (const auto& e : errors) (void)e.to_string();
   (void)join_errors(errors);
   if (!errors.empty() || !build) return;
   BuildContext ctx;
