@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "stillontime/builders/common.h"
@@ -106,6 +107,47 @@ struct Budget {
   std::size_t nodes = 0;
 };
 
+// yaml-cpp 0.7's LoadAll() never returns on some malformed streams: its
+// parser keeps reporting a new document without consuming input, and LoadAll
+// collects them until memory runs out (found by fuzzing: a JSON object cut off
+// inside a string). A first pass walks the stream through yaml-cpp's event
+// interface, where we hold the loop, and refuses more documents or events than
+// any file of resources has.
+constexpr std::size_t kMaxDocuments = 10'000;
+
+class EventCounter final : public YAML::EventHandler {
+ public:
+  std::size_t events = 0;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { ++events; }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnMapEnd() override {}
+};
+
+void check_stream(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  EventCounter counter;
+  std::size_t documents = 0;
+  while (parser.HandleNextDocument(counter)) {
+    if (++documents > kMaxDocuments) {
+      throw YAML::Exception(YAML::Mark::null_mark(), "more than 10000 documents, or a stream the parser cannot end");
+    }
+    if (counter.events > kMaxNodes) {
+      throw YAML::Exception(YAML::Mark::null_mark(), "the stream holds more than 1000000 nodes");
+    }
+  }
+}
+
 json node_to_json(const YAML::Node& node, Budget& budget, int depth) {
   if (++budget.nodes > kMaxNodes) {
     throw YAML::Exception(YAML::Mark::null_mark(), "the document expands to more than 1000000 nodes (nested aliases?)");
@@ -182,6 +224,7 @@ int usage(std::ostream& err) {
 
 kube::Result<std::vector<json>> yaml_documents_to_json(const std::string& text) {
   try {
+    check_stream(text);
     std::vector<json> out;
     Budget budget;
     for (const auto& doc : YAML::LoadAll(text)) {

@@ -131,6 +131,18 @@ TEST_CASE("alias bombs and very deep nesting are refused") {
   CHECK((*fine)[0]["c"]["b"] == 1);
 }
 
+// Found by fuzzing (test/fuzz/fuzz_spec): on this stream (a JSON object cut
+// off inside a string) yaml-cpp's LoadAll() reports documents forever and
+// grew until the process ran out of memory.
+TEST_CASE("a stream the YAML parser cannot end is refused") {
+  const std::string text =
+      "{\n \"apiVersion\": \"x\",\n \"spec\": {\n  \"tls\": {\n    \"clusterIssuer\": \"letsencrypt-stLLLLL\n  \"namespace\n}";
+  auto docs = yaml_documents_to_json(text);
+  if (!docs.ok()) CHECK(docs.error().message.find("YAML") == 0);
+  std::ostringstream out, err;
+  CHECK(render_text(text, "cut.yaml", "latest", out, err) == 1);
+}
+
 TEST_CASE("yaml <-> json") {
   auto docs = yaml_documents_to_json("a: 1\nb: '1'\nc: true\nd: \"true\"\ne: 1.5\nf: ~\ng: [x, 2]\nh: 1.4.2\n---\n---\nz: 0\n");
   REQUIRE(docs.ok());
