@@ -109,8 +109,13 @@ for t in "${targets[@]}"; do
   echo "=== fuzz: $t for ${seconds} s"
   start=$(date +%s)
   rc=0
-  "$bin" -max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=20 -rss_limit_mb=3072 \
-    -print_final_stats=1 -artifact_prefix="$build/findings/$t-" "$work" ${seeds:+"$seeds"} >"$log" 2>&1 || rc=$?
+  # -malloc_limit_mb: one huge allocation is reported at once, with its stack and
+  # input. The outer timeout bounds the rest: on an RSS overflow libFuzzer first
+  # profiles the heap, which takes minutes at gigabytes under ASan.
+  timeout --kill-after=10 $((seconds + 120)) \
+    "$bin" -max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=20 -rss_limit_mb=2048 \
+    -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/findings/$t-" \
+    "$work" ${seeds:+"$seeds"} >"$log" 2>&1 || rc=$?
   took=$(($(date +%s) - start))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
@@ -121,6 +126,7 @@ for t in "${targets[@]}"; do
   if ((rc != 0)); then
     result="FINDING (exit $rc, log $log)"
     failed+=("$t")
+    if ((rc == 124 || rc == 137)); then echo "    $t did not stop in time (stuck after a finding?)"; fi
     grep -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error:|Test unit written to|terminate called|what\(\)' "$log" | head -5 | sed 's/^/    /'
   fi
   rows+=("$(printf '%-16s %12s %7s %7s %12s %6ss  %s' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$took" "$result")")
