@@ -109,11 +109,13 @@ for t in "${targets[@]}"; do
   echo "=== fuzz: $t for ${seconds} s"
   start=$(date +%s)
   rc=0
+  # -timeout: one input may take seconds here (a valid resource renders every
+  # child, dashboards included) and CI machines are shared; a minute is a hang.
   # -malloc_limit_mb: one huge allocation is reported at once, with its stack and
   # input. The outer timeout bounds the rest: on an RSS overflow libFuzzer first
   # profiles the heap, which takes minutes at gigabytes under ASan.
   timeout --kill-after=10 $((seconds + 120)) \
-    "$bin" -max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=20 -rss_limit_mb=2048 \
+    "$bin" -max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=60 -rss_limit_mb=2048 \
     -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/findings/$t-" \
     "$work" ${seeds:+"$seeds"} >"$log" 2>&1 || rc=$?
   took=$(($(date +%s) - start))
