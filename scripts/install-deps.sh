@@ -15,6 +15,8 @@ packages=(
   etcd-server postgresql redis-server
   # control-plane build (kube-apiserver from Debian's source package)
   golang-go dpkg-dev rsync
+  # libFuzzer targets (scripts/fuzz.sh): clang with its fuzzer and sanitizer runtimes
+  clang libclang-rt-dev
   # test and lint tools
   curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils
   # exporters the live monitoring test (test/e2e/monitoring) scrapes

@@ -5,14 +5,17 @@
 #   1. installs the Debian packages (scripts/install-deps.sh),
 #   2. builds the kube-apiserver from Debian's source once (cached after),
 #   3. builds the project, and the unit tests again under ASan+UBSan,
-#   4. runs the unit tests (both builds), the end-to-end tests against the real
-#      API server, the application server's tests against real PostgreSQL and
-#      Redis, the real-node tests (our images on a one-node cluster,
-#      test/node/run.sh) and the linters.
+#   4. runs the unit tests (both builds), the libFuzzer targets for a bounded
+#      time (scripts/fuzz.sh, 30 s a target), the end-to-end tests against the
+#      real API server, the application server's tests against real PostgreSQL
+#      and Redis, the images and browser tests, the real-node tests (our images
+#      on a one-node cluster, test/node/run.sh) and the linters.
 # Prints how long each stage took. Exits non-zero when anything fails.
 #
 # Environment: JOBS (default 2), BUILD_DIR (default build), ASAN_BUILD_DIR
-# (default build-asan), SKIP_ASAN=1 to skip the sanitizer stage locally.
+# (default build-asan), SKIP_ASAN=1 to skip the sanitizer stage locally,
+# FUZZ_BUILD_DIR (default build-fuzz), FUZZ_SECONDS (default 30, per target),
+# SKIP_FUZZ=1 to skip the fuzzing stage locally.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -69,8 +72,10 @@ asan_tests() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$asan" -L unit --output-on-failure -j"$jobs"
 }
+fuzz() { FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz} JOBS=$jobs scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"; }
 other_tests() { ctest --test-dir "$build" -LE 'unit|node' --output-on-failure; }
 node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
+images() { BUILD_DIR=$build scripts/images.sh build; }
 lint() {
   local shell_files yaml_status=0
   mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
@@ -87,6 +92,10 @@ if [[ -z $failed && ${SKIP_ASAN:-0} != 1 ]]; then
   run_stage "sanitizer build (ASan+UBSan, unit tests)" build_asan
   [[ -z $failed ]] && run_stage "unit tests under ASan+UBSan" asan_tests
 fi
+if [[ -z $failed && ${SKIP_FUZZ:-0} != 1 ]]; then
+  run_stage "fuzzing (libFuzzer + ASan/UBSan, bounded)" fuzz
+fi
+[[ -z $failed ]] && run_stage "images (buildah, cached by content)" images
 [[ -z $failed ]] && run_stage "e2e and integration tests" other_tests
 [[ -z $failed ]] && run_stage "real-node e2e (images, one-node cluster)" node_tests
 [[ -z $failed ]] && run_stage "lint (shellcheck, yamllint)" lint

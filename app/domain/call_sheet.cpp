@@ -201,7 +201,9 @@ std::optional<Date> parse_date_loose(std::string_view text) {
     std::string digits = w;
     while (!digits.empty() && !std::isdigit(static_cast<unsigned char>(digits.back()))) digits.pop_back();  // 15th
     const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
-    if (numeric) {
+    // A day or a year has at most four digits; longer numbers (a phone number, a
+    // reference) are neither, and would overflow stoi.
+    if (numeric && digits.size() <= 4) {
       const int v = std::stoi(digits);
       if (v > 1900) year = v;
       else if (v >= 1 && v <= 31 && day == 0) day = v;

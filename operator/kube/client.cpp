@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "kube/errors.h"
+#include "kube/json_fields.h"
 
 namespace sot::kube {
 namespace {
@@ -116,8 +117,8 @@ Result<Json> RestClient::merge_patch(const ResourceRef& ref, const ObjectKey& ke
 }
 
 Result<Json> RestClient::update(const ResourceRef& ref, const Json& object, const UpdateOptions& opts) {
-  const Json& meta = object.contains("metadata") ? object["metadata"] : Json::object();
-  ObjectKey key{meta.value("namespace", std::string{}), meta.value("name", std::string{})};
+  const Json& meta = object_field(object, "metadata");
+  ObjectKey key{string_field(meta, "namespace"), string_field(meta, "name")};
   if (key.name.empty()) return make_error(Code::kInvalid, "update: object has no metadata.name");
   std::string path = object_path(ref, key, opts.subresource);
   if (!opts.field_manager.empty()) path = append_param(std::move(path), "fieldManager", opts.field_manager);
@@ -194,17 +195,16 @@ Result<std::vector<GroupVersion>> RestClient::server_groups() {
   std::vector<GroupVersion> out;
   auto core = call("GET", "/api");
   if (!core.ok()) return core.error();
-  for (const auto& v : core->value("versions", Json::array())) {
-    out.push_back({"", v.get<std::string>(), true});
+  for (const auto& v : array_field(*core, "versions")) {
+    if (v.is_string()) out.push_back({"", v.get<std::string>(), true});
   }
   auto groups = call("GET", "/apis");
   if (!groups.ok()) return groups.error();
-  for (const auto& g : groups->value("groups", Json::array())) {
-    const std::string name = g.value("name", std::string{});
-    const std::string preferred = g.contains("preferredVersion") ? g["preferredVersion"].value("version", std::string{})
-                                                                 : std::string{};
-    for (const auto& v : g.value("versions", Json::array())) {
-      const std::string version = v.value("version", std::string{});
+  for (const auto& g : array_field(*groups, "groups")) {
+    const std::string name = string_field(g, "name");
+    const std::string preferred = string_field(object_field(g, "preferredVersion"), "version");
+    for (const auto& v : array_field(g, "versions")) {
+      const std::string version = string_field(v, "version");
       out.push_back({name, version, version == preferred});
     }
   }
@@ -217,12 +217,14 @@ Result<std::vector<ApiResource>> RestClient::server_resources(std::string_view g
   auto list = call("GET", std::move(path));
   if (!list.ok()) return list.error();
   std::vector<ApiResource> out;
-  for (const auto& r : list->value("resources", Json::array())) {
+  for (const auto& r : array_field(*list, "resources")) {
     ApiResource res;
-    res.name = r.value("name", std::string{});
-    res.kind = r.value("kind", std::string{});
-    res.namespaced = r.value("namespaced", false);
-    for (const auto& v : r.value("verbs", Json::array())) res.verbs.push_back(v.get<std::string>());
+    res.name = string_field(r, "name");
+    res.kind = string_field(r, "kind");
+    res.namespaced = bool_field(r, "namespaced");
+    for (const auto& v : array_field(r, "verbs")) {
+      if (v.is_string()) res.verbs.push_back(v.get<std::string>());
+    }
     out.push_back(std::move(res));
   }
   return out;
@@ -235,13 +237,14 @@ Result<ListAll> list_all(KubeClient& client, const ResourceRef& ref, std::string
   for (;;) {
     auto page = client.list(ref, ns, opts);
     if (!page.ok()) return page.error();
-    auto& items = (*page)["items"];
-    if (items.is_array()) {
-      for (auto& item : items) out.items.push_back(std::move(item));
+    if (page->is_object()) {
+      if (auto items = page->find("items"); items != page->end() && items->is_array()) {
+        for (auto& item : *items) out.items.push_back(std::move(item));
+      }
     }
-    const Json& meta = page->contains("metadata") ? (*page)["metadata"] : Json::object();
-    out.resource_version = meta.value("resourceVersion", std::string{});
-    std::string next = meta.value("continue", std::string{});
+    const Json& meta = object_field(*page, "metadata");
+    out.resource_version = string_field(meta, "resourceVersion");
+    std::string next = string_field(meta, "continue");
     if (next.empty()) break;
     opts.continue_token = std::move(next);
     opts.resource_version.clear();  // continue carries its own snapshot

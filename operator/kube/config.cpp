@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -177,7 +178,13 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
         if (!token_file.empty()) {
           fs::path p(token_file);
           if (p.is_relative()) p = fs::path(base_dir) / p;
-          if (!fs::exists(p)) return make_error(Code::kInvalid, uwhere + ": tokenFile " + p.string() + " does not exist");
+          // The error_code form: a name the file system refuses (too long, ...) is
+          // an answer, not an exception.
+          std::error_code ec;
+          if (!fs::exists(p, ec)) {
+            return make_error(Code::kInvalid, uwhere + ": tokenFile " + p.string() +
+                                                  (ec ? " cannot be checked: " + ec.message() : " does not exist"));
+          }
           cfg.token_file = p.string();
         }
         if (user["username"] || user["password"]) {
@@ -232,7 +239,8 @@ Result<ClientConfig> load_default(const std::string& explicit_path) {
     std::string tried;
     while (std::getline(ss, entry, ':')) {
       if (entry.empty()) continue;
-      if (fs::exists(entry)) return load_kubeconfig(entry);
+      std::error_code ec;   // a name the file system refuses counts as missing
+      if (fs::exists(entry, ec)) return load_kubeconfig(entry);
       tried += (tried.empty() ? "" : ", ") + entry;
     }
     return make_error(Code::kInvalid, "$KUBECONFIG names no existing file (" + tried + ")");

@@ -1,5 +1,7 @@
 #include "kube/errors.h"
 
+#include "kube/json_fields.h"
+
 #include <string>
 
 namespace sot::kube {
@@ -61,16 +63,19 @@ Code code_for(int http_status, std::string_view reason) {
 }  // namespace
 
 Error error_from_status_object(const nlohmann::json& status) {
-  const int http = status.value("code", 0);
-  std::string reason = status.value("reason", std::string{});
-  std::string message = status.value("message", std::string{});
+  // A Status is the server's word, but its fields are read as it sent them:
+  // a code that is not a small integer reads as 0.
+  const std::int64_t code = int_field(status, "code");
+  const int http = code >= 0 && code <= 999 ? static_cast<int>(code) : 0;
+  std::string reason = string_field(status, "reason");
+  std::string message = string_field(status, "message");
   if (message.empty()) message = reason.empty() ? "request failed" : reason;
   return make_error(code_for(http, reason), std::move(message), http, std::move(reason));
 }
 
 Error error_from_response(int http_status, std::string_view body) {
   auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object() && parsed.value("kind", std::string{}) == "Status") {
+  if (string_field(parsed, "kind") == "Status") {
     if (!parsed.contains("code")) parsed["code"] = http_status;
     Error e = error_from_status_object(parsed);
     e.http_status = http_status;

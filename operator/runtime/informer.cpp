@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "kube/json_fields.h"
+
 namespace sot::runtime {
 
 using kube::Code;
@@ -104,6 +106,7 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
     auto page_items = page->find("items");
     if (page_items != page->end() && page_items->is_array()) {
       for (auto& item : *page_items) {
+        if (!item.is_object()) continue;   // not an object: nothing to key it by
         // List items carry no kind; restore it so handlers and reconcilers see whole objects.
         if (!item.contains("kind")) item["kind"] = options_.resource.kind;
         if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.api_version();
@@ -111,9 +114,9 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
         items.push_back(store_.pack(*prepared));
       }
     }
-    const Json& meta = page->contains("metadata") ? (*page)["metadata"] : Json::object();
-    listed_version = meta.value("resourceVersion", std::string{});
-    std::string next = meta.value("continue", std::string{});
+    const Json& meta = kube::object_field(*page, "metadata");
+    listed_version = kube::string_field(meta, "resourceVersion");
+    std::string next = kube::string_field(meta, "continue");
     if (next.empty()) break;
     lo.continue_token = std::move(next);
   }

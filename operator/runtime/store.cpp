@@ -1,5 +1,6 @@
 #include "runtime/store.h"
 
+#include "kube/json_fields.h"
 #include "runtime/compact.h"
 
 #include <algorithm>
@@ -10,13 +11,13 @@ namespace sot::runtime {
 ObjectKey key_of(const Json& object) {
   const auto meta = object.find("metadata");
   if (meta == object.end() || !meta->is_object()) return {};
-  return {meta->value("namespace", std::string{}), meta->value("name", std::string{})};
+  return {kube::string_field(*meta, "namespace"), kube::string_field(*meta, "name")};
 }
 
 std::string resource_version_of(const Json& object) {
   const auto meta = object.find("metadata");
   if (meta == object.end() || !meta->is_object()) return {};
-  return meta->value("resourceVersion", std::string{});
+  return kube::string_field(*meta, "resourceVersion");
 }
 
 namespace {

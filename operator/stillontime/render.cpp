@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "stillontime/builders/common.h"
@@ -21,9 +21,57 @@ using nlohmann::json;
 
 namespace {
 
-const std::regex kInt("[-+]?[0-9]+");
-const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-const std::regex kPlainSafe("[A-Za-z_/][A-Za-z0-9_./@-]*");
+// Hand-written matchers for the YAML 1.2 core schema's int and float and for
+// strings safe to print unquoted (std::regex did the same a good deal slower:
+// it showed in render's profile, where every emitted string is checked).
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [-+]?[0-9]+
+bool is_int(const std::string& s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (!is_digit(s[i])) return false;
+  }
+  return true;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_float(const std::string& s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  auto digits = [&]() {
+    const std::size_t start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    return i - start;
+  };
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// [A-Za-z_/][A-Za-z0-9_./@-]*
+bool is_plain_safe(const std::string& s) {
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  if (s.empty() || !(alpha(s[0]) || s[0] == '_' || s[0] == '/')) return false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!(alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '/' || c == '@' || c == '-')) return false;
+  }
+  return true;
+}
 
 json scalar_to_json(const YAML::Node& node) {
   const std::string& s = node.Scalar();
@@ -31,30 +79,92 @@ json scalar_to_json(const YAML::Node& node) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (std::regex_match(s, kInt)) {
+  // Numbers JSON cannot hold (beyond 64 bits, or a double's range) stay strings.
+  if (is_int(s)) {
     try {
       return std::stoll(s);
     } catch (const std::out_of_range&) {
       return s;
     }
   }
-  if (std::regex_match(s, kFloat)) return std::stod(s);
+  if (is_float(s)) {
+    try {
+      return std::stod(s);
+    } catch (const std::out_of_range&) {
+      return s;
+    }
+  }
   return s;
 }
 
-json node_to_json(const YAML::Node& node) {
+// Aliases make a YAML document a graph: a few hundred bytes of nested aliases
+// expand to billions of nodes ("billion laughs"). A resource is a few hundred
+// nodes, so a file that expands past these limits is refused, not expanded.
+constexpr std::size_t kMaxNodes = 1'000'000;
+constexpr int kMaxDepth = 256;
+
+struct Budget {
+  std::size_t nodes = 0;
+};
+
+// yaml-cpp 0.7's LoadAll() never returns on some malformed streams: its
+// parser keeps reporting a new document without consuming input, and LoadAll
+// collects them until memory runs out (found by fuzzing: a JSON object cut off
+// inside a string). A first pass walks the stream through yaml-cpp's event
+// interface, where we hold the loop, and refuses more documents or events than
+// any file of resources has.
+constexpr std::size_t kMaxDocuments = 10'000;
+
+class EventCounter final : public YAML::EventHandler {
+ public:
+  std::size_t events = 0;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { ++events; }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnMapEnd() override {}
+};
+
+void check_stream(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  EventCounter counter;
+  std::size_t documents = 0;
+  while (parser.HandleNextDocument(counter)) {
+    if (++documents > kMaxDocuments) {
+      throw YAML::Exception(YAML::Mark::null_mark(), "more than 10000 documents, or a stream the parser cannot end");
+    }
+    if (counter.events > kMaxNodes) {
+      throw YAML::Exception(YAML::Mark::null_mark(), "the stream holds more than 1000000 nodes");
+    }
+  }
+}
+
+json node_to_json(const YAML::Node& node, Budget& budget, int depth) {
+  if (++budget.nodes > kMaxNodes) {
+    throw YAML::Exception(YAML::Mark::null_mark(), "the document expands to more than 1000000 nodes (nested aliases?)");
+  }
+  if (depth > kMaxDepth) throw YAML::Exception(YAML::Mark::null_mark(), "the document nests deeper than 256 levels");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
     case YAML::NodeType::Scalar: return scalar_to_json(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(node_to_json(item));
+      for (const auto& item : node) out.push_back(node_to_json(item, budget, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second);
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second, budget, depth + 1);
       return out;
     }
   }
@@ -62,7 +172,7 @@ json node_to_json(const YAML::Node& node) {
 }
 
 bool needs_quotes(const std::string& s) {
-  if (!std::regex_match(s, kPlainSafe)) return true;
+  if (!is_plain_safe(s)) return true;
   static const char* kWords[] = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"};
   std::string lower;
   for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -114,10 +224,12 @@ int usage(std::ostream& err) {
 
 kube::Result<std::vector<json>> yaml_documents_to_json(const std::string& text) {
   try {
+    check_stream(text);
     std::vector<json> out;
+    Budget budget;
     for (const auto& doc : YAML::LoadAll(text)) {
       if (doc.IsNull()) continue;   // empty documents between separators
-      out.push_back(node_to_json(doc));
+      out.push_back(node_to_json(doc, budget, 0));
     }
     return out;
   } catch (const YAML::Exception& e) {
@@ -184,6 +296,16 @@ int render_command(const std::vector<std::string>& args_in, std::ostream& out, s
     buf << in.rdbuf();
     text = buf.str();
   }
+  return render_text(text, file, versions_name, out, err);
+}
+
+int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
+                std::ostream& out, std::ostream& err) {
+  ApiVersions api;
+  if (!api_versions_from_name(versions_name, api)) {
+    err << "render: --api-versions must be 1.20 or latest, got \"" << versions_name << "\"\n";
+    return 2;
+  }
   auto docs = yaml_documents_to_json(text);
   if (!docs.ok()) {
     err << "render: " << file << ": " << docs.error().message << "\n";
@@ -195,7 +317,8 @@ int render_command(const std::vector<std::string>& args_in, std::ostream& out, s
   std::vector<NamespaceClaim> claims;
   bool failed = false;
   for (const auto& doc : *docs) {
-    if (doc.is_object() && doc.value("kind", "") != kKind) continue;   // other objects in the file (a Namespace, ...)
+    // Other objects in the file (a Namespace, ...); kind may be anything, even a number.
+    if (doc.is_object() && (!doc.contains("kind") || doc["kind"] != kKind)) continue;
     ParseResult parsed = parse(doc);
     std::string label = parsed.resource.metadata.name.empty() ? "StillOnTime" : "StillOnTime " + parsed.resource.metadata.name;
     if (parsed.resource.metadata.ns.empty()) parsed.resource.metadata.ns = "default";

@@ -20,6 +20,11 @@ namespace sot::stillontime {
 // is invalid (field errors go to `err`), 2 on a usage error.
 int render_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// The part of render_command after the file is read: `text` is the file's
+// content, `file` names it in messages. Same return values.
+int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
+                std::ostream& out, std::ostream& err);
+
 // The pieces, for tests and other commands.
 // Every YAML document of `text` as JSON (YAML 1.2 core scalars; quoted scalars stay strings).
 kube::Result<std::vector<nlohmann::json>> yaml_documents_to_json(const std::string& text);

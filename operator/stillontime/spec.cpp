@@ -4,6 +4,7 @@
 // after an error so the user sees every problem at once.
 #include "stillontime/spec.h"
 
+#include <algorithm>
 #include <set>
 
 namespace sot::stillontime {
@@ -359,13 +360,24 @@ ParseResult parse(const Json& object) {
 
   auto& meta = out.resource.metadata;
   if (auto it = object.find("metadata"); it != object.end() && it->is_object()) {
-    meta.name = it->value("name", "");
-    meta.ns = it->value("namespace", "");
-    meta.uid = it->value("uid", "");
+    // A file given to `render` can hold anything here; the API server's own
+    // checks do not apply to it.
+    auto text = [&](const char* key) -> std::string {
+      auto f = it->find(key);
+      if (f == it->end() || f->is_null()) return {};
+      if (f->is_string()) return f->get<std::string>();
+      errors.push_back({std::string("metadata.") + key, "", "must be a string"});
+      return {};
+    };
+    meta.name = text("name");
+    meta.ns = text("namespace");
+    meta.uid = text("uid");
     if (auto g = it->find("generation"); g != it->end() && g->is_number_integer()) meta.generation = g->get<std::int64_t>();
-    meta.creation_timestamp = it->value("creationTimestamp", "");
+    meta.creation_timestamp = text("creationTimestamp");
   }
-  if (meta.name.empty()) errors.push_back({"metadata.name", "", "is required"});
+  if (meta.name.empty() && std::none_of(errors.begin(), errors.end(), [](const FieldError& e) { return e.field == "metadata.name"; })) {
+    errors.push_back({"metadata.name", "", "is required"});
+  }
 
   auto spec_it = object.find("spec");
   if (spec_it == object.end() || !spec_it->is_object()) {

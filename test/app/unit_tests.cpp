@@ -394,6 +394,14 @@ TEST_SUITE("call sheet") {
     CHECK(domain::parse_time_loose("6 am") == 360);
     CHECK_FALSE(domain::parse_time_loose("25:00"));
   }
+  TEST_CASE("long numbers next to a date are not taken for a day or a year") {
+    // Found by fuzzing (test/fuzz/fuzz_call_sheet): stoi threw out_of_range on a 40-digit word.
+    CHECK_NOTHROW((void)domain::parse_date_loose("Da 15333333333333333333333333333333333333 Mara 15 March 2424"));
+    const auto d = domain::parse_date_loose("Ref 123456789012345678901234 15 March 2024");
+    REQUIRE(d);
+    CHECK(domain::format_date(*d) == "2024-03-15");
+    CHECK_NOTHROW(domain::parse_call_sheet("Date: 99999999999999999999 March 2024\nCall: 06:30\nLocation: X\n"));
+  }
   TEST_CASE("Polish labels") {
     const auto parsed = domain::parse_call_sheet("Data zdjęć: 2024-05-02\nGodzina wezwania: 05:45\nLokalizacja: Kraków, Rynek Główny\nBaza: ul. Floriańska 1\n");
     CHECK(parsed.missing.empty());

@@ -186,3 +186,13 @@ TEST_CASE("base64 decoding") {
   CHECK_FALSE(base64_decode("aGV*").has_value());
   CHECK_FALSE(base64_decode("aA==aA").has_value());
 }
+
+// Found while fuzzing (a hand-made input to test/fuzz/fuzz_kubeconfig): a
+// tokenFile name longer than the file system allows threw filesystem_error out
+// of parse_kubeconfig.
+TEST_CASE("a tokenFile name the file system refuses is an error, not an exception") {
+  Result<ClientConfig> cfg = make_error(Code::kInternal, "unset");
+  CHECK_NOTHROW(cfg = parse_kubeconfig(kubeconfig("", "    tokenFile: " + std::string(5000, 'a') + "\n"), "/tmp", "t"));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.error().message.find("tokenFile") != std::string::npos);
+}

@@ -44,6 +44,18 @@ TEST_CASE("a watch ERROR event maps through its Status") {
   CHECK(e.http_status == 410);
 }
 
+TEST_CASE("a Status with fields of the wrong type still maps, never throws") {
+  Error e;
+  CHECK_NOTHROW(e = error_from_status_object(nlohmann::json::parse(R"({"code":"410","reason":5,"message":[]})")));
+  CHECK(e.http_status == 0);
+  CHECK(e.message == "request failed");
+  CHECK_NOTHROW(e = error_from_status_object(nlohmann::json::parse(R"({"code":99999999999})")));
+  CHECK(e.http_status == 0);
+  CHECK_NOTHROW(e = error_from_response(404, R"({"kind":"Status","code":"x","reason":{}})"));
+  CHECK(e.code == Code::kNotFound);
+  CHECK_NOTHROW(e = error_from_response(500, R"({"kind":5})"));
+}
+
 TEST_CASE("a non-Status body is kept, shortened") {
   Error e = error_from_response(502, std::string(2000, 'x'));
   CHECK(e.code == Code::kUnavailable);

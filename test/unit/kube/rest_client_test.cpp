@@ -117,6 +117,35 @@ TEST_CASE("list_all follows continue tokens") {
   CHECK(f.transport->requests[1].path_and_query == "/api/v1/namespaces/ns/configmaps?limit=1&continue=c1");
 }
 
+// Found by fuzzing (test/fuzz/fuzz_kube_list): a discovery document whose
+// entries were not objects threw out of server_resources(). Answers of any
+// shape now read as what they hold, with the odd parts skipped.
+TEST_CASE("discovery and list answers of the wrong shape are skipped, never thrown on") {
+  Fixture f;
+  f.transport->answers.push_back(HttpResponse{200, R"({"resources":[5,{"name":7,"kind":"Deployment","namespaced":"yes","verbs":["get",1]}]})"});
+  std::vector<ApiResource> resources;
+  CHECK_NOTHROW(resources = f.client->server_resources("apps", "v1").value());
+  REQUIRE(resources.size() == 2);
+  CHECK(resources[1].kind == "Deployment");
+  CHECK(resources[1].name.empty());
+  CHECK_FALSE(resources[1].namespaced);
+  CHECK(resources[1].verbs == std::vector<std::string>{"get"});
+
+  f.transport->answers.push_back(HttpResponse{200, R"({"versions":["v1",2]})"});
+  f.transport->answers.push_back(HttpResponse{200, R"({"groups":[1,{"name":"apps","preferredVersion":"v1","versions":[{"version":3},{"version":"v1"}]}]})"});
+  std::vector<GroupVersion> groups;
+  CHECK_NOTHROW(groups = f.client->server_groups().value());
+  CHECK(groups.size() == 3);
+
+  f.transport->answers.push_back(HttpResponse{200, R"([1,2])"});
+  CHECK_NOTHROW((void)list_all(*f.client, resources::config_maps(), "ns", {}));
+  f.transport->answers.push_back(HttpResponse{200, R"({"metadata":{"resourceVersion":5,"continue":[]},"items":{}})"});
+  auto all = list_all(*f.client, resources::config_maps(), "ns", {});
+  REQUIRE(all.ok());
+  CHECK(all->items.empty());
+  CHECK(all->resource_version.empty());
+}
+
 TEST_CASE("watch hands events over as chunks arrive and maps an ERROR 410 to Gone") {
   Fixture f;
   f.transport->stream_chunks = {R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})"

@@ -110,3 +110,14 @@ TEST_CASE("list_keys answers like list() without unpacking; by_index finds objec
   CHECK(store.by_index("red").size() == 3);
   CHECK(store.by_index("blue").empty());
 }
+
+// Objects come from the API server; fields of an unexpected type read as empty
+// instead of throwing out of the informer's thread.
+TEST_CASE("key_of and resource_version_of read fields of the wrong type as empty") {
+  const Json odd = Json::parse(R"({"metadata":{"name":5,"namespace":["ns"],"resourceVersion":12}})");
+  CHECK_NOTHROW((void)key_of(odd));
+  CHECK(key_of(odd) == ObjectKey{});
+  CHECK(resource_version_of(odd).empty());
+  CHECK(key_of(Json::parse(R"({"metadata":"x"})")) == ObjectKey{});
+  CHECK(key_of(Json(5)) == ObjectKey{});
+}

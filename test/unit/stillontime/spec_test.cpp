@@ -90,5 +90,19 @@ TEST_CASE("quantities may be integers") {
   CHECK(*r.resource.spec.redis.storage.size == "20");
 }
 
+// Found by fuzzing (test/fuzz/fuzz_spec): metadata of the wrong type threw
+// out of parse() and took `render` down.
+TEST_CASE("metadata fields of the wrong type are field errors, not exceptions") {
+  json object = cr({{"environment", "staging"}, {"version", "1"}});
+  object["metadata"] = {{"name", json::array({"x"})}, {"namespace", 5}, {"uid", false}, {"creationTimestamp", 1.5}};
+  ParseResult r;
+  CHECK_NOTHROW(r = parse(object));
+  CHECK(has_error(r, "metadata.name: must be a string"));
+  CHECK(has_error(r, "metadata.namespace: must be a string"));
+  CHECK(has_error(r, "metadata.uid: must be a string"));
+  CHECK(has_error(r, "metadata.creationTimestamp: must be a string"));
+  CHECK_FALSE(has_error(r, "metadata.name: is required"));
+}
+
 }  // namespace
 }  // namespace sot::stillontime
