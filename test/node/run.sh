@@ -25,6 +25,10 @@
 #   handover   deleting the leader pod hands the Lease over within its timings
 #   production examples/production.yaml (3 backend replicas, HPAs, PDBs)
 #              becomes Ready
+#   monitoring with spec.monitoring.embedded the exporter sidecars, the
+#              backend's metrics and Alertmanager answer through their Services
+#              (Debian's Prometheus lacks Kubernetes discovery and Grafana has
+#              no Debian package, so those two do not run here)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -309,5 +313,31 @@ replicas=$(kubectl -n stillontime get deployment stillontime-backend -o jsonpath
 kubectl -n stillontime get pdb stillontime-backend >/dev/null || fail "production has no backend PodDisruptionBudget"
 curl -fsS --max-time 5 "http://$(svc_ip stillontime stillontime-backend):3000/health" >/dev/null || fail "production /health"
 pass "production: Ready with 3 backend pods, PDBs and HPAs; /health answers"
+
+# ---------------------------------------------------------------- monitoring
+step "monitoring"
+# What of the embedded stack (spec.monitoring.embedded) this machine can run:
+# the exporter sidecars and Alertmanager from Debian's packages, scraped here
+# through their Services as Prometheus would. Debian's Prometheus is built
+# without Kubernetes service discovery (it refuses the rendered
+# kubernetes_sd_configs) and Grafana has no Debian package, so neither runs
+# here; promtool and amtool check their rendered configuration in test/unit.
+kubectl delete namespace stillontime --wait=false >/dev/null
+ns3=stillontime-monitoring
+external_secret "$ns3"
+resource_from examples/development.yaml "$ns3" 'doc["spec"]["monitoring"]["embedded"] = True' | kubectl apply -f - >/dev/null
+ready_replicas() { [[ $(kubectl -n "$ns3" get "$1" -o jsonpath='{.status.readyReplicas}') == 1 ]]; }
+retry 240 "the Postgres pod with its exporter is Ready" ready_replicas statefulset/stillontime-postgres
+retry 120 "the Redis pod with its exporter is Ready" ready_replicas statefulset/stillontime-redis
+retry 120 "the backend is Ready" ready_replicas deployment/stillontime-backend
+retry 120 "the embedded Alertmanager is Ready" ready_replicas deployment/stillontime-alertmanager
+metric() { # SERVICE PORT NAME: the first sample of NAME on the Service's /metrics
+  curl -fsS --max-time 5 "http://$(svc_ip "$ns3" "$1"):$2/metrics" | awk -v n="$3" '$1 == n || index($1, n "{") == 1 { print $2; exit }'
+}
+[[ $(metric stillontime-postgres 9187 pg_up) == 1 ]] || fail "pg_up from the Postgres exporter sidecar is not 1"
+[[ $(metric stillontime-redis 9121 redis_up) == 1 ]] || fail "redis_up from the Redis exporter sidecar is not 1"
+[[ -n $(metric stillontime-backend 9090 http_requests_total) ]] || fail "no http_requests_total on the backend's metrics port"
+curl -fsS --max-time 5 "http://$(svc_ip "$ns3" stillontime-alertmanager):9093/-/ready" >/dev/null || fail "Alertmanager not ready on its Service"
+pass "exporter sidecars report pg_up 1 and redis_up 1, the backend exports http_requests_total, Alertmanager answers on its Service; Prometheus and Grafana not runnable from Debian's packages here"
 
 step "all real-node checks passed"
