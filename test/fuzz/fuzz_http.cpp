@@ -26,6 +26,7 @@
 #include "http/http_client.h"
 #include "http/http_types.h"
 #include "service/application.h"
+#include "service/pdf_sandbox.h"
 #include "service/metrics.h"
 #include "storage/database.h"
 #include "storage/redis.h"
@@ -134,6 +135,14 @@ struct World {
   FakeClient client;
   FixedClock clock;
   Metrics metrics;
+  // No extraction slot: a PDF import answers 503 at once instead of starting the helper
+  // process per input (fuzz_pdf_text covers the extraction itself).
+  PdfSandbox pdf{[] {
+    PdfSandboxOptions o;
+    o.helper_path = "/nonexistent/stillontime-pdf-text";
+    o.concurrency = 0;
+    return o;
+  }()};
   std::unique_ptr<Application> app;
   std::string token;
 
@@ -144,7 +153,7 @@ struct World {
     config.public_base_url = "http://localhost:3000";
     config.log_requests = false;
     config.max_body_bytes = 1 << 20;
-    app = std::make_unique<Application>(Dependencies{config, db, kv, client, clock, metrics});
+    app = std::make_unique<Application>(Dependencies{config, db, kv, client, clock, metrics, pdf});
     auth::JwtSigner signer(kSecret, clock);
     auth::AccessClaims claims;
     claims.subject = kUser;
