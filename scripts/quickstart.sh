@@ -70,19 +70,7 @@ kubectl -n "$ns" create secret generic stillontime-external \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # PostgreSQL, Redis and the exporters from the images built here out of Debian's packages;
 # on a real cluster the same resource runs the default upstream images.
-python3 - examples/staging.yaml <<'PY' | kubectl apply -f -
-import sys, yaml
-doc = yaml.safe_load(open(sys.argv[1]))
-doc["spec"].setdefault("postgres", {})["image"] = "localhost/stillontime/postgres:15"
-doc["spec"].setdefault("redis", {})["image"] = "localhost/stillontime/redis:7"
-doc["spec"].setdefault("monitoring", {})["images"] = {
-    "postgresExporter": "localhost/stillontime/postgres-exporter:0.11",
-    "redisExporter": "localhost/stillontime/redis-exporter:1.45",
-    "prometheus": "localhost/stillontime/prometheus:2.42",
-    "alertmanager": "localhost/stillontime/alertmanager:0.25",
-}
-print(yaml.safe_dump(doc))
-PY
+python3 scripts/node/local-resource.py examples/staging.yaml | kubectl apply -f -
 
 step "Waiting for Ready (kubectl wait --for=condition=Ready stillontime/stillontime)"
 if ! kubectl -n "$ns" wait --for=condition=Ready --timeout=300s stillontime/stillontime; then

@@ -42,8 +42,6 @@ ns=stillontime-staging
 version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
 operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
 next_version=$version-next
-pg_image=localhost/stillontime/postgres:15
-redis_image=localhost/stillontime/redis:7
 
 finish() {
   local rc=$?
@@ -59,25 +57,9 @@ finish() {
   exit "$rc"
 }
 
-# staging_with_images FILE NAMESPACE [EXTRA-PY]: the example, with the local
-# data images and namespace set (and EXTRA-PY applied to `doc`).
-resource_from() {
-  python3 - "$1" "$2" "$pg_image" "$redis_image" "${3:-}" <<'PY'
-import sys, yaml
-doc = yaml.safe_load(open(sys.argv[1]))
-doc["metadata"]["namespace"] = sys.argv[2]
-doc["spec"].setdefault("postgres", {})["image"] = sys.argv[3]
-doc["spec"].setdefault("redis", {})["image"] = sys.argv[4]
-doc["spec"].setdefault("monitoring", {})["images"] = {
-    "postgresExporter": "localhost/stillontime/postgres-exporter:0.11",
-    "redisExporter": "localhost/stillontime/redis-exporter:1.45",
-    "prometheus": "localhost/stillontime/prometheus:2.42",
-    "alertmanager": "localhost/stillontime/alertmanager:0.25",
-}
-exec(sys.argv[5])
-print(yaml.safe_dump(doc))
-PY
-}
+# resource_from FILE NAMESPACE [EXTRA-PY]: the example in NAMESPACE with the
+# locally built data and monitoring images (and EXTRA-PY applied to `doc`).
+resource_from() { python3 scripts/node/local-resource.py "$1" "$2" "${3:-}"; }
 
 external_secret() {
   kubectl create namespace "$1" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
