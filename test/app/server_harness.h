@@ -282,16 +282,8 @@ class ServerProcess {
   // SIGTERM and wait; the exit code, or -1 when it had to be killed.
   int terminate(std::chrono::milliseconds timeout = 30000ms) {
     kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
+    const int code = wait_exit(timeout);
+    return code == kStillRunning ? -1 : code;
   }
   int wait_exit(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -303,8 +295,9 @@ class ServerProcess {
       }
       std::this_thread::sleep_for(20ms);
     }
-    return -1000;
+    return kStillRunning;
   }
+  static constexpr int kStillRunning = -1000;   // wait_exit's answer when the timeout passed
   std::string log() const {
     std::ifstream in(log_path_);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
