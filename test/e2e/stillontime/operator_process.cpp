@@ -127,6 +127,13 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
+void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources) {
+  const kube::Json value = sources.empty() ? kube::Json(nullptr) : kube::Json(sources);
+  auto r = c.merge_patch(kube::resources::namespaces(), {"", ns},
+                         {{"metadata", {{"annotations", {{"stillontime.app/accept-from", value}}}}}}, kube::PatchOptions{"kubectl"});
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+}
+
 OperatorProcess& shared_operator() {
   static std::unique_ptr<OperatorProcess> op = [] {
     auto r = run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR

@@ -22,6 +22,10 @@ kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const 
 // controllers would.
 void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner);
 
+// Sets the consent annotation stillontime.app/accept-from of namespace `ns` to
+// `sources` (e.g. "a,b" or "*"); "" removes it.
+void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources);
+
 class OperatorProcess {
  public:
   explicit OperatorProcess(std::vector<std::string> extra_args = {});
