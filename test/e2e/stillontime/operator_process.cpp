@@ -157,9 +157,10 @@ std::vector<kube::Json> documents(const std::string& text) {
   return *docs;
 }
 
-void apply_with_kubectl(const kube::Json& object) {
+// One kubectl call for all of them: each call costs most of a second.
+void apply_with_kubectl(const std::vector<kube::Json>& objects) {
   const std::string path = control_plane().dir + "/grants-" + random_suffix() + ".json";
-  std::ofstream(path) << object.dump();
+  std::ofstream(path) << kube::Json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}}.dump();
   auto r = run("kubectl apply --server-side --force-conflicts -f " + path);
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
 }
@@ -170,17 +171,18 @@ OperatorGrants::OperatorGrants() {
   auto rendered = run("kubectl kustomize " STILLONTIME_SOURCE_DIR "/manifests/default 2>/dev/null");
   REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
   int cluster_roles = 0, roles = 0;
+  std::vector<kube::Json> objects;
   for (auto& doc : documents(rendered.output)) {
     const std::string kind = doc.value("kind", "");
-    if (kind == "Namespace" || kind == "CustomResourceDefinition") apply_with_kubectl(doc);
-    if (kind == "ClusterRole" || kind == "Role") apply_with_kubectl(doc);
+    if (kind == "Namespace" || kind == "CustomResourceDefinition") objects.push_back(doc);
+    if (kind == "ClusterRole" || kind == "Role") objects.push_back(doc);
     if (kind == "ClusterRoleBinding" || kind == "RoleBinding") {
       kube::Json binding = doc;
       binding["metadata"]["name"] = doc["metadata"]["name"].get<std::string>() + "-e2e-user";
       binding["metadata"].erase("labels");
       binding["subjects"] =
           kube::Json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", kOperatorUser}}});
-      apply_with_kubectl(binding);
+      objects.push_back(binding);
       names_.push_back((kind == "ClusterRoleBinding" ? "clusterrolebinding/"
                                                      : "-n " + std::string(kOperatorNamespace) + " rolebinding/") +
                        binding["metadata"]["name"].get<std::string>());
@@ -191,6 +193,7 @@ OperatorGrants::OperatorGrants() {
   REQUIRE(cluster_roles == 1);
   REQUIRE(roles == 1);
   REQUIRE(names_.size() == 2);
+  apply_with_kubectl(objects);
   auto est = run("kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app");
   REQUIRE_MESSAGE(est.exit_code == 0, est.output);
 }
