@@ -83,7 +83,7 @@ CommandResult run(const std::string& command) {
   return out;
 }
 
-std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep) {
+std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep, const std::string& needle) {
   const auto it = control_plane().env.find("AUDIT_LOG");
   REQUIRE_MESSAGE((it != control_plane().env.end() && !it->second.empty()),
                   "this control plane writes no audit log; restart it: scripts/control-plane.sh down");
@@ -93,6 +93,7 @@ std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
+      if (!needle.empty() && line.find(needle) == std::string::npos) continue;
       kube::Json event = kube::Json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (event.is_object() && keep(event)) out.push_back(std::move(event));
     }
