@@ -22,6 +22,16 @@ kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const 
 // controllers would.
 void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner);
 
+// An RFC 3339 time `seconds` before now (UTC).
+std::string now_minus(int seconds);
+
+// A finished Job's status as the Job controller writes it: Complete (succeeded)
+// or Failed (backoff limit), finished `seconds_ago`.
+kube::Json job_status(bool ok, int seconds_ago);
+
+// Applies the StillOnTime CRD and waits until it is served.
+void install_crd();
+
 class OperatorProcess {
  public:
   explicit OperatorProcess(std::vector<std::string> extra_args = {});
