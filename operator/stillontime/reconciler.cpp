@@ -63,9 +63,10 @@ Json current_status(const Json& cr) {
 }
 
 // Writes `status` through the status subresource when it differs from what the
-// CR carries. Returns false (and logs) when the write failed.
-bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
-  if (current_status(cr) == status) return true;
+// CR carries. A failed write is logged and returned: the caller must retry the
+// pass, or the status would stay stale until something else changes.
+kube::Status write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
+  if (current_status(cr) == status) return kube::ok_status();
   const auto key = runtime::key_of(cr);
   ctx.log().debug("writing status", {{"phase", status.value("phase", "")}});
   kube::PatchOptions opts;
@@ -73,9 +74,9 @@ bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
   auto r = ctx.client().merge_patch(stillontime_resource(), key, {{"status", status}}, opts);
   if (!r.ok()) {
     ctx.log().warn("status write failed", {{"error", r.error().to_string()}});
-    return false;
+    return r.error();
   }
-  return true;
+  return kube::ok_status();
 }
 
 // One decoded value of a Secret in the cache, "" when absent.
@@ -144,7 +145,7 @@ ReconcileResult stall(runtime::Context& ctx, const Json& cr, std::int64_t genera
   in.stalled = {true, reason, message};
   const Json status = build_status(old, in, now_rfc3339());
   const bool changed = status != old;
-  write_status(ctx, cr, status);
+  if (auto written = write_status(ctx, cr, status); !written.ok()) return ReconcileResult::failed(written.error());
   if (changed && ctx.events() != nullptr) ctx.events()->warning(cr, reason, message);
   ctx.log().warn("stalled", {{"reason", reason}, {"message", message}});
   if (recheck) return ReconcileResult::after(*recheck);
@@ -619,8 +620,9 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   report_backup(backup, ctx, cr, backup_metrics_.get());
   const bool ready_now = readiness.all_ready && !resource.spec.paused;
   const bool ready_before = old.value("phase", "") == "Ready";
+  std::optional<kube::Error> status_error;
   if (status != old) {
-    write_status(ctx, cr, status);
+    if (auto written = write_status(ctx, cr, status); !written.ok()) status_error = written.error();
     if (ctx.events() != nullptr) {
       if (ready_now && !ready_before) ctx.events()->normal(cr, "Ready", readiness.message);
       if (first_error) ctx.events()->warning(cr, "ApplyFailed", first_error->message);
@@ -628,6 +630,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   }
   if (writes > 0) ctx.log().info("reconciled", {{"writes", writes}, {"phase", in.phase}});
   if (first_error) return ReconcileResult::failed(*first_error);
+  if (status_error) return ReconcileResult::failed(*status_error);   // retried with backoff, never left stale
   if (writes > 0) return ReconcileResult::after(kRecheckAfterWrites);
   if (echo_recheck) return ReconcileResult::after(*echo_recheck);
   return ReconcileResult::done();

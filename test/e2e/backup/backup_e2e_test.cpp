@@ -59,32 +59,6 @@ void set_status(KubeClient& c, const ResourceRef& ref, const ObjectKey& key, con
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
 }
 
-std::string now_minus(int seconds) {
-  const std::time_t t = std::time(nullptr) - seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-Json job_status(bool ok, int seconds_ago) {
-  const std::string at = now_minus(seconds_ago);
-  Json cond = {{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
-  if (!ok) {
-    cond["reason"] = "BackoffLimitExceeded";
-    cond["message"] = "Job has reached the specified backoff limit";
-  }
-  Json st = {{"conditions", Json::array({cond})}, {"startTime", now_minus(seconds_ago + 30)}};
-  if (ok) {
-    st["completionTime"] = at;
-    st["succeeded"] = 1;
-  } else {
-    st["failed"] = 2;
-  }
-  return st;
-}
-
 // What the CronJob controller would make: a Job from the jobTemplate, owned by the CronJob.
 Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string& name) {
   const Json& tmpl = cronjob["spec"]["jobTemplate"];
@@ -114,8 +88,8 @@ void create_finished_pod(KubeClient& c, const Json& job, const std::string& mess
               {"spec", spec}};
   auto r = c.create(kPod, ns, pod);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-  Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
-                     {"finishedAt", now_minus(10)}};
+  Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", e2e::now_minus(40)},
+                     {"finishedAt", e2e::now_minus(10)}};
   set_status(c, kPod, {ns, pod["metadata"]["name"]},
              {{"phase", "Succeeded"},
               {"containerStatuses", Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
@@ -186,7 +160,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
 
   // A scheduled run fails.
   Json failed = create_scheduled_job(*c, cronjob, "app-backup-1001");
-  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, job_status(false, 120));
+  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, e2e::job_status(false, 120));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "False"; }, 30s));
   Json cr = e2e::get_or_null(*c, kSot, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupFailed");
@@ -205,7 +179,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   // The next run succeeds: healthy again, with the file name from its pod.
   Json ok = create_scheduled_job(*c, cronjob, "app-backup-1002");
   create_finished_pod(*c, ok, "stillontime-20240515T020012Z.dump");
-  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, job_status(true, 30));
+  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, e2e::job_status(true, 30));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupSucceeded");
@@ -241,7 +215,7 @@ TEST_CASE("a backup request creates exactly one Job per id") {
   CHECK(c->get(kJob, {ns.name(), job}).ok());
 
   // It finishes; deleting its Job does not bring it back for the same id.
-  set_status(*c, kJob, {ns.name(), job}, job_status(true, 5));
+  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 5));
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
   REQUIRE(c->remove(kJob, {ns.name(), job}, DeleteOptions{}).ok());
   REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
@@ -285,7 +259,7 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   CHECK(e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
 
   // Step 3: it succeeds; the backend comes back.
-  set_status(*c, kJob, {ns.name(), job}, job_status(true, 1));
+  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 1));
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
   CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 1; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
@@ -301,7 +275,7 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
   const std::string job2 = e2e::get_or_null(*c, kSot, key)["status"]["restore"]["job"];
   CHECK(job2 != job);
-  set_status(*c, kJob, {ns.name(), job2}, job_status(false, 1));
+  set_status(*c, kJob, {ns.name(), job2}, e2e::job_status(false, 1));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "Stalled") == "True"; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
   CHECK(cr["status"]["restore"]["phase"] == "Failed");

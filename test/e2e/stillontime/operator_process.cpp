@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <fstream>
 #include <regex>
@@ -136,14 +137,44 @@ void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::stri
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
 }
 
+std::string now_minus(int seconds) {
+  const std::time_t t = std::time(nullptr) - seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+kube::Json job_status(bool ok, int seconds_ago) {
+  const std::string at = now_minus(seconds_ago);
+  kube::Json cond = {{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
+  if (!ok) {
+    cond["reason"] = "BackoffLimitExceeded";
+    cond["message"] = "Job has reached the specified backoff limit";
+  }
+  kube::Json st = {{"conditions", kube::Json::array({cond})}, {"startTime", now_minus(seconds_ago + 30)}};
+  if (ok) {
+    st["completionTime"] = at;
+    st["succeeded"] = 1;
+  } else {
+    st["failed"] = 2;
+  }
+  return st;
+}
+
+void install_crd() {
+  auto r = run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR
+               "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
+               "--timeout=60s crd/stillontimes.stillontime.app");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  REQUIRE(eventually([] { return client()->list(kStillOnTime, "default", kube::ListOptions{}).ok(); },
+                     std::chrono::seconds(20)));
+}
+
 OperatorProcess& shared_operator() {
   static std::unique_ptr<OperatorProcess> op = [] {
-    auto r = run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR
-                 "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
-                 "--timeout=60s crd/stillontimes.stillontime.app");
-    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-    REQUIRE(eventually([] { return client()->list(kStillOnTime, "default", kube::ListOptions{}).ok(); },
-                       std::chrono::seconds(20)));
+    install_crd();
     return std::make_unique<OperatorProcess>();
   }();
   return *op;

@@ -28,6 +28,16 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
 // `sources` (e.g. "a,b" or "*"); "" removes it.
 void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources);
 
+// An RFC 3339 time `seconds` before now (UTC).
+std::string now_minus(int seconds);
+
+// A finished Job's status as the Job controller writes it: Complete (succeeded)
+// or Failed (backoff limit), finished `seconds_ago`.
+kube::Json job_status(bool ok, int seconds_ago);
+
+// Applies the StillOnTime CRD and waits until it is served.
+void install_crd();
+
 class OperatorProcess {
  public:
   // `env`: variables set for the operator on top of the test's (e.g. POD_NAMESPACE).
