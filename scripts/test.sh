@@ -12,6 +12,11 @@
 #      on a one-node cluster, test/node/run.sh) and the linters.
 # Prints how long each stage took. Exits non-zero when anything fails.
 #
+# Run it as root or as a user with sudo: then only the Debian packages, the
+# images (their build and their test) and the real node run as root, through
+# sudo (scripts/as-root.sh, which asks for the password once at the start);
+# everything else runs as the user.
+#
 # Environment: JOBS (default 2), BUILD_DIR (default build), ASAN_BUILD_DIR
 # (default build-asan), SKIP_ASAN=1 to skip the sanitizer stage locally,
 # FUZZ_BUILD_DIR (default build-fuzz), FUZZ_SECONDS (default 30, per target),
@@ -75,7 +80,7 @@ asan_tests() {
 fuzz() { FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz} JOBS=$jobs scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"; }
 other_tests() { ctest --test-dir "$build" -LE 'unit|node' --output-on-failure; }
 node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
-images() { BUILD_DIR=$build scripts/images.sh build; }
+images() { BUILD_DIR=$build scripts/as-root.sh scripts/images.sh build; }
 lint() {
   local shell_files yaml_status=0
   mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
@@ -84,6 +89,7 @@ lint() {
   return "$yaml_status"
 }
 
+scripts/as-root.sh --keep-alive $$
 run_stage "install dependencies" scripts/install-deps.sh
 [[ -z $failed ]] && run_stage "control plane build (cached after the first)" scripts/control-plane.sh build
 [[ -z $failed ]] && run_stage "project build" build_all
