@@ -179,11 +179,14 @@ remove_iptables() {
 
 # ------------------------------------------------------------ one node per machine
 
-owner_field() { sed -n "s/^$1=//p" "$OWNER" 2>/dev/null | head -n 1; }
+owner_field() {
+  [[ -f $OWNER ]] || return 0
+  sed -n "s/^$1=//p" "$OWNER" | head -n 1
+}
 
 describe_owner() {
-  printf 'started from checkout %s (--dir %s) by %s at %s (node.sh pid %s)' "$(owner_field CHECKOUT)" \
-    "$(owner_field DIR)" "$(owner_field USER)" "$(owner_field STARTED)" "$(owner_field PID)"
+  printf 'started from checkout %s (--dir %s) by %s at %s' "$(owner_field CHECKOUT)" \
+    "$(owner_field DIR)" "$(owner_field USER)" "$(owner_field STARTED)"
 }
 
 # node_alive DIR: the containerd or kubelet of the node in DIR still runs.
@@ -192,7 +195,7 @@ node_alive() {
   for name in containerd kubelet; do
     pid=$(cat "$d/$name.pid" 2>/dev/null) || continue
     [[ $pid =~ ^[0-9]+$ ]] || continue
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$d/"; then return 0; fi
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$d/"; then return 0; fi
   done
   return 1
 }
@@ -201,7 +204,7 @@ node_alive() {
 stranger_kubelet() {
   local pid
   for pid in $(pgrep -x kubelet || true); do
-    if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config=$DIR/kubelet.yaml"; then
+    if ! tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--config=$DIR/kubelet.yaml"; then
       echo "$pid"
       return 0
     fi
@@ -216,7 +219,7 @@ running_node() {
   if [[ -n $o ]] && node_alive "$o"; then
     echo "a node $(describe_owner)"
   elif pid=$(stranger_kubelet); then
-    echo "a kubelet (pid $pid) that no node.sh record names: $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-160)"
+    echo "a kubelet (pid $pid) that no node.sh record names: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-160 || true)"
   fi
 }
 
