@@ -31,8 +31,14 @@ command -v sudo >/dev/null || {
 
 if [[ $1 == --keep-alive ]]; then
   owner=${2:?--keep-alive needs the pid of the script it serves}
-  echo "as-root: some steps need root (apt, the images, the node); sudo may ask for $(id -un)'s password once" >&2
-  sudo -v
+  if sudo -n -v 2>/dev/null; then
+    : # credentials cached: keep them fresh
+  elif sudo -n true 2>/dev/null; then
+    exit 0 # sudo needs no password here
+  else
+    echo "as-root: some steps need root (apt, the images, the node); sudo asks for $(id -un)'s password once" >&2
+    sudo -v
+  fi
   # Refresh the cached credentials while the script runs; stop with it.
   (
     exec </dev/null >/dev/null 2>&1
