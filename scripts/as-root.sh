@@ -10,10 +10,10 @@
 #       in the background until PID exits; does nothing as root)
 #
 # sudo resets the environment; the variables the project's scripts read
-# (STILLONTIME_* but the cache, BUILD_DIR, JOBS) are passed on. Root keeps its
-# own cache (/root/.cache/stillontime: images, image storage) and takes the
-# Kubernetes binaries the user built from STILLONTIME_USER_CACHE, set here to
-# the user's cache.
+# (STILLONTIME_*, BUILD_DIR, JOBS) are passed on. Without STILLONTIME_CACHE,
+# root keeps its own cache (/root/.cache/stillontime: images, image storage)
+# and takes the Kubernetes binaries the user built from STILLONTIME_USER_CACHE,
+# set here to the user's ~/.cache/stillontime.
 set -euo pipefail
 
 (($#)) || {
@@ -50,8 +50,9 @@ if [[ $1 == --keep-alive ]]; then
   exit 0
 fi
 
-pass=("STILLONTIME_USER_CACHE=${STILLONTIME_CACHE:-${HOME:?}/.cache/stillontime}")
+pass=()
+if [[ -z ${STILLONTIME_CACHE:-} ]]; then pass+=("STILLONTIME_USER_CACHE=${HOME:?}/.cache/stillontime"); fi
 while IFS= read -r name; do
-  [[ $name == STILLONTIME_CACHE ]] || pass+=("$name=${!name}")
-done < <(compgen -e | grep -E '^(STILLONTIME_[A-Z0-9_]+|BUILD_DIR|JOBS)$' | grep -vx STILLONTIME_USER_CACHE || true)
+  pass+=("$name=${!name}")
+done < <(compgen -e | grep -E '^(STILLONTIME_[A-Z0-9_]+|BUILD_DIR|JOBS)$' || true)
 exec sudo -- env "${pass[@]}" "$@"
