@@ -185,6 +185,10 @@ owner_field() {
 }
 
 describe_owner() {
+  if [[ ! -f $OWNER ]]; then
+    printf 'not recorded yet'
+    return 0
+  fi
   printf 'started from checkout %s (--dir %s) by %s at %s' "$(owner_field CHECKOUT)" \
     "$(owner_field DIR)" "$(owner_field USER)" "$(owner_field STARTED)"
 }
@@ -240,15 +244,15 @@ take_lock() {
   flock -n 8 && return 0
   if [[ $WAIT == 0 ]]; then
     release_lock
-    die_busy "node.sh up or down is running right now for the node $(describe_owner)"
+    die_busy "another node.sh up or down is running right now (the node here: $(describe_owner)); nothing was changed"
   fi
-  say "node.sh up or down is running right now for the node $(describe_owner); waiting for it"
+  say "another node.sh up or down is running right now (the node here: $(describe_owner)); waiting for it"
   if ((deadline == 0)); then
     flock 8
   else
     left=$((deadline - EPOCHSECONDS))
     if ((left <= 0)) || ! flock -w "$left" 8; then
-      die_busy "still busy after waiting ${WAIT}s: the node $(describe_owner)"
+      die_busy "another node.sh up or down still runs after waiting ${WAIT}s (the node here: $(describe_owner))"
     fi
   fi
 }
