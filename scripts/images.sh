@@ -390,7 +390,9 @@ ensure_binaries() {
     if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
     as_tree_owner cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
   fi
-  as_tree_owner cmake --build "$build_dir" -j"$JOBS" --target "${targets[@]}" >"$WORK/binaries.log" 2>&1 || {
+  # One build at a time in the tree (scripts/test.sh and the quickstart take the same lock).
+  as_tree_owner flock "$build_dir/.stillontime-build.lock" cmake --build "$build_dir" -j"$JOBS" \
+    --target "${targets[@]}" >"$WORK/binaries.log" 2>&1 || {
     tail -n 30 "$WORK/binaries.log" >&2
     die "building ${targets[*]} in $build_dir failed"
   }

@@ -54,8 +54,12 @@ scripts/install-deps.sh
 step "Building the control plane and the node from Debian's Kubernetes source (cached after the first run)"
 scripts/control-plane.sh build
 step "Building StillOnTime"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target stillontime-operator stillontime-server
+mkdir -p build
+( # one build at a time in the tree (scripts/test.sh may be building it)
+  flock 9
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j2 --target stillontime-operator stillontime-server
+) 9>build/.stillontime-build.lock
 step "Building the images from our Dockerfiles (cached by content)"
 "${as_root[@]}" scripts/images.sh build --tag "$version" --tag "$operator_tag"
 

@@ -67,7 +67,15 @@ configure_build() {
 # Release (-O2, no debug info) compiles a third faster than RelWithDebInfo on
 # two cores; the sanitizer build uses -O1 and -g1 (line tables), enough for
 # ASan's stack traces.
-build_all() { configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"; }
+# One build at a time in a build tree (lock file .stillontime-build.lock): the
+# quickstart or scripts/images.sh may build the same tree meanwhile.
+build_all() {
+  mkdir -p "$build"
+  (
+    flock 9
+    configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"
+  ) 9>"$build/.stillontime-build.lock"
+}
 build_asan() {
   configure_build "$asan" -DSTILLONTIME_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" &&
     cmake --build "$asan" -j"$jobs" --target unit-tests
