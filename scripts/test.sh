@@ -13,6 +13,11 @@
 #      on a one-node cluster, test/node/run.sh) and the linters.
 # Prints how long each stage took. Exits non-zero when anything fails.
 #
+# Run it as root or as a user with sudo: then only the Debian packages, the
+# images (their build and their test) and the real node run as root, through
+# sudo (scripts/as-root.sh, which asks for the password once at the start);
+# everything else runs as the user.
+#
 # Environment: JOBS (default 2), BUILD_DIR (default build), FUZZ_BUILD_DIR
 # (default build-fuzz: the sanitizer tree), SKIP_ASAN=1 to skip the sanitizer
 # unit tests locally, FUZZ_SECONDS (default 30, per target), SKIP_FUZZ=1 to skip
@@ -63,7 +68,15 @@ configure_build() {
 # Release (-O2, no debug info) compiles a third faster than RelWithDebInfo on
 # two cores; the sanitizer build uses -O1 and -g1 (line tables), enough for
 # ASan's stack traces.
-build_all() { configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"; }
+# One build at a time in a build tree (lock file .stillontime-build.lock): the
+# quickstart or scripts/images.sh may build the same tree meanwhile.
+build_all() {
+  mkdir -p "$build"
+  (
+    flock 9
+    configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"
+  ) 9>"$build/.stillontime-build.lock"
+}
 # One clang tree with ASan+UBSan (and libFuzzer's coverage hooks) serves the
 # sanitizer unit tests and the fuzz targets: every library compiles once under
 # the sanitizers instead of twice.
@@ -76,7 +89,7 @@ asan_tests() {
 fuzz() { FUZZ_BUILD_DIR=$asan JOBS=$jobs scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"; }
 other_tests() { ctest --test-dir "$build" -LE 'unit|node' --output-on-failure; }
 node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
-images() { BUILD_DIR=$build scripts/images.sh build; }
+images() { BUILD_DIR=$build scripts/as-root.sh scripts/images.sh build; }
 lint() {
   local shell_files yaml_status=0
   mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
@@ -85,6 +98,7 @@ lint() {
   return "$yaml_status"
 }
 
+scripts/as-root.sh --keep-alive $$
 run_stage "install dependencies" scripts/install-deps.sh
 [[ -z $failed ]] && run_stage "control plane build (cached after the first)" scripts/control-plane.sh build
 [[ -z $failed ]] && run_stage "project build" build_all
