@@ -170,9 +170,11 @@ std::string secure_random(std::size_t length) {
   return out;
 }
 
-StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random, prometheus::Registry* registry)
+StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random, prometheus::Registry* registry,
+                                             TenancyPolicy tenancy)
     : api_(std::move(api)),
       random_(std::move(random)),
+      tenancy_(std::move(tenancy)),
       backup_metrics_(registry != nullptr ? std::make_unique<BackupMetrics>(*registry) : nullptr) {}
 
 StillOnTimeReconciler::~StillOnTimeReconciler() = default;
@@ -214,7 +216,7 @@ std::string claimed_namespace(const Json& cr) {
              : own;
 }
 
-runtime::ControllerSpec controller_spec(const ApiVersions& api) {
+runtime::ControllerSpec controller_spec(const ApiVersions& api, const TenancyPolicy& tenancy) {
   runtime::ControllerSpec spec;
   spec.name = kControllerName;
   spec.primary = stillontime_resource();
@@ -232,7 +234,37 @@ runtime::ControllerSpec controller_spec(const ApiVersions& api) {
     owned.all_namespaces = true;  // children follow spec.targetNamespace
     spec.owns.push_back(std::move(owned));
   }
+  if (tenancy.cross_namespace) {
+    // Consent given or withdrawn (the target's annotation), or a target
+    // namespace appearing: the resources targeting it look again at once.
+    runtime::WatchedResource namespaces;
+    namespaces.resource = kube::resources::namespaces();
+    namespaces.map = [](const Json& ns, const runtime::CacheReader& primary) {
+      std::vector<kube::ObjectKey> keys;
+      const std::string name = ns.value("metadata", Json::object()).value("name", "");
+      if (name.empty()) return keys;
+      for (const auto& cr : primary.by_index(name)) {
+        const auto key = runtime::key_of(*cr);
+        if (key.ns != name) keys.push_back(key);
+      }
+      return keys;
+    };
+    spec.watches.push_back(std::move(namespaces));
+  }
   return spec;
+}
+
+kube::Result<TargetPermission> StillOnTimeReconciler::permission(const std::string& source, const std::string& target,
+                                                                 runtime::Context& ctx) const {
+  runtime::ObjectPtr ns;
+  if (!target.empty() && target != source && tenancy_.cross_namespace) {
+    const auto* namespaces = ctx.cache(kube::resources::namespaces());
+    if (namespaces == nullptr) {
+      return kube::make_error(kube::Code::kInternal, "no Namespace informer: controller_spec() was given another tenancy policy");
+    }
+    ns = namespaces->get({"", target});
+  }
+  return check_target(source, target, ns.get(), tenancy_);
 }
 
 ApiVersions discover_api_versions(kube::KubeClient& client) {
@@ -265,10 +297,23 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (meta.contains("deletionTimestamp")) {
     const auto finalizers = meta.value("finalizers", Json::array());
     if (std::find(finalizers.begin(), finalizers.end(), kFinalizer) == finalizers.end()) return ReconcileResult::done();
-    const std::string target = spec_of(cr).value("targetNamespace", key.ns);
+    const std::string target = claimed_namespace(cr);
     const bool retain = spec_of(cr).value("deletionPolicy", "Retain") != "Delete";
+    auto allowed = permission(key.ns, target, ctx);
+    if (!allowed.ok()) return ReconcileResult::failed(allowed.error());
+    if (!allowed->permitted() && allowed->decision != TargetDecision::kNamespaceMissing) {
+      // Without the target's consent (withdrawn, or the operator's policy
+      // changed) nothing there is touched, not even to clean up: what was made
+      // stays, data included, for the target's owners to keep or remove.
+      const std::string message = "children in namespace " + target + " were left as they are (" + allowed->message +
+                                  "); remove them there with: kubectl delete -n " + target + " -l " +
+                                  owner_selector_text(key) + " all,pvc,secrets,configmaps,networkpolicies,roles," +
+                                  "rolebindings,serviceaccounts,poddisruptionbudgets,horizontalpodautoscalers,ingresses";
+      ctx.log().warn("finalizing without touching the target namespace", {{"targetNamespace", target}});
+      if (ctx.events() != nullptr) ctx.events()->warning(cr, "TargetNamespaceNotPermitted", message);
+    }
     int pending = 0;
-    for (const auto& kind : child_kinds(api_)) {
+    for (const auto& kind : allowed->permitted() ? child_kinds(api_) : std::vector<kube::ResourceRef>{}) {
       if (retain && kind.kind == "PersistentVolumeClaim") continue;
       const auto* cache = ctx.cache(kind);
       if (cache == nullptr || !selector.ok()) continue;
@@ -305,33 +350,35 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     return stall(ctx, cr, generation, "InvalidSpec", join_errors(errors));
   }
 
+  // May this resource use its target namespace at all? Decided from the
+  // operator's policy and the target's Namespace object (a cache read) before
+  // anything in that namespace is read or written.
+  const std::string target = resource.target_namespace();
+  auto allowed = permission(key.ns, target, ctx);
+  if (!allowed.ok()) return ReconcileResult::failed(allowed.error());
+  if (!allowed->permitted()) {
+    return stall(ctx, cr, generation, allowed->reason(), allowed->message,
+                 allowed->decision == TargetDecision::kNamespaceMissing ? std::optional(kRecheckMissing) : std::nullopt);
+  }
+
   // Only resources claiming the same namespace matter: the cache's index
-  // finds them without unpacking every resource on every pass.
+  // finds them without unpacking every resource on every pass. A claim the
+  // target has not consented to does not count, or anyone could squat a
+  // namespace by naming it first.
   std::vector<NamespaceClaim> claims;
   for (const auto& other : crs->by_index(claim_of(resource).target_namespace)) {
     const Json& om = (*other)["metadata"];
     if (om.value("namespace", "") == key.ns && om.value("name", "") == key.name) continue;
     if (om.contains("deletionTimestamp")) continue;
-    claims.push_back({om.value("namespace", ""), om.value("name", ""), om.value("creationTimestamp", ""),
-                      spec_of(*other).value("targetNamespace", om.value("namespace", ""))});
+    const std::string other_ns = om.value("namespace", "");
+    auto other_allowed = permission(other_ns, target, ctx);
+    if (!other_allowed.ok() || !other_allowed->permitted()) continue;
+    claims.push_back({other_ns, om.value("name", ""), om.value("creationTimestamp", ""), claimed_namespace(*other)});
   }
   if (auto claimed = check_namespace_claim(resource, claims)) {
     return stall(ctx, cr, generation, "TargetNamespaceClaimed", claimed->to_string());
   }
 
-  const std::string target = resource.target_namespace();
-  if (resource.cross_namespace()) {
-    auto ns = ctx.client().get(kube::resources::namespaces(), {"", target});
-    if (ns.code() == kube::Code::kNotFound) {
-      return stall(ctx, cr, generation, "TargetNamespaceMissing",
-                   "spec.targetNamespace: namespace " + target + " does not exist; create it and the operator continues",
-                   kRecheckMissing);
-    }
-    if (ns.code() == kube::Code::kForbidden) {
-      return stall(ctx, cr, generation, "Forbidden", ns.error().message, kRecheckMissing);
-    }
-    if (!ns.ok()) return ReconcileResult::failed(ns.error());
-  }
   // Children across namespaces, and data that must go with the resource, need
   // a finalizer: owner references cannot reach them.
   const bool needs_finalizer =
@@ -369,6 +416,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     bctx.credentials.grafana_admin_password = random_(32);
   }
   if (resource.spec.backend.secret_ref) {
+    // Read only now, in a namespace this resource may use (the check above).
+    // Its fingerprint goes only into the backend's checksum, which also hashes
+    // the generated credentials: whoever can read the Deployment but not the
+    // Secrets cannot test guesses of the Secret's contents against it.
     auto user_secret = ctx.client().get(resource_ref("v1", "Secret"), {target, resource.spec.backend.secret_ref->name});
     if (user_secret.code() == kube::Code::kNotFound) {
       return stall(ctx, cr, generation, "SecretMissing",

@@ -16,10 +16,11 @@
 #include <thread>
 
 #include "e2e/support.h"
+#include "stillontime/render.h"
 
 namespace sot::e2e {
 
-OperatorProcess::OperatorProcess(std::vector<std::string> extra_args) {
+OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::map<std::string, std::string> env) {
   const auto& cp = control_plane();
   log_path_ = cp.dir + "/operator-e2e-" + random_suffix() + ".log";
   std::vector<std::string> args = {std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator",
@@ -38,6 +39,7 @@ OperatorProcess::OperatorProcess(std::vector<std::string> extra_args) {
   if (pid_ == 0) {
     // Dies with the test binary, even when a failed REQUIRE aborts it.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -128,6 +130,13 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
+void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources) {
+  const kube::Json value = sources.empty() ? kube::Json(nullptr) : kube::Json(sources);
+  auto r = c.merge_patch(kube::resources::namespaces(), {"", ns},
+                         {{"metadata", {{"annotations", {{"stillontime.app/accept-from", value}}}}}}, kube::PatchOptions{"kubectl"});
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+}
+
 std::string now_minus(int seconds) {
   const std::time_t t = std::time(nullptr) - seconds;
   std::tm tm{};
@@ -169,6 +178,59 @@ OperatorProcess& shared_operator() {
     return std::make_unique<OperatorProcess>();
   }();
   return *op;
+}
+
+namespace {
+
+std::vector<kube::Json> documents(const std::string& text) {
+  auto docs = stillontime::yaml_documents_to_json(text);
+  REQUIRE_MESSAGE(docs.ok(), docs.error().to_string());
+  return *docs;
+}
+
+// One kubectl call for all of them: each call costs most of a second.
+void apply_with_kubectl(const std::vector<kube::Json>& objects) {
+  const std::string path = control_plane().dir + "/grants-" + random_suffix() + ".json";
+  std::ofstream(path) << kube::Json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}}.dump();
+  auto r = run("kubectl apply --server-side --force-conflicts -f " + path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+}
+
+}  // namespace
+
+OperatorGrants::OperatorGrants() {
+  auto rendered = run("kubectl kustomize " STILLONTIME_SOURCE_DIR "/manifests/default 2>/dev/null");
+  REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
+  int cluster_roles = 0, roles = 0;
+  std::vector<kube::Json> objects;
+  for (auto& doc : documents(rendered.output)) {
+    const std::string kind = doc.value("kind", "");
+    if (kind == "Namespace" || kind == "CustomResourceDefinition") objects.push_back(doc);
+    if (kind == "ClusterRole" || kind == "Role") objects.push_back(doc);
+    if (kind == "ClusterRoleBinding" || kind == "RoleBinding") {
+      kube::Json binding = doc;
+      binding["metadata"]["name"] = doc["metadata"]["name"].get<std::string>() + "-e2e-user";
+      binding["metadata"].erase("labels");
+      binding["subjects"] =
+          kube::Json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", kOperatorUser}}});
+      objects.push_back(binding);
+      names_.push_back((kind == "ClusterRoleBinding" ? "clusterrolebinding/"
+                                                     : "-n " + std::string(kOperatorNamespace) + " rolebinding/") +
+                       binding["metadata"]["name"].get<std::string>());
+    }
+    cluster_roles += kind == "ClusterRole";
+    roles += kind == "Role";
+  }
+  REQUIRE(cluster_roles == 1);
+  REQUIRE(roles == 1);
+  REQUIRE(names_.size() == 2);
+  apply_with_kubectl(objects);
+  auto est = run("kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app");
+  REQUIRE_MESSAGE(est.exit_code == 0, est.output);
+}
+
+OperatorGrants::~OperatorGrants() {
+  for (const auto& n : names_) (void)run("kubectl delete --ignore-not-found " + n);
 }
 
 }  // namespace sot::e2e

@@ -1,5 +1,7 @@
 // Runs build/bin/stillontime-operator as a child process for the e2e tests,
-// with its log in a file and its metrics port read back from that log.
+// with its log in a file and its metrics port read back from that log; and
+// gives the token user stillontime-operator exactly the RBAC of
+// manifests/default (OperatorGrants).
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +24,10 @@ kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const 
 // controllers would.
 void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner);
 
+// Sets the consent annotation stillontime.app/accept-from of namespace `ns` to
+// `sources` (e.g. "a,b" or "*"); "" removes it.
+void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources);
+
 // An RFC 3339 time `seconds` before now (UTC).
 std::string now_minus(int seconds);
 
@@ -34,7 +40,8 @@ void install_crd();
 
 class OperatorProcess {
  public:
-  explicit OperatorProcess(std::vector<std::string> extra_args = {});
+  // `env`: variables set for the operator on top of the test's (e.g. POD_NAMESPACE).
+  explicit OperatorProcess(std::vector<std::string> extra_args = {}, std::map<std::string, std::string> env = {});
   ~OperatorProcess();
   OperatorProcess(const OperatorProcess&) = delete;
   OperatorProcess& operator=(const OperatorProcess&) = delete;
@@ -58,5 +65,25 @@ class OperatorProcess {
 // The CRD installed and one operator (admin credentials) for the whole test
 // binary, started on first use.
 OperatorProcess& shared_operator();
+
+// The namespace the manifests install the operator in (its Lease lives there).
+inline constexpr const char* kOperatorNamespace = "stillontime-system";
+// The kubeconfig user the operator runs as with OperatorGrants.
+inline constexpr const char* kOperatorUser = "stillontime-operator";
+
+// Renders manifests/default and applies its Namespace, CRD, ClusterRole and Role
+// for real, plus bindings of both roles to the token user stillontime-operator
+// (the manifests bind the ServiceAccount, which a test cannot authenticate as).
+// Removes the bindings when it goes.
+class OperatorGrants {
+ public:
+  OperatorGrants();
+  ~OperatorGrants();
+  OperatorGrants(const OperatorGrants&) = delete;
+  OperatorGrants& operator=(const OperatorGrants&) = delete;
+
+ private:
+  std::vector<std::string> names_;
+};
 
 }  // namespace sot::e2e
