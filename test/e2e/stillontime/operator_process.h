@@ -17,6 +17,12 @@ inline const kube::ResourceRef kStillOnTime{"stillontime.app", "v1alpha1", "stil
 // The object, or null when it cannot be read.
 kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key);
 
+// A StillOnTime named `name` in `ns`: development, version 1.0.0, then `spec`.
+kube::Json stillontime(const std::string& ns, const std::string& name, const kube::Json& spec = kube::Json::object());
+
+// The `field` ("status", "reason", "message") of condition `type`, "" when absent.
+std::string condition_of(const kube::Json& cr, const std::string& type, const std::string& field = "status");
+
 // Sets every Deployment and StatefulSet labelled stillontime.app/owner=`owner`
 // in `ns` ready through the status subresource, as a kubelet and the workload
 // controllers would.
@@ -37,6 +43,15 @@ class OperatorProcess {
   double requests(const std::vector<std::string>& methods) const;
   // Writes (POST, PUT, PATCH, DELETE) the operator has sent so far.
   double writes() const { return requests({"POST", "PUT", "PATCH", "DELETE"}); }
+  // Sum of every sample of a counter or gauge whose line starts with
+  // `name{` and holds each of `labels` (e.g. `code="500"`).
+  double metric(const std::string& name, const std::vector<std::string>& labels = {}) const;
+  // A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); 0 when gone.
+  long memory_kib(const std::string& field) const;
+  // CPU time (user + system) the process has used, in seconds.
+  double cpu_seconds() const;
+  // False once the process has exited (a crash shows here).
+  bool running();
   void stop();
 
  private:
