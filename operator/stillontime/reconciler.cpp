@@ -120,9 +120,10 @@ void report_resource_too_large(runtime::Context& ctx, const Json& cr, const kube
 }
 
 // Writes `status` through the status subresource when it differs from what the
-// CR carries. Returns false (and logs) when the write failed.
-bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
-  if (current_status(cr) == status) return true;
+// CR carries. Returns the error (logged, or reported when the resource is too
+// large for it) when the write failed.
+std::optional<kube::Error> write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
+  if (current_status(cr) == status) return std::nullopt;
   const auto key = runtime::key_of(cr);
   ctx.log().debug("writing status", {{"phase", status.value("phase", "")}});
   kube::PatchOptions opts;
@@ -131,9 +132,9 @@ bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
   if (!r.ok()) {
     if (too_large(r.error())) report_resource_too_large(ctx, cr, r.error());
     else ctx.log().warn("status write failed", {{"error", r.error().to_string()}});
-    return false;
+    return r.error();
   }
-  return true;
+  return std::nullopt;
 }
 
 // One decoded value of a Secret in the cache, "" when absent.
@@ -674,8 +675,13 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   report_backup(backup, ctx, cr, backup_metrics_.get());
   const bool ready_now = readiness.all_ready && !resource.spec.paused;
   const bool ready_before = old.value("phase", "") == "Ready";
-  if (status != old) {
-    write_status(ctx, cr, status);
+  // A status refused for the resource's size is not sent again until the
+  // resource changes: every pass would otherwise send it (and its Event).
+  const std::string status_id = "status/" + key.to_string();
+  if (status != old && !refused(status_id, "", runtime::resource_version_of(cr))) {
+    if (auto error = write_status(ctx, cr, status); error && too_large(*error)) {
+      remember_refused(status_id, {"", runtime::resource_version_of(cr), error->message, std::chrono::steady_clock::now()});
+    }
     if (ctx.events() != nullptr) {
       if (ready_now && !ready_before) ctx.events()->normal(cr, "Ready", readiness.message);
       if (first_error) ctx.events()->warning(cr, "ApplyFailed", first_error->message);
