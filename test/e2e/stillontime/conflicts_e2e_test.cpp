@@ -51,7 +51,7 @@ std::string env_value(const Json& deployment, const std::string& container, cons
 
 // Creates `name` in `ns` and waits until its children exist and the operator
 // has written nothing for three seconds.
-void create_and_settle(KubeClient& c, e2e::OperatorProcess& op, const std::string& ns, const std::string& name) {
+void create_and_settle(KubeClient& c, const e2e::OperatorProcess& op, const std::string& ns, const std::string& name) {
   REQUIRE(c.create(kSot, ns, e2e::stillontime(ns, name)).ok());
   REQUIRE(e2e::eventually([&] {
     return c.get(kDeploy, {ns, name + "-backend"}).ok() && c.get(kDeploy, {ns, name + "-frontend"}).ok() &&
@@ -70,8 +70,9 @@ void create_and_settle(KubeClient& c, e2e::OperatorProcess& op, const std::strin
 
 TEST_CASE("fields another manager adds to our children are theirs: left alone, no write") {
   auto c = e2e::client();
-  auto& op = e2e::shared_operator();
+  e2e::install_crd();
   e2e::TestNamespace ns("sot-foreign");
+  e2e::OperatorProcess op({"--namespaces", ns.name()});
   create_and_settle(*c, op, ns.name(), "app");
   const double writes_before = op.writes();
   const double reconciles_before = op.metric("controller_runtime_reconcile_total");
@@ -114,12 +115,14 @@ TEST_CASE("fields another manager adds to our children are theirs: left alone, n
   const Json frontend = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-frontend"});
   CHECK(frontend["spec"]["template"]["spec"]["containers"].size() == 2);
   CHECK(e2e::get_or_null(*c, kSvc, {ns.name(), "app-frontend"})["spec"]["ports"].size() == 2);
+  e2e::delete_stillontimes(*c, ns.name());
 }
 
 TEST_CASE("fields we own, force-applied by another manager five times a second: taken back, no hot loop") {
   auto c = e2e::client();
-  auto& op = e2e::shared_operator();
+  e2e::install_crd();
   e2e::TestNamespace ns("sot-fight");
+  e2e::OperatorProcess op({"--namespaces", ns.name()});
   create_and_settle(*c, op, ns.name(), "app");
   const double writes_before = op.writes();
   const double conflicts_before = op.metric("rest_client_requests_total", {"code=\"409\""});
@@ -180,4 +183,5 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
     if (entry.value("manager", "") != "other-manager") continue;
     CHECK_FALSE(entry["fieldsV1"].value("f:spec", Json::object()).contains("f:replicas"));
   }
+  e2e::delete_stillontimes(*c, ns.name());
 }

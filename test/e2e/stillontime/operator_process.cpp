@@ -189,14 +189,32 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
-OperatorProcess& shared_operator() {
-  static std::unique_ptr<OperatorProcess> op = [] {
+void install_crd() {
+  static const bool installed = [] {
     auto r = run("kubectl apply --server-side --force-conflicts -f " STILLONTIME_SOURCE_DIR
                  "/crds/stillontime.app_stillontimes.yaml && kubectl wait --for=condition=Established "
                  "--timeout=60s crd/stillontimes.stillontime.app");
     REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     REQUIRE(eventually([] { return client()->list(kStillOnTime, "default", kube::ListOptions{}).ok(); },
                        std::chrono::seconds(20)));
+    return true;
+  }();
+  (void)installed;
+}
+
+void delete_stillontimes(kube::KubeClient& c, const std::string& ns) {
+  auto list = kube::list_all(c, kStillOnTime, ns, kube::ListOptions{});
+  REQUIRE(list.ok());
+  for (const auto& cr : list->items) (void)c.remove(kStillOnTime, {ns, cr["metadata"].value("name", "")}, kube::DeleteOptions{});
+  CHECK(eventually([&] {
+    auto left = c.list(kStillOnTime, ns, kube::ListOptions{});
+    return left.ok() && (*left)["items"].empty();
+  }, std::chrono::seconds(60)));
+}
+
+OperatorProcess& shared_operator() {
+  static std::unique_ptr<OperatorProcess> op = [] {
+    install_crd();
     return std::make_unique<OperatorProcess>();
   }();
   return *op;

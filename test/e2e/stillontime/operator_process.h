@@ -60,6 +60,13 @@ class OperatorProcess {
   std::string log_path_;
 };
 
+// Installs the CRD (once per test binary) and waits until it is served.
+void install_crd();
+
+// Deletes every StillOnTime in `ns` and waits until they are gone (their
+// finalizers need a running operator): a test namespace then goes away whole.
+void delete_stillontimes(kube::KubeClient& c, const std::string& ns);
+
 // The CRD installed and one operator (admin credentials) for the whole test
 // binary, started on first use.
 OperatorProcess& shared_operator();
