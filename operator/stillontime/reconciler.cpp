@@ -245,12 +245,20 @@ std::optional<std::chrono::steady_clock::duration> StillOnTimeReconciler::echo_p
   return kApplyEchoWindow - age;
 }
 
+namespace {
+// Keeps a map of one entry per child ever seen from growing: past 4,096
+// entries, those older than `age` (no longer consulted) go.
+template <typename Map>
+void forget_old(Map& entries, std::chrono::steady_clock::duration age) {
+  if (entries.size() <= 4096) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(entries, [&](const auto& e) { return now - e.second.at >= age; });
+}
+}  // namespace
+
 void StillOnTimeReconciler::remember_applied(const std::string& child, Applied applied) {
   std::lock_guard lock(applied_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (applied_.size() > 4096) {
-    std::erase_if(applied_, [&](const auto& e) { return now - e.second.at >= kApplyEchoWindow; });
-  }
+  forget_old(applied_, kApplyEchoWindow);
   applied_[child] = std::move(applied);
   refused_.erase(child);
 }
@@ -266,10 +274,7 @@ std::optional<std::string> StillOnTimeReconciler::refused(const std::string& chi
 
 void StillOnTimeReconciler::remember_refused(const std::string& child, Refused refused) {
   std::lock_guard lock(applied_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (refused_.size() > 4096) {
-    std::erase_if(refused_, [&](const auto& e) { return now - e.second.at >= kRetryRefused; });
-  }
+  forget_old(refused_, kRetryRefused);
   refused_[child] = std::move(refused);
 }
 

@@ -57,22 +57,16 @@ void create_and_settle(KubeClient& c, const e2e::OperatorProcess& op, const std:
     return c.get(kDeploy, {ns, name + "-backend"}).ok() && c.get(kDeploy, {ns, name + "-frontend"}).ok() &&
            e2e::condition_of(e2e::get_or_null(c, kSot, {ns, name}), "Reconciling", "reason") == "WaitingForComponents";
   }, 30s));
-  bool quiet = false;
-  for (int i = 0; i < 10 && !quiet; ++i) {
-    const double before = op.writes();
-    std::this_thread::sleep_for(3s);
-    quiet = op.writes() == before;
-  }
-  REQUIRE(quiet);
+  REQUIRE(op.comes_to_rest(3s, 30s));
 }
 
 }  // namespace
 
 TEST_CASE("fields another manager adds to our children are theirs: left alone, no write") {
   auto c = e2e::client();
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-foreign");
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-foreign");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   create_and_settle(*c, op, ns.name(), "app");
   const double writes_before = op.writes();
   const double reconciles_before = op.metric("controller_runtime_reconcile_total");
@@ -120,9 +114,9 @@ TEST_CASE("fields another manager adds to our children are theirs: left alone, n
 
 TEST_CASE("fields we own, force-applied by another manager five times a second: taken back, no hot loop") {
   auto c = e2e::client();
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-fight");
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-fight");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   create_and_settle(*c, op, ns.name(), "app");
   const double writes_before = op.writes();
   const double conflicts_before = op.metric("rest_client_requests_total", {"code=\"409\""});
@@ -162,13 +156,7 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
            s["metadata"]["labels"]["app.kubernetes.io/component"] == "backend";
   }, 10s));
   const double converge_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
-  bool quiet = false;
-  for (int i = 0; i < 6 && !quiet; ++i) {
-    const double before = op.writes();
-    std::this_thread::sleep_for(5s);
-    quiet = op.writes() == before;
-  }
-  CHECK(quiet);
+  CHECK(op.comes_to_rest(5s, 30s));
   const double total = op.writes() - writes_before;
   MESSAGE(edits.load(), " foreign edits in ", fight.count(), " s; operator writes during them: ", fight_writes,
           ", in all: ", total, "; converged ", converge_s, " s after the last edit");

@@ -53,18 +53,6 @@ Json env_of(std::size_t count, std::size_t value_bytes) {
   return env;
 }
 
-// Waits until the operator has sent no write for `quiet` in a row (at most
-// `timeout`); true when it did.
-bool comes_to_rest(const e2e::OperatorProcess& op, std::chrono::seconds quiet, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const double before = op.writes();
-    std::this_thread::sleep_for(quiet);
-    if (op.writes() == before) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("the largest resource the API server stores: one env value up to etcd's limit") {
@@ -110,7 +98,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   REQUIRE(e2e::eventually([&] { return !event_message("ResourceTooLarge").empty(); }, 60s));
   MESSAGE("Event ResourceTooLarge: ", event_message("ResourceTooLarge"));
   CHECK(event_message("ResourceTooLarge").starts_with("spec.backend.env[0].value: this StillOnTime ("));
-  CHECK(comes_to_rest(op, 5s, 30s));
+  CHECK(op.comes_to_rest(5s, 30s));
   CHECK_FALSE(get(*c, ns.name(), "largest").contains("status"));
   CHECK(refused_writes(op) - refused_before <= 3);   // the finalizer or the status, the Deployment
   MESSAGE("refused writes (HTTP 500) for it: ", refused_writes(op) - refused_before);
@@ -131,7 +119,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   CHECK(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "largest-frontend"}).ok(); }, 10s));
   CHECK_FALSE(c->get(kDeploy, {ns.name(), "largest-backend"}).ok());
   // One refused write, then no more: a refusal is not retried for the same object.
-  CHECK(comes_to_rest(op, 5s, 30s));
+  CHECK(op.comes_to_rest(5s, 30s));
   CHECK(refused_writes(op) - refused_at_child == 1);
 
   // 16 KiB less than the largest and the Deployment fits: progress as usual.
@@ -147,7 +135,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   CHECK(carried);
   e2e::make_workloads_ready(*c, ns.name(), ns.name() + ".largest");
   CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), "largest"), "Ready") == "True"; }, 20s));
-  CHECK(comes_to_rest(op, 5s, 30s));
+  CHECK(op.comes_to_rest(5s, 30s));
   CHECK(op.running());
   e2e::delete_stillontimes(*c, ns.name());
   MESSAGE("operator memory: VmRSS ", op.memory_kib("VmRSS") / 1024, " MiB, peak VmHWM ", op.memory_kib("VmHWM") / 1024, " MiB");
@@ -156,9 +144,9 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
 
 TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stalled names spec.backend.env") {
   auto c = e2e::client();
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-many-vars");
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-many-vars");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   const double refused_before = refused_writes(op);
   const double cpu_before = op.cpu_seconds();
   // 1.36 MB of resource; the Deployment adds managedFields for each var (the
@@ -169,7 +157,7 @@ TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stall
   MESSAGE("Stalled: ", message);
   CHECK(message.starts_with("spec.backend.env: the Deployment many-backend made from it ("));
   CHECK(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "many-frontend"}).ok(); }, 10s));
-  CHECK(comes_to_rest(op, 5s, 60s));
+  CHECK(op.comes_to_rest(5s, 60s));
   CHECK(refused_writes(op) - refused_before == 1);
   MESSAGE("operator CPU for the resource: ", op.cpu_seconds() - cpu_before, " s; VmRSS ", op.memory_kib("VmRSS") / 1024,
           " MiB, VmHWM ", op.memory_kib("VmHWM") / 1024, " MiB");
@@ -185,9 +173,9 @@ TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stall
 
 TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled naming the field, no crash") {
   auto c = e2e::client();
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-hostile");
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-hostile");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   std::string accents;   // two-byte characters: a message cut blindly splits one
   while (accents.size() < 3000) accents += "\xc3\xa9";
   const std::string huge(200000, 'a');
@@ -230,15 +218,15 @@ TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled n
     auto events = c->list(resources::events(), ns.name(), lo);
     return events.ok() && !(*events)["items"].empty();
   }, 10s));
-  CHECK(comes_to_rest(op, 5s, 30s));
+  CHECK(op.comes_to_rest(5s, 30s));
   CHECK(op.running());
 }
 
 TEST_CASE("every field set (examples/complete.yaml): the full child set, then rest") {
   auto c = e2e::client();
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-complete");
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-complete");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   std::ifstream in(STILLONTIME_SOURCE_DIR "/examples/complete.yaml");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto docs = stillontime::yaml_documents_to_json(text);
@@ -300,6 +288,6 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
     CAPTURE(name);
     CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), name), "Stalled") == "False"; }, 20s));
   }
-  CHECK(comes_to_rest(op, 5s, 60s));
+  CHECK(op.comes_to_rest(5s, 60s));
   CHECK(op.running());
 }

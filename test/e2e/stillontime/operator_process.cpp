@@ -145,6 +145,19 @@ bool OperatorProcess::running() {
   return true;
 }
 
+bool OperatorProcess::comes_to_rest(std::chrono::seconds quiet, std::chrono::seconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const double before = writes();
+    std::this_thread::sleep_for(quiet);
+    if (writes() == before) return true;
+  }
+  return false;
+}
+
+IsolatedOperator::IsolatedOperator(const std::string& prefix)
+    : crd_installed((install_crd(), true)), ns(prefix), op({"--namespaces", ns.name()}) {}
+
 kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key) {
   auto r = c.get(ref, key);
   return r.ok() ? *r : kube::Json();

@@ -4,10 +4,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "e2e/support.h"
 #include "kube/client.h"
 
 namespace sot::e2e {
@@ -52,6 +54,9 @@ class OperatorProcess {
   double cpu_seconds() const;
   // False once the process has exited (a crash shows here).
   bool running();
+  // Waits until no write has been sent for `quiet` in a row, at most `timeout`;
+  // true when that happened.
+  bool comes_to_rest(std::chrono::seconds quiet, std::chrono::seconds timeout) const;
   void stop();
 
  private:
@@ -66,6 +71,15 @@ void install_crd();
 // Deletes every StillOnTime in `ns` and waits until they are gone (their
 // finalizers need a running operator): a test namespace then goes away whole.
 void delete_stillontimes(kube::KubeClient& c, const std::string& ns);
+
+// A test case's own namespace and an operator watching only that namespace
+// (the CRD installed first): the writes, CPU and memory it reports are the case's.
+struct IsolatedOperator {
+  explicit IsolatedOperator(const std::string& prefix);
+  bool crd_installed;
+  TestNamespace ns;
+  OperatorProcess op;
+};
 
 // The CRD installed and one operator (admin credentials) for the whole test
 // binary, started on first use.

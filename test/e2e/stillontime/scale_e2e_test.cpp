@@ -108,10 +108,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 TEST_CASE("1,000 resources in one namespace: each status written once, then rest; a restart writes nothing") {
-  e2e::install_crd();
-  e2e::TestNamespace ns("sot-scale");
-  // Watching this namespace only: the writes counted are for these resources.
-  e2e::OperatorProcess op({"--namespaces", ns.name()});
+  e2e::IsolatedOperator trial("sot-scale");
+  auto& ns = trial.ns;
+  auto& op = trial.op;
   ChangeCounter changes(ns.name());
   const double writes_before = op.writes();
   const double cpu_before = op.cpu_seconds();
