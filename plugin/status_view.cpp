@@ -149,7 +149,14 @@ State pod_state(const json& pod) {
   return s;
 }
 
-State child_state(const json& o, const std::string& spec_version, std::int64_t now) {
+bool applied_by_operator(const json& o) {
+  for (const auto& m : array_field(meta(o), "managedFields")) {
+    if (string_field(m, "manager") == stillontime::kManagedBy) return true;
+  }
+  return false;
+}
+
+State child_state(const json& o, const std::string& spec_version, bool autoscaled, std::int64_t now) {
   const std::string kind = kind_of(o);
   State s;
   if (kind == "Deployment" || kind == "StatefulSet") {
@@ -173,7 +180,8 @@ State child_state(const json& o, const std::string& spec_version, std::int64_t n
     const std::string size = string_field(object_field(st, "capacity"), "storage",
                                           string_field(object_field(object_field(object_field(o, "spec"), "resources"), "requests"), "storage"));
     if (!size.empty()) s.summary += ", " + size;
-    if (phase != "Bound") s.mark("not-ready", "claim " + phase);
+    // Pending is normal until a pod uses the claim (WaitForFirstConsumer); the pod shows why it waits.
+    if (phase == "Lost") s.mark("failed", "claim Lost: its volume is gone");
   } else if (kind == "HorizontalPodAutoscaler") {
     const json& spec = object_field(o, "spec");
     s.summary = std::to_string(int_field(spec, "minReplicas", 1)) + "-" + std::to_string(int_field(spec, "maxReplicas")) +
@@ -182,11 +190,18 @@ State child_state(const json& o, const std::string& spec_version, std::int64_t n
     const std::size_t keys = object_field(o, "data").size();
     s.summary = std::to_string(keys) + (keys == 1 ? " key" : " keys");
   }
-  for (const auto& f : foreign_fields(o, expected_managers())) {
-    std::string paths;
-    for (const auto& p : f.paths) paths += (paths.empty() ? "" : ", ") + p;
-    const std::string when = f.owner.time.empty() ? "" : " " + age(f.owner.time, now) + " ago";
-    s.mark("drift", "changed by " + f.owner.manager + when + ": " + paths);
+  // Drift is a change to what the operator applied: objects others make (a
+  // Job's pods, a CronJob's Jobs) are not compared, and an autoscaled
+  // workload's replicas belong to its HPA.
+  if (applied_by_operator(o)) {
+    for (auto& f : foreign_fields(o, expected_managers())) {
+      if (autoscaled) std::erase(f.paths, std::string("spec.replicas"));
+      if (f.paths.empty()) continue;
+      std::string paths;
+      for (const auto& p : f.paths) paths += (paths.empty() ? "" : ", ") + p;
+      const std::string when = f.owner.time.empty() ? "" : " " + age(f.owner.time, now) + " ago";
+      s.mark("drift", "changed by " + f.owner.manager + when + ": " + paths);
+    }
   }
   return s;
 }
@@ -338,13 +353,21 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
     if (kind_of(*a) != kind_of(*b)) return kind_of(*a) < kind_of(*b);
     return name_of(*a) < name_of(*b);
   });
+  std::set<std::string> scaled;   // "Kind/name" an HPA scales
+  for (const json* o : objects) {
+    if (kind_of(*o) != "HorizontalPodAutoscaler") continue;
+    const json& target = object_field(object_field(*o, "spec"), "scaleTargetRef");
+    scaled.insert(string_field(target, "kind") + "/" + string_field(target, "name"));
+  }
   std::map<std::string, json> nodes;   // "Kind/name" -> entry
   std::vector<std::string> order;
   std::set<std::string> present;
   for (const json* o : objects) {
     const std::string key = kind_of(*o) + "/" + name_of(*o);
     if (!present.insert(key).second) continue;
-    nodes[key] = entry(kind_of(*o), string_field(meta(*o), "namespace"), name_of(*o), child_state(*o, spec_version, now));
+    const bool autoscaled = scaled.count(kind_of(*o) + "/" + name_of(*o)) > 0;
+    nodes[key] = entry(kind_of(*o), string_field(meta(*o), "namespace"), name_of(*o),
+                       child_state(*o, spec_version, autoscaled, now));
     order.push_back(key);
   }
   // What the operator would create and the cluster does not have.

@@ -6,10 +6,11 @@
 // The children tree follows ownerReferences (a Deployment's pods through their
 // ReplicaSet, a CronJob's Jobs and their pods). A child is marked when it
 //   - is not ready (a workload short of ready or current replicas, a pod not
-//     Ready, a failed Job, an unbound claim),
+//     Ready, a failed Job, a claim whose volume is Lost),
 //   - drifts: someone other than the operator (and the cluster's own
-//     controllers) set fields of its spec, or a backend/frontend runs another
-//     image tag than spec.version,
+//     controllers) set fields of the spec of an object the operator applied
+//     (an HPA's workload's replicas excepted: they are the HPA's), or a
+//     backend/frontend runs another image tag than spec.version,
 //   - is missing: the operator's desired set (desired_state() of the
 //     defaulted spec) names it and the cluster does not have it.
 #pragma once

@@ -22,6 +22,17 @@ kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const 
 // controllers would.
 void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std::string& owner);
 
+// Writes `status` through the status subresource (a kubelet's or a
+// controller's part in tests without them).
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status);
+// RFC 3339 UTC, `seconds` ago.
+std::string now_minus(int seconds);
+// A finished Job's status: Complete (ok) or Failed, `seconds_ago`.
+kube::Json job_status(bool ok, int seconds_ago);
+// The Job's pod as a kubelet would leave it: Succeeded, its container
+// terminated with `message`; labelled like the Job's pod template plus job-name.
+void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::string& message);
+
 class OperatorProcess {
  public:
   explicit OperatorProcess(std::vector<std::string> extra_args = {});

@@ -182,6 +182,22 @@ TEST_CASE("children: a tree by owner, not-ready and drift marked, missing ones l
   CHECK(doc["needAttention"].get<int>() > 5);
 }
 
+TEST_CASE("drift is judged only on what the operator applied; an HPA's replicas are its own") {
+  ClusterSnapshot s = snapshot();
+  // A person scaled the backend, which an HPA scales: not drift.
+  s.children[0]["metadata"]["managedFields"].push_back(managed("kubectl-patch", {{"f:spec", {{"f:replicas", json::object()}}}}));
+  s.children.push_back({{"apiVersion", "autoscaling/v2beta2"}, {"kind", "HorizontalPodAutoscaler"}, {"metadata", meta("app-backend")},
+                        {"spec", {{"scaleTargetRef", {{"kind", "Deployment"}, {"name", "app-backend"}}}, {"maxReplicas", 5}}}});
+  // A pod written by someone else entirely (here kubectl-create) is not compared at all.
+  s.pods[0]["metadata"]["managedFields"] = json::array({managed("kubectl-create", {{"f:spec", {{"f:containers", json::object()}}}})});
+  const json doc = status_document(s, kNow);
+  CHECK(find_node(doc["children"], "Deployment", "app-backend")->at("state") == "ok");
+  CHECK(find_node(doc["children"], "Pod", "app-backend-5d9-x1")->at("state") == "ok");
+  // The same change without the HPA is drift.
+  s.children.pop_back();
+  CHECK(find_node(status_document(s, kNow)["children"], "Deployment", "app-backend")->at("state") == "drift");
+}
+
 TEST_CASE("the text view shows each part, marks and aligned tree") {
   const json doc = status_document(snapshot(), kNow);
   const std::string text = render_status(doc, kNow);
