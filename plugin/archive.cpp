@@ -14,8 +14,13 @@ namespace {
 constexpr std::size_t kBlock = 512;
 
 void put_octal(char* field, std::size_t width, std::uint64_t value) {
-  // width-1 digits and a NUL, as ustar wants.
-  std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1), static_cast<unsigned long long>(value));
+  // width-1 octal digits, zero-padded, and a NUL, as ustar wants. Sizes stay
+  // under 1 GiB (finish() refuses more) and times under 2^33 s, so they fit.
+  field[width - 1] = '\0';
+  for (std::size_t i = width - 1; i-- > 0;) {
+    field[i] = static_cast<char>('0' + (value & 7));
+    value >>= 3;
+  }
 }
 
 void put_string(char* field, std::size_t width, std::string_view s) {

@@ -131,8 +131,17 @@ int rollback_command(Session& s, const Invocation& inv, std::ostream& out, std::
 
 // ---- backups
 
-kube::Result<stillontime::StillOnTime> checked_resource(Session& s, const Invocation& inv, const json& cr) {
-  auto r = defaulted_resource(cr);
+// The resource and its defaulted spec, for a command that asks the operator
+// to run something: refused while the spec does not pass or the resource is paused.
+struct Workable {
+  json cr;
+  stillontime::StillOnTime resource;
+};
+
+kube::Result<Workable> workable_resource(Session& s, const Invocation& inv) {
+  auto cr = s.get_resource(inv.name);
+  if (!cr.ok()) return cr.error();
+  auto r = defaulted_resource(*cr);
   if (!r.ok()) {
     return kube::make_error(Code::kInvalid, "the spec of " + key_text(s, inv.name) + " does not pass the operator's checks (" +
                                                 r.error().message + "); fix it first");
@@ -141,21 +150,21 @@ kube::Result<stillontime::StillOnTime> checked_resource(Session& s, const Invoca
     return kube::make_error(Code::kInvalid, key_text(s, inv.name) + " is paused (spec.paused): the operator starts nothing "
                                             "until `kubectl stillontime resume " + inv.name + "`");
   }
-  return r;
+  return Workable{std::move(*cr), std::move(*r)};
 }
 
 int backup_command(Session& s, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto cr = s.get_resource(inv.name);
-  if (!cr.ok()) return fail(err, cr.error().message);
-  auto r = checked_resource(s, inv, *cr);
-  if (!r.ok()) return fail(err, r.error().message);
+  auto w = workable_resource(s, inv);
+  if (!w.ok()) return fail(err, w.error().message);
+  const json& cr = w->cr;
+  const stillontime::StillOnTime* r = &w->resource;
   if (!r->spec.backup.enabled.value_or(false)) {
     return fail(err, "backups are disabled for " + key_text(s, inv.name) + " (spec.backup.enabled is false): there is no "
                      "backup volume to write to. Enable them with: kubectl patch stillontime " + inv.name + " -n " + s.ns() +
                      " --type merge -p '{\"spec\":{\"backup\":{\"enabled\":true}}}'");
   }
   const std::string id = inv.id.empty() ? "manual-" + compact_utc(Session::now()) : inv.id;
-  const json& last = object_field(object_field(object_field(*cr, "status"), "backup"), "lastRequest");
+  const json& last = object_field(object_field(object_field(cr, "status"), "backup"), "lastRequest");
   if (string_field(last, "id") == id) {
     return fail(err, "backup request " + id + " was already made (phase " + string_field(last, "phase", "Pending") +
                      "); each id runs once: pass another --id");
@@ -206,11 +215,10 @@ int backups_command(Session& s, const Invocation& inv, std::ostream& out, std::o
 }
 
 int restore_command(Session& s, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto cr = s.get_resource(inv.name);
-  if (!cr.ok()) return fail(err, cr.error().message);
-  auto r = checked_resource(s, inv, *cr);
-  if (!r.ok()) return fail(err, r.error().message);
-  const json& current = object_field(object_field(*cr, "status"), "restore");
+  auto w = workable_resource(s, inv);
+  if (!w.ok()) return fail(err, w.error().message);
+  const stillontime::StillOnTime* r = &w->resource;
+  const json& current = object_field(object_field(w->cr, "status"), "restore");
   const std::string phase = string_field(current, "phase");
   if (phase == "ScalingDown" || phase == "Running") {
     return fail(err, "restore " + string_field(current, "id") + " of " + key_text(s, inv.name) + " is still " + phase +

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include "runtime/clock.h"
 #include "stillontime/status.h"
@@ -32,12 +31,9 @@ std::string age(const std::string& rfc3339, std::int64_t now) {
 std::string utc(std::int64_t epoch) { return stillontime::rfc3339(epoch); }
 
 std::string compact_utc(std::int64_t epoch) {
-  const std::time_t t = static_cast<std::time_t>(epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  std::string s = utc(epoch);   // 2024-05-15T02:00:12Z -> 20240515T020012Z
+  std::erase_if(s, [](char c) { return c == '-' || c == ':'; });
+  return s;
 }
 
 std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
