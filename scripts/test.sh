@@ -92,9 +92,9 @@ node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
 images() { BUILD_DIR=$build scripts/as-root.sh scripts/images.sh build; }
 lint() {
   local shell_files yaml_status=0
-  mapfile -t shell_files < <(git ls-files '*.sh' .ci/run)
+  mapfile -t shell_files < <(git ls-files '*.sh' .ci/run plugin/kubectl_complete-stillontime)
   shellcheck "${shell_files[@]}" || return 1
-  yamllint -s -c .yamllint crds examples manifests 2>/dev/null || yaml_status=$?
+  yamllint -s -c .yamllint crds examples manifests plugin/krew 2>/dev/null || yaml_status=$?
   return "$yaml_status"
 }
 

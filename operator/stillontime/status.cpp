@@ -90,7 +90,29 @@ nlohmann::json build_status(const nlohmann::json& old_status_in, const StatusInp
     if (!ours) conditions.push_back(c);
   }
   out["conditions"] = conditions;
+  if (in.version_applied && !in.version.empty()) {
+    out["versionHistory"] = update_version_history(old_status.value("versionHistory", nlohmann::json::array()),
+                                                   in.version, in.phase == "Ready" && in.ready.status, now);
+  }
   return out;
+}
+
+nlohmann::json update_version_history(const nlohmann::json& old_history, const std::string& version, bool ready,
+                                      const std::string& now, std::size_t limit) {
+  nlohmann::json history = nlohmann::json::array();
+  if (old_history.is_array()) {
+    for (const auto& entry : old_history) {
+      if (entry.is_object() && entry.contains("version") && entry["version"].is_string()) history.push_back(entry);
+    }
+  }
+  if (history.empty() || history[0]["version"] != version) {
+    if (!history.empty() && !history[0].contains("left")) history[0]["left"] = now;
+    history.insert(history.begin(), nlohmann::json{{"version", version}, {"firstApplied", now}});
+  }
+  if (ready && !history[0].contains("becameReady")) history[0]["becameReady"] = now;
+  if (limit == 0) limit = 1;
+  while (history.size() > limit) history.erase(history.end() - 1);
+  return history;
 }
 
 

@@ -206,6 +206,13 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status) {
+  kube::PatchOptions po;
+  po.subresource = "status";
+  auto r = c.merge_patch(ref, key, {{"status", status}}, po);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+}
+
 void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources) {
   const kube::Json value = sources.empty() ? kube::Json(nullptr) : kube::Json(sources);
   auto r = c.merge_patch(kube::resources::namespaces(), {"", ns},
@@ -237,6 +244,28 @@ kube::Json job_status(bool ok, int seconds_ago) {
     st["failed"] = 2;
   }
   return st;
+}
+
+void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::string& message) {
+  const kube::ResourceRef pods{"", "v1", "pods", "Pod", true};
+  const std::string ns = job["metadata"]["namespace"];
+  const kube::Json& tmpl = job["spec"]["template"];
+  kube::Json labels = tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
+  labels["job-name"] = job["metadata"]["name"];
+  kube::Json pod = {{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
+                                  {"labels", labels}}},
+                    {"spec", tmpl["spec"]}};
+  auto r = c.create(pods, ns, pod);
+  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+  kube::Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
+                           {"finishedAt", now_minus(10)}};
+  set_status(c, pods, {ns, pod["metadata"]["name"]},
+             {{"phase", "Succeeded"},
+              {"containerStatuses", kube::Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
+                                                        {"image", "postgres:16"}, {"imageID", ""},
+                                                        {"state", {{"terminated", terminated}}}}})}});
 }
 
 void install_crd() {

@@ -43,6 +43,14 @@ std::string now_minus(int seconds);
 // or Failed (backoff limit), finished `seconds_ago`.
 kube::Json job_status(bool ok, int seconds_ago);
 
+// Writes `status` through the status subresource (a kubelet's or a
+// controller's part in tests without them).
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status);
+
+// The Job's pod as a kubelet would leave it: Succeeded, its container
+// terminated with `message`; labelled like the Job's pod template plus job-name.
+void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::string& message);
+
 class OperatorProcess {
  public:
   // `env`: variables set for the operator on top of the test's (e.g. POD_NAMESPACE).
