@@ -7,7 +7,11 @@
 #       `kubernetes` source package (deb-src entries derived from this
 #       machine's apt sources) and cache them under
 #       ${STILLONTIME_CACHE:-$HOME/.cache/stillontime}/kubernetes-<version>/bin.
-#       Instant when cached.
+#       Instant when cached. As root through sudo (the node's steps), the
+#       binaries the invoking user built are used when root has none
+#       (STILLONTIME_USER_CACHE, else that user's ~/.cache/stillontime).
+#   scripts/control-plane.sh bin-dir
+#       Build when needed, then print the directory holding the binaries.
 #   scripts/control-plane.sh up [--dir DIR] [--controllers]
 #       Start etcd and kube-apiserver on free 127.0.0.1 ports (and with
 #       --controllers kube-controller-manager running garbagecollector,
@@ -26,7 +30,8 @@
 #       again with the same flags and port.
 #   scripts/control-plane.sh status [--dir DIR]
 #
-# DIR defaults to ${STILLONTIME_CP_DIR:-/tmp/stillontime-control-plane}. After
+# DIR defaults to ${STILLONTIME_CP_DIR:-${XDG_STATE_HOME:-~/.local/state}/stillontime/control-plane}
+# (the user's own: two users or checkouts pass --dir and never share one). After
 # `up` it holds ca.crt, admin.crt, admin.key, tokens.csv, kubeconfig (admin,
 # client certificate), kubeconfig-token (admin, bearer token),
 # kubeconfig-nobody (authenticated, no RBAC grants), kubeconfig-operator
@@ -38,7 +43,7 @@
 # Metadata level, no bodies), of every request of user stillontime-operator and
 # every request for a Secret: what the server saw, for tests that count reads.
 #
-# Environment: STILLONTIME_CACHE, STILLONTIME_CP_DIR,
+# Environment: STILLONTIME_CACHE, STILLONTIME_USER_CACHE, STILLONTIME_CP_DIR,
 # STILLONTIME_CP_TIMEOUT (seconds to wait for readiness, default 120),
 # STILLONTIME_APISERVER_EXTRA_ARGS (extra kube-apiserver flags, space separated),
 # STILLONTIME_K8S_BUILD_WITH=go (plain `go build` instead of the tree's make).
@@ -115,16 +120,32 @@ ensure_packages() {
 
 # ---------------------------------------------------------------- build
 
-# Sets KUBE_BIN to the newest cached bin directory holding both binaries.
+# The caches that may hold binaries: ours, and under sudo the invoking user's (read only: the
+# root steps reuse what the user built instead of building it again).
+cache_roots() {
+  printf '%s\n' "$CACHE_ROOT"
+  [[ $(id -u) -eq 0 ]] || return 0
+  local user_cache=${STILLONTIME_USER_CACHE:-}
+  if [[ -z $user_cache && -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then
+    local home
+    home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
+    [[ -n $home ]] && user_cache=$home/.cache/stillontime
+  fi
+  if [[ -n $user_cache && $user_cache != "$CACHE_ROOT" ]]; then printf '%s\n' "$user_cache"; fi
+}
+
+# Sets KUBE_BIN to the newest cached bin directory holding every binary.
 find_cached_bin() {
-  local d best=""
-  for d in "$CACHE_ROOT"/kubernetes-*/bin; do
-    local b ok=1
-    for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
-    [[ -f $d/../pause.c ]] || ok=0
-    ((ok)) || continue
-    if [[ -z $best || $d -nt $best ]]; then best=$d; fi
-  done
+  local root d best=""
+  while IFS= read -r root; do
+    for d in "$root"/kubernetes-*/bin; do
+      local b ok=1
+      for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
+      [[ -f $d/../pause.c ]] || ok=0
+      ((ok)) || continue
+      if [[ -z $best || $d -nt $best ]]; then best=$d; fi
+    done
+  done < <(cache_roots)
   KUBE_BIN=$best
   [[ -n $best ]]
 }
@@ -941,12 +962,13 @@ on_exit() {
 
 main() {
   trap on_exit EXIT
-  DIR=${STILLONTIME_CP_DIR:-/tmp/stillontime-control-plane}
+  DIR=${STILLONTIME_CP_DIR:-${XDG_STATE_HOME:-${HOME:?}/.local/state}/stillontime/control-plane}
   KUBE_BIN="" KUBE_API_URL="" ETCD_ENDPOINT="" KCM_PORT="" KUBECTL="" NODE_IP=""
   local sub=${1:-}
   (($#)) && shift
   case $sub in
     build) cmd_build "$@" ;;
+    bin-dir) cmd_build "$@" >&2; printf '%s\n' "$KUBE_BIN" ;;
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;
     restart-apiserver) cmd_restart_apiserver "$@" ;;

@@ -50,7 +50,7 @@ std::unique_ptr<RestClient> RestClient::create(const ClientConfig& config, std::
   return std::make_unique<RestClient>(config, make_cpprest_transport(config), std::move(observer));
 }
 
-void RestClient::add_auth(HttpRequest& req) {
+void RestClient::add_auth(HttpRequest& req, const char* accept) {
   std::string token = config_.token;
   if (token.empty() && !config_.token_file.empty()) {
     std::lock_guard lock(token_mu_);
@@ -66,8 +66,8 @@ void RestClient::add_auth(HttpRequest& req) {
     token = file_token_;
   }
   if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
-  req.headers.emplace_back("User-Agent", kUserAgent);
-  req.headers.emplace_back("Accept", "application/json");
+  req.headers.emplace_back("User-Agent", config_.user_agent.empty() ? std::string(kUserAgent) : config_.user_agent);
+  req.headers.emplace_back("Accept", accept);
 }
 
 Result<Json> RestClient::call(std::string method, std::string path_and_query, std::string content_type,
@@ -239,6 +239,20 @@ Result<std::vector<ApiResource>> RestClient::server_resources(std::string_view g
 }
 
 Result<Json> RestClient::server_version() { return call("GET", "/version"); }
+
+Result<HttpResponse> RestClient::get_raw(const std::string& path_and_query, std::chrono::milliseconds timeout) {
+  HttpRequest req;
+  req.method = "GET";
+  req.path_and_query = path_and_query;
+  req.timeout = timeout;
+  add_auth(req, "*/*");
+  const auto start = std::chrono::steady_clock::now();
+  auto resp = transport_->send(req);
+  if (observer_) {
+    observer_->observe(req.method, resp.ok() ? resp->status : 0, std::chrono::steady_clock::now() - start);
+  }
+  return resp;
+}
 
 Result<ListAll> list_all(KubeClient& client, const ResourceRef& ref, std::string_view ns, ListOptions opts) {
   ListAll out;

@@ -104,12 +104,18 @@ class RestClient final : public KubeClient {
   Result<std::vector<ApiResource>> server_resources(std::string_view group, std::string_view version) override;
   Result<Json> server_version() override;
 
+  // A GET whose answer is not a Kubernetes object (pod logs, a Service's
+  // proxy): any HTTP status comes back as a response; only transport
+  // failures are Errors. `path_and_query` must already be URL-encoded.
+  Result<HttpResponse> get_raw(const std::string& path_and_query,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   const std::string& host() const { return host_; }
 
  private:
   Result<Json> call(std::string method, std::string path_and_query, std::string content_type = {},
                     std::string body = {}, bool parse_answer = true);
-  void add_auth(HttpRequest& req);
+  void add_auth(HttpRequest& req, const char* accept = "application/json");
 
   ClientConfig config_;
   std::unique_ptr<HttpTransport> transport_;

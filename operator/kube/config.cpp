@@ -1,5 +1,6 @@
 #include "kube/config.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,7 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
 
     ClientConfig cfg;
     cfg.source = source + ", context " + context_name;
+    cfg.default_namespace = str(ctx_body, "namespace");
     cfg.server = str(cluster, "server");
     if (cfg.server.empty()) return make_error(Code::kInvalid, where + ": server is not set");
     if (cfg.server.rfind("https://", 0) != 0) {
@@ -227,12 +229,18 @@ Result<ClientConfig> load_in_cluster(const std::string& sa_dir) {
     return make_error(Code::kInvalid, "in-cluster config: cannot read " + (dir / "token").string());
   }
   cfg.token_file = (dir / "token").string();
+  if (auto ns = read_file(dir / "namespace")) {
+    cfg.default_namespace = *ns;
+    while (!cfg.default_namespace.empty() && std::isspace(static_cast<unsigned char>(cfg.default_namespace.back()))) {
+      cfg.default_namespace.pop_back();
+    }
+  }
   if (auto st = validate_tls_material(cfg); !st.ok()) return st.error();
   return cfg;
 }
 
-Result<ClientConfig> load_default(const std::string& explicit_path) {
-  if (!explicit_path.empty()) return load_kubeconfig(explicit_path);
+Result<ClientConfig> load_default(const std::string& explicit_path, const std::string& context) {
+  if (!explicit_path.empty()) return load_kubeconfig(explicit_path, context);
   if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
     std::stringstream ss(env);
     std::string entry;
@@ -240,15 +248,15 @@ Result<ClientConfig> load_default(const std::string& explicit_path) {
     while (std::getline(ss, entry, ':')) {
       if (entry.empty()) continue;
       std::error_code ec;   // a name the file system refuses counts as missing
-      if (fs::exists(entry, ec)) return load_kubeconfig(entry);
+      if (fs::exists(entry, ec)) return load_kubeconfig(entry, context);
       tried += (tried.empty() ? "" : ", ") + entry;
     }
     return make_error(Code::kInvalid, "$KUBECONFIG names no existing file (" + tried + ")");
   }
-  if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return load_in_cluster();
+  if (std::getenv("KUBERNETES_SERVICE_HOST") != nullptr && context.empty()) return load_in_cluster();
   if (const char* home = std::getenv("HOME"); home != nullptr) {
     const fs::path p = fs::path(home) / ".kube" / "config";
-    if (fs::exists(p)) return load_kubeconfig(p.string());
+    if (fs::exists(p)) return load_kubeconfig(p.string(), context);
   }
   return make_error(Code::kInvalid,
                     "no Kubernetes configuration found: pass --kubeconfig, set $KUBECONFIG, "

@@ -19,6 +19,8 @@ struct ClientConfig {
   std::string token;             // bearer token, optional
   std::string token_file;        // re-read periodically (projected service-account tokens rotate)
   std::string source;            // where this came from, for messages ("kubeconfig /x, context y")
+  std::string default_namespace; // the context's namespace (in-cluster: the pod's); "" when unset
+  std::string user_agent;        // "" : stillontime-operator/<version>
 };
 
 // Loads `path`, using `context` or else current-context. Relative file paths in
@@ -35,7 +37,8 @@ Result<ClientConfig> load_in_cluster(const std::string& sa_dir = "/var/run/secre
 
 // The order client-go uses: explicit path, then $KUBECONFIG (first existing entry),
 // then in-cluster when KUBERNETES_SERVICE_HOST is set, then ~/.kube/config.
-Result<ClientConfig> load_default(const std::string& explicit_path);
+// `context` overrides current-context (a kubeconfig only).
+Result<ClientConfig> load_default(const std::string& explicit_path, const std::string& context = {});
 
 // Checks that the PEM material parses and that the key matches the certificate.
 Status validate_tls_material(const ClientConfig& cfg);

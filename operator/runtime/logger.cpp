@@ -6,9 +6,8 @@
 #include "runtime/clock.h"
 
 namespace sot::runtime {
-namespace {
 
-bool looks_secret(std::string_view key) {
+bool looks_like_credential(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
   for (const char* word : {"password", "token", "secret", "credential", "apikey", "api_key", "authorization"}) {
@@ -17,8 +16,10 @@ bool looks_secret(std::string_view key) {
   return false;
 }
 
+namespace {
+
 void put(nlohmann::json& line, const std::string& key, const nlohmann::json& value) {
-  line[key] = looks_secret(key) ? nlohmann::json("<redacted>") : value;
+  line[key] = looks_like_credential(key) ? nlohmann::json("<redacted>") : value;
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 // "debug", "info", "warn"/"warning", "error" (case-sensitive, as the flag is documented).
 kube::Result<LogLevel> parse_log_level(std::string_view text);
+// True for field names whose values are redacted ("password", "token",
+// "secret", "credential", "apikey", "api_key", "authorization", any case).
+bool looks_like_credential(std::string_view key);
 std::string_view log_level_name(LogLevel level);
 
 class LogSink {

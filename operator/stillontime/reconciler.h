@@ -75,11 +75,26 @@ class StillOnTimeReconciler final : public runtime::Reconciler {
   kube::Result<TargetPermission> permission(const std::string& source, const std::string& target,
                                             runtime::Context& ctx) const;
 
+  // A child the API server refused for its size (etcd's request limit, the
+  // server's body limit): the same object over the same live version is not
+  // sent again for kRetryRefused — each try costs the server an apply of
+  // megabytes — and the resource reports Stalled with `message` meanwhile.
+  struct Refused {
+    std::string hash;
+    std::string over_version;
+    std::string message;
+    std::chrono::steady_clock::time_point at;
+  };
+  // The message of a standing refusal of exactly this object, else nullopt.
+  std::optional<std::string> refused(const std::string& child, const std::string& hash, const std::string& cached_version);
+  void remember_refused(const std::string& child, Refused refused);
+
   ApiVersions api_;
   RandomSource random_;
   TenancyPolicy tenancy_;
   std::mutex applied_mu_;
   std::map<std::string, Applied> applied_;
+  std::map<std::string, Refused> refused_;
   std::unique_ptr<BackupMetrics> backup_metrics_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "kube/text.h"
+
 namespace sot::stillontime {
 namespace {
 
@@ -25,7 +27,11 @@ nlohmann::json make_condition(const nlohmann::json& old_status, const std::strin
           {"reason", in.reason.empty() ? (in.status ? type : "No" + type) : in.reason},
           // Never empty: the 1.20 server turns "" into null inside this list
           // (x-kubernetes-list-type: map) and then rejects it as not a string.
-          {"message", in.message.empty() ? (in.reason.empty() ? type : in.reason) : in.message},
+          // At most what the CRD lets the server store: an API server's
+          // error message can be megabytes, and a refused status write leaves
+          // the resource without any.
+          {"message", in.message.empty() ? (in.reason.empty() ? type : in.reason)
+                                         : kube::truncate_utf8(in.message, kMaxConditionMessageBytes)},
           {"observedGeneration", generation},
           {"lastTransitionTime", transition}};
 }
@@ -84,7 +90,29 @@ nlohmann::json build_status(const nlohmann::json& old_status_in, const StatusInp
     if (!ours) conditions.push_back(c);
   }
   out["conditions"] = conditions;
+  if (in.version_applied && !in.version.empty()) {
+    out["versionHistory"] = update_version_history(old_status.value("versionHistory", nlohmann::json::array()),
+                                                   in.version, in.phase == "Ready" && in.ready.status, now);
+  }
   return out;
+}
+
+nlohmann::json update_version_history(const nlohmann::json& old_history, const std::string& version, bool ready,
+                                      const std::string& now, std::size_t limit) {
+  nlohmann::json history = nlohmann::json::array();
+  if (old_history.is_array()) {
+    for (const auto& entry : old_history) {
+      if (entry.is_object() && entry.contains("version") && entry["version"].is_string()) history.push_back(entry);
+    }
+  }
+  if (history.empty() || history[0]["version"] != version) {
+    if (!history.empty() && !history[0].contains("left")) history[0]["left"] = now;
+    history.insert(history.begin(), nlohmann::json{{"version", version}, {"firstApplied", now}});
+  }
+  if (ready && !history[0].contains("becameReady")) history[0]["becameReady"] = now;
+  if (limit == 0) limit = 1;
+  while (history.size() > limit) history.erase(history.end() - 1);
+  return history;
 }
 
 

@@ -17,6 +17,9 @@
 using namespace sot;
 using namespace sot::kube;
 using namespace std::chrono_literals;
+using e2e::create_finished_pod;
+using e2e::job_status;
+using e2e::set_status;
 
 namespace {
 
@@ -52,13 +55,6 @@ Json create_cr(KubeClient& c, const std::string& ns, Json spec) {
   return *r;
 }
 
-void set_status(KubeClient& c, const ResourceRef& ref, const ObjectKey& key, const Json& status) {
-  PatchOptions po;
-  po.subresource = "status";
-  auto r = c.merge_patch(ref, key, {{"status", status}}, po);
-  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-}
-
 // What the CronJob controller would make: a Job from the jobTemplate, owned by the CronJob.
 Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string& name) {
   const Json& tmpl = cronjob["spec"]["jobTemplate"];
@@ -75,26 +71,6 @@ Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string&
   auto r = c.create(kJob, cronjob["metadata"]["namespace"].get<std::string>(), job);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
   return *r;
-}
-
-// The Job's pod as a kubelet would leave it: terminated with a message.
-void create_finished_pod(KubeClient& c, const Json& job, const std::string& message) {
-  const std::string ns = job["metadata"]["namespace"];
-  Json spec = job["spec"]["template"]["spec"];
-  Json pod = {{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
-                            {"labels", {{"job-name", job["metadata"]["name"]}}}}},
-              {"spec", spec}};
-  auto r = c.create(kPod, ns, pod);
-  REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-  Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", e2e::now_minus(40)},
-                     {"finishedAt", e2e::now_minus(10)}};
-  set_status(c, kPod, {ns, pod["metadata"]["name"]},
-             {{"phase", "Succeeded"},
-              {"containerStatuses", Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
-                                                  {"image", "postgres:16"}, {"imageID", ""},
-                                                  {"state", {{"terminated", terminated}}}}})}});
 }
 
 std::string read_text(const std::string& path) {

@@ -59,6 +59,18 @@ TEST_CASE("kubeconfig context override picks another user") {
   CHECK(cfg->token == "second");
 }
 
+TEST_CASE("the context's namespace is the client's default namespace") {
+  std::string text = kubeconfig("", "    token: first\n");
+  auto none = parse_kubeconfig(text, "/", "t");
+  REQUIRE(none.ok());
+  CHECK(none->default_namespace.empty());
+  const std::string from = "    cluster: c1\n    user: u2\n";
+  text.replace(text.find(from), from.size(), from + "    namespace: team-a\n");
+  auto other = parse_kubeconfig(text, "/", "t", "other");
+  REQUIRE(other.ok());
+  CHECK(other->default_namespace == "team-a");
+}
+
 TEST_CASE("kubeconfig with client certificate files relative to the kubeconfig") {
   TempDir dir;
   auto client = sot::test::make_self_signed("admin");
@@ -145,6 +157,9 @@ TEST_CASE("in-cluster config reads the service-account files") {
   CHECK(cfg->server == "https://10.96.0.1:443");
   CHECK(cfg->token_file == (dir.path / "token").string());
   CHECK(cfg->ca_pem == ca.cert_pem);
+  CHECK(cfg->default_namespace.empty());
+  dir.write("namespace", "team-b\n");
+  CHECK(load_in_cluster(dir.path.string())->default_namespace == "team-b");
 
   setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
   auto v6 = load_in_cluster(dir.path.string());
@@ -169,6 +184,10 @@ TEST_CASE("load_default prefers the explicit path, then $KUBECONFIG") {
   auto cfg = load_default("");
   REQUIRE_MESSAGE(cfg.ok(), cfg.error().message);
   CHECK(cfg->token == "from-env");
+  auto with_context = load_default("", "other");
+  REQUIRE(with_context.ok());
+  CHECK(with_context->token == "second");
+  CHECK(load_default(path.string(), "other")->token == "second");
   auto explicit_missing = load_default("/no/such/file");
   CHECK_FALSE(explicit_missing.ok());
   setenv("KUBECONFIG", "/missing/a:/missing/b", 1);

@@ -68,6 +68,24 @@ TEST_CASE("server-side apply sends apply-patch+yaml with fieldManager and force"
   CHECK(req.body == R"({"data":{"a":"b"}})");
 }
 
+TEST_CASE("get_raw hands back any HTTP status and body, with the configured user agent") {
+  ClientConfig cfg{"https://127.0.0.1:6443", "", "", "", "tok", "", "test"};
+  cfg.user_agent = "kubectl-stillontime/1.0";
+  Fixture f(cfg);
+  f.transport->answers.push_back(HttpResponse{503, "not ready: postgres"});
+  auto r = f.client->get_raw("/api/v1/namespaces/ns/services/x:http/proxy/ready");
+  REQUIRE(r.ok());
+  CHECK(r->status == 503);
+  CHECK(r->body == "not ready: postgres");
+  const auto& req = f.transport->requests.at(0);
+  CHECK(req.method == "GET");
+  CHECK(header(req, "Accept") == "*/*");
+  CHECK(header(req, "User-Agent") == "kubectl-stillontime/1.0");
+  CHECK(header(req, "Authorization") == "Bearer tok");
+  f.transport->answers.push_back(make_error(Code::kUnavailable, "connection refused"));
+  CHECK(f.client->get_raw("/x").code() == Code::kUnavailable);
+}
+
 TEST_CASE("status subresource, merge patch, update and delete build the right requests") {
   Fixture f;
   for (int i = 0; i < 4; ++i) f.transport->answers.push_back(HttpResponse{200, "{}"});

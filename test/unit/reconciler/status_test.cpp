@@ -79,3 +79,73 @@ TEST_CASE("readiness summarises the components") {
   CHECK(ok.message == "all 2 components ready");
   CHECK(rfc3339(0) == "1970-01-01T00:00:00Z");
 }
+
+TEST_CASE("a condition message is cut to what the CRD stores, on a character boundary") {
+  StatusInput in = progressing();
+  std::string huge = "apply failed: ";
+  while (huge.size() < 100000) huge += "\xe2\x82\xac";   // a three-byte character
+  in.reconciling = {true, "ApplyFailed", huge};
+  json s = build_status(json::object(), in, "2026-01-01T00:00:00Z");
+  const std::string message = (*find(s, "Reconciling"))["message"];
+  CHECK(message.size() <= kMaxConditionMessageBytes);
+  CHECK(message.size() > kMaxConditionMessageBytes - 8);
+  CHECK(message.ends_with("..."));
+  CHECK_NOTHROW((void)s.dump());
+}
+
+TEST_CASE("versionHistory: a new version is prepended, the old one gets left, becameReady is set once") {
+  json h = update_version_history(json::array(), "1.0.0", false, "2026-01-01T00:00:00Z");
+  REQUIRE(h.size() == 1);
+  CHECK(h[0] == json{{"version", "1.0.0"}, {"firstApplied", "2026-01-01T00:00:00Z"}});
+  h = update_version_history(h, "1.0.0", true, "2026-01-01T00:01:00Z");
+  CHECK(h[0]["becameReady"] == "2026-01-01T00:01:00Z");
+  // Ready again later: the first time stays.
+  h = update_version_history(h, "1.0.0", true, "2026-01-01T00:09:00Z");
+  CHECK(h[0]["becameReady"] == "2026-01-01T00:01:00Z");
+  h = update_version_history(h, "1.1.0", false, "2026-01-02T00:00:00Z");
+  REQUIRE(h.size() == 2);
+  CHECK(h[0]["version"] == "1.1.0");
+  CHECK_FALSE(h[0].contains("becameReady"));
+  CHECK_FALSE(h[0].contains("left"));
+  CHECK(h[1]["left"] == "2026-01-02T00:00:00Z");
+  // Going back to an earlier version is a new entry, not a rewrite of the old one.
+  h = update_version_history(h, "1.0.0", false, "2026-01-03T00:00:00Z");
+  REQUIRE(h.size() == 3);
+  CHECK(h[0]["version"] == "1.0.0");
+  CHECK(h[1]["left"] == "2026-01-03T00:00:00Z");
+  CHECK(h[2]["left"] == "2026-01-02T00:00:00Z");
+}
+
+TEST_CASE("versionHistory is bounded and drops entries it cannot read") {
+  json h = json::array({json("garbage"), json{{"version", 7}}, json{{"version", "0.9.0"}, {"firstApplied", "x"}}});
+  h = update_version_history(h, "0.9.0", false, "2026-01-01T00:00:00Z");
+  REQUIRE(h.size() == 1);
+  CHECK(h[0]["firstApplied"] == "x");
+  for (int i = 0; i < 15; ++i) h = update_version_history(h, "1." + std::to_string(i) + ".0", true, "t" + std::to_string(i));
+  CHECK(h.size() == kVersionHistoryLimit);
+  CHECK(h[0]["version"] == "1.14.0");
+  CHECK(h[9]["version"] == "1.5.0");
+  CHECK(update_version_history(json("not an array"), "2.0.0", false, "t").size() == 1);
+}
+
+TEST_CASE("build_status moves versionHistory only on a pass that applied the version, Ready only with phase Ready") {
+  StatusInput in = progressing();
+  json s = build_status(json::object(), in, "2026-01-01T00:00:00Z");
+  CHECK_FALSE(s.contains("versionHistory"));   // stalled or paused: not applied
+  in.version_applied = true;
+  // Ready condition True while the pass still writes (phase Progressing): not yet Ready.
+  in.ready = {true, "AllComponentsReady", "all ready"};
+  s = build_status(s, in, "2026-01-01T00:01:00Z");
+  REQUIRE(s["versionHistory"].size() == 1);
+  CHECK_FALSE(s["versionHistory"][0].contains("becameReady"));
+  in.phase = "Ready";
+  s = build_status(s, in, "2026-01-01T00:02:00Z");
+  CHECK(s["versionHistory"][0]["becameReady"] == "2026-01-01T00:02:00Z");
+  CHECK(s["versionHistory"][0]["firstApplied"] == "2026-01-01T00:01:00Z");
+  // An unchanged pass changes nothing (no status write).
+  CHECK(build_status(s, in, "2026-01-01T00:03:00Z") == s);
+  // A pass that does not apply keeps the history as it is.
+  in.version_applied = false;
+  in.version = "9.9.9";
+  CHECK(build_status(s, in, "2026-01-01T00:04:00Z")["versionHistory"] == s["versionHistory"]);
+}
