@@ -223,8 +223,10 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
 
   // Consent withdrawn: Stalled again, and from then on nothing in b is
   // written or read, not even to put back a child someone deleted there.
+  const auto withdraw_at = std::chrono::steady_clock::now();
   e2e::set_accept_from(*tenant_b, b.name(), "");
   REQUIRE(wait_stalled(*tenant_a, key, "TargetNamespaceNotPermitted", 10s));
+  std::printf("tenancy: consent withdrawn to Stalled: %.2f s\n", seconds_since(withdraw_at));
   const std::string withdrawn = e2e::audit_now();
   const std::string backend_version = e2e::get_or_null(*admin, resources::deployments(), {b.name(), "app-backend"})
                                           ["metadata"]["resourceVersion"];
