@@ -363,7 +363,9 @@ class Validator {
     for (const char* key : source->required) {
       if (!ref.contains(key)) add(at + "." + key, "", "is required");
     }
-    for (const auto& [key, value] : ref.items()) {
+    for (const auto& item : ref.items()) {
+      const std::string& key = item.key();  // a named reference: lambdas may capture it (clang 14 refuses bindings)
+      const auto& value = item.value();
       const bool known = std::any_of(source->required.begin(), source->required.end(), [&](const char* k) { return key == k; }) ||
                          std::any_of(source->optional.begin(), source->optional.end(), [&](const char* k) { return key == k; });
       if (!known) {
