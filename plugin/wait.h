@@ -15,7 +15,7 @@ enum class Verdict { kWaiting, kDone, kFailed };
 
 struct Progress {
   Verdict verdict = Verdict::kWaiting;
-  std::string line;   // what to print (progress, the result, or why it failed)
+  std::string line;  // what to print (progress, the result, or why it failed)
 };
 
 using Judge = std::function<Progress(const nlohmann::json& cr)>;

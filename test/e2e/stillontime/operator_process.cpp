@@ -1,19 +1,19 @@
 #include "operator_process.h"
 
-#include <doctest/doctest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
-#include <memory>
+#include <fcntl.h>
 #include <fstream>
+#include <memory>
 #include <regex>
+#include <signal.h>
 #include <sstream>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 
@@ -128,7 +128,8 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
-void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status) {
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key,
+                const kube::Json& status) {
   kube::PatchOptions po;
   po.subresource = "status";
   auto r = c.merge_patch(ref, key, {{"status", status}}, po);
@@ -146,7 +147,8 @@ std::string now_minus(int seconds) {
 
 kube::Json job_status(bool ok, int seconds_ago) {
   const std::string at = now_minus(seconds_ago);
-  kube::Json cond = {{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
+  kube::Json cond = {
+      {"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
   if (!ok) {
     cond["reason"] = "BackoffLimitExceeded";
     cond["message"] = "Job has reached the specified backoff limit";
@@ -165,21 +167,29 @@ void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::
   const kube::ResourceRef pods{"", "v1", "pods", "Pod", true};
   const std::string ns = job["metadata"]["namespace"];
   const kube::Json& tmpl = job["spec"]["template"];
-  kube::Json labels = tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
+  kube::Json labels =
+      tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
   labels["job-name"] = job["metadata"]["name"];
-  kube::Json pod = {{"apiVersion", "v1"},
-                    {"kind", "Pod"},
-                    {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
-                                  {"labels", labels}}},
-                    {"spec", tmpl["spec"]}};
+  kube::Json pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns}, {"labels", labels}}},
+      {"spec", tmpl["spec"]}};
   auto r = c.create(pods, ns, pod);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-  kube::Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
+  kube::Json terminated = {{"exitCode", 0},
+                           {"reason", "Completed"},
+                           {"message", message},
+                           {"startedAt", now_minus(40)},
                            {"finishedAt", now_minus(10)}};
   set_status(c, pods, {ns, pod["metadata"]["name"]},
              {{"phase", "Succeeded"},
-              {"containerStatuses", kube::Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
-                                                        {"image", "postgres:16"}, {"imageID", ""},
+              {"containerStatuses", kube::Json::array({{{"name", "backup"},
+                                                        {"ready", false},
+                                                        {"restartCount", 0},
+                                                        {"image", "postgres:16"},
+                                                        {"imageID", ""},
                                                         {"state", {{"terminated", terminated}}}}})}});
 }
 

@@ -24,7 +24,8 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
 
 // Writes `status` through the status subresource (a kubelet's or a
 // controller's part in tests without them).
-void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status);
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key,
+                const kube::Json& status);
 // RFC 3339 UTC, `seconds` ago.
 std::string now_minus(int seconds);
 // A finished Job's status: Complete (ok) or Failed, `seconds_ago`.
