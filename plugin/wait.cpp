@@ -42,6 +42,10 @@ Progress judge_rollout(const json& cr, std::int64_t generation, const std::strin
     return {Verdict::kFailed,
             "spec.version was changed to " + string_field(spec, "version") + " by someone else while waiting"};
   }
+  if (kube::bool_field(spec, "paused")) {
+    return {Verdict::kFailed, "spec.paused is true: the operator rolls " + version +
+                                  " out after `kubectl stillontime resume`; not waiting"};
+  }
   if (observed(cr) < generation) {
     return {Verdict::kWaiting, "waiting for the operator to observe generation " + std::to_string(generation) +
                                    " (observed " + std::to_string(observed(cr)) + ")"};

@@ -186,6 +186,9 @@ TEST_CASE("rollout judge: observed generation first, then stalled, then Ready at
   auto done = judge_rollout(cr_with(progressing), 4, "1.1.0");
   CHECK(done.verdict == Verdict::kDone);
   CHECK(done.line.find("1.1.0 is Ready") == 0);
+  auto paused = judge_rollout(cr_with(progressing, {{"version", "1.1.0"}, {"paused", true}}), 4, "1.1.0");
+  CHECK(paused.verdict == Verdict::kFailed);
+  CHECK(paused.line.find("resume") != std::string::npos);
   auto moved = judge_rollout(cr_with(progressing, {{"version", "2.0.0"}}), 4, "1.1.0");
   CHECK(moved.verdict == Verdict::kFailed);
   CHECK(moved.line.find("changed to 2.0.0") != std::string::npos);
