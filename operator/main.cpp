@@ -14,6 +14,7 @@
 #include "runtime/manager.h"
 #include "stillontime/reconciler.h"
 #include "stillontime/render.h"
+#include "stillontime/tenancy.h"
 
 namespace {
 
@@ -22,7 +23,7 @@ int usage(std::ostream& out, int code) {
          "       stillontime-operator render -f CR.yaml [--api-versions 1.20|latest]\n"
          "       stillontime-operator version\n\n"
          "flags of run:\n"
-      << sot::runtime::manager_flags_help();
+      << sot::runtime::manager_flags_help() << sot::stillontime::tenancy_flags_help();
   return code;
 }
 
@@ -37,9 +38,19 @@ int run(const std::vector<std::string>& args) {
     std::cerr << "stillontime-operator: " << options.error().message << "\n";
     return 2;
   }
-  if (!rest.empty()) {
-    std::cerr << "stillontime-operator: unknown argument " << rest.front() << "\n";
+  std::vector<std::string> unknown;
+  auto tenancy = sot::stillontime::parse_tenancy_flags(rest, &unknown);
+  if (!tenancy.ok()) {
+    std::cerr << "stillontime-operator: " << tenancy.error().message << "\n";
+    return 2;
+  }
+  if (!unknown.empty()) {
+    std::cerr << "stillontime-operator: unknown argument " << unknown.front() << "\n";
     return usage(std::cerr, 2);
+  }
+  // The operator's own namespaces are never targets (unless allowed).
+  for (const auto& ns : {sot::runtime::pod_namespace(), options->leader_election_namespace}) {
+    if (!ns.empty()) tenancy->operator_namespaces.insert(ns);
   }
   // cpprestsdk loads the system trust store into every connection's TLS
   // context before our callback replaces it with the cluster's CA: about
@@ -58,9 +69,15 @@ int run(const std::vector<std::string>& args) {
   const auto api = sot::stillontime::discover_api_versions(m.client());
   m.logger().info("api versions chosen", {{"cronjob", api.cronjob}, {"hpa", api.hpa}, {"pdb", api.pdb},
                                           {"monitoring", api.monitoring}});
-  m.add_controller(sot::stillontime::controller_spec(api),
+  const auto& policy = *tenancy;
+  std::vector<std::string> allowed(policy.allowed_targets.begin(), policy.allowed_targets.end());
+  std::vector<std::string> own(policy.operator_namespaces.begin(), policy.operator_namespaces.end());
+  m.logger().info("target namespaces", {{"crossNamespace", policy.cross_namespace},
+                                        {"allowTargetNamespaces", allowed},
+                                        {"operatorNamespaces", own}});
+  m.add_controller(sot::stillontime::controller_spec(api, policy),
                    std::make_unique<sot::stillontime::StillOnTimeReconciler>(api, sot::stillontime::secure_random,
-                                                                           &m.registry()));
+                                                                           &m.registry(), policy));
   return m.run();
 }
 

@@ -7,7 +7,11 @@
 #       `kubernetes` source package (deb-src entries derived from this
 #       machine's apt sources) and cache them under
 #       ${STILLONTIME_CACHE:-$HOME/.cache/stillontime}/kubernetes-<version>/bin.
-#       Instant when cached.
+#       Instant when cached. As root through sudo (the node's steps), the
+#       binaries the invoking user built are used when root has none
+#       (STILLONTIME_USER_CACHE, else that user's ~/.cache/stillontime).
+#   scripts/control-plane.sh bin-dir
+#       Build when needed, then print the directory holding the binaries.
 #   scripts/control-plane.sh up [--dir DIR] [--controllers]
 #       Start etcd and kube-apiserver on free 127.0.0.1 ports (and with
 #       --controllers kube-controller-manager running garbagecollector,
@@ -26,14 +30,20 @@
 #       again with the same flags and port.
 #   scripts/control-plane.sh status [--dir DIR]
 #
-# DIR defaults to ${STILLONTIME_CP_DIR:-/tmp/stillontime-control-plane}. After
+# DIR defaults to ${STILLONTIME_CP_DIR:-${XDG_STATE_HOME:-~/.local/state}/stillontime/control-plane}
+# (the user's own: two users or checkouts pass --dir and never share one). After
 # `up` it holds ca.crt, admin.crt, admin.key, tokens.csv, kubeconfig (admin,
 # client certificate), kubeconfig-token (admin, bearer token),
 # kubeconfig-nobody (authenticated, no RBAC grants), kubeconfig-operator
-# (user stillontime-operator, no RBAC grants until the tests give some), env
-# (KEY=VALUE lines; `set -a; . DIR/env; set +a`), pids and *.log.
+# (user stillontime-operator, no RBAC grants until the tests give some),
+# kubeconfig-tenant-a and kubeconfig-tenant-b (users tenant-a and tenant-b, no
+# grants: the tenancy tests bind each to a namespace of its own), env
+# (KEY=VALUE lines; `set -a; . DIR/env; set +a`), pids and *.log. Without
+# --node-ip, kube-apiserver also writes an audit log, audit.log (JSON lines,
+# Metadata level, no bodies), of every request of user stillontime-operator and
+# every request for a Secret: what the server saw, for tests that count reads.
 #
-# Environment: STILLONTIME_CACHE, STILLONTIME_CP_DIR,
+# Environment: STILLONTIME_CACHE, STILLONTIME_USER_CACHE, STILLONTIME_CP_DIR,
 # STILLONTIME_CP_TIMEOUT (seconds to wait for readiness, default 120),
 # STILLONTIME_APISERVER_EXTRA_ARGS (extra kube-apiserver flags, space separated),
 # STILLONTIME_K8S_BUILD_WITH=go (plain `go build` instead of the tree's make).
@@ -110,16 +120,32 @@ ensure_packages() {
 
 # ---------------------------------------------------------------- build
 
-# Sets KUBE_BIN to the newest cached bin directory holding both binaries.
+# The caches that may hold binaries: ours, and under sudo the invoking user's (read only: the
+# root steps reuse what the user built instead of building it again).
+cache_roots() {
+  printf '%s\n' "$CACHE_ROOT"
+  [[ $(id -u) -eq 0 ]] || return 0
+  local user_cache=${STILLONTIME_USER_CACHE:-}
+  if [[ -z $user_cache && -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then
+    local home
+    home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
+    [[ -n $home ]] && user_cache=$home/.cache/stillontime
+  fi
+  if [[ -n $user_cache && $user_cache != "$CACHE_ROOT" ]]; then printf '%s\n' "$user_cache"; fi
+}
+
+# Sets KUBE_BIN to the newest cached bin directory holding every binary.
 find_cached_bin() {
-  local d best=""
-  for d in "$CACHE_ROOT"/kubernetes-*/bin; do
-    local b ok=1
-    for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
-    [[ -f $d/../pause.c ]] || ok=0
-    ((ok)) || continue
-    if [[ -z $best || $d -nt $best ]]; then best=$d; fi
-  done
+  local root d best=""
+  while IFS= read -r root; do
+    for d in "$root"/kubernetes-*/bin; do
+      local b ok=1
+      for b in "${BINARIES[@]}"; do [[ -x $d/$b ]] || ok=0; done
+      [[ -f $d/../pause.c ]] || ok=0
+      ((ok)) || continue
+      if [[ -z $best || $d -nt $best ]]; then best=$d; fi
+    done
+  done < <(cache_roots)
   KUBE_BIN=$best
   [[ -n $best ]]
 }
@@ -575,6 +601,24 @@ current-context: stillontime-$2
 EOF
 }
 
+# The audit policy of the loopback control plane: the operator's test identity
+# and every Secret request, at Metadata level (who, what, where; never a body).
+write_audit_policy() {
+  cat >"$1" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  users: [stillontime-operator]
+- level: Metadata
+  resources:
+  - group: ""
+    resources: [secrets]
+- level: None
+EOF
+}
+
 write_args() {
   local name=$1
   shift
@@ -699,20 +743,26 @@ cmd_up() {
   KUBE_API_URL=https://${NODE_IP:-127.0.0.1}:$api_port
   ETCD_ENDPOINT=http://127.0.0.1:$etcd_port
   gen_pki
-  local admin_token nobody_token operator_token
+  local admin_token nobody_token operator_token tenant_a_token tenant_b_token
   admin_token=$(openssl rand -hex 24)
   nobody_token=$(openssl rand -hex 24)
   operator_token=$(openssl rand -hex 24)
+  tenant_a_token=$(openssl rand -hex 24)
+  tenant_b_token=$(openssl rand -hex 24)
   {
     echo "$admin_token,admin,admin,system:masters"
     echo "$nobody_token,nobody,nobody"
     echo "$operator_token,stillontime-operator,stillontime-operator"
+    echo "$tenant_a_token,tenant-a,tenant-a"
+    echo "$tenant_b_token,tenant-b,tenant-b"
   } >"$DIR/tokens.csv"
   write_kubeconfig "$DIR/kubeconfig" admin "    client-certificate: $DIR/admin.crt
     client-key: $DIR/admin.key"
   write_kubeconfig "$DIR/kubeconfig-token" admin "    token: $admin_token"
   write_kubeconfig "$DIR/kubeconfig-nobody" nobody "    token: $nobody_token"
   write_kubeconfig "$DIR/kubeconfig-operator" stillontime-operator "    token: $operator_token"
+  write_kubeconfig "$DIR/kubeconfig-tenant-a" tenant-a "    token: $tenant_a_token"
+  write_kubeconfig "$DIR/kubeconfig-tenant-b" tenant-b "    token: $tenant_b_token"
   say "certificates, tokens and kubeconfigs written ($(since "$t0"))"
 
   t0=$(now_us)
@@ -735,9 +785,14 @@ cmd_up() {
     read -r -a extra <<<"$STILLONTIME_APISERVER_EXTRA_ARGS"
   fi
   local pki=$DIR/pki
+  local audit_log=$DIR/audit.log
+  write_audit_policy "$DIR/audit-policy.yaml"
   local mode=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1
-    --disable-admission-plugins=ServiceAccount --endpoint-reconciler-type=none)
+    --disable-admission-plugins=ServiceAccount --endpoint-reconciler-type=none
+    --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$audit_log"
+    --audit-log-maxsize=100 --audit-log-maxbackup=1)
   if [[ -n $NODE_IP ]]; then
+    audit_log=""
     mode=(--bind-address="$NODE_IP" --advertise-address="$NODE_IP"
       --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key"
       --kubelet-certificate-authority="$DIR/ca.crt" "--kubelet-preferred-address-types=Hostname,InternalIP")
@@ -777,6 +832,9 @@ KUBECONFIG=$DIR/kubeconfig
 KUBECONFIG_TOKEN=$DIR/kubeconfig-token
 KUBECONFIG_NOBODY=$DIR/kubeconfig-nobody
 KUBECONFIG_OPERATOR=$DIR/kubeconfig-operator
+KUBECONFIG_TENANT_A=$DIR/kubeconfig-tenant-a
+KUBECONFIG_TENANT_B=$DIR/kubeconfig-tenant-b
+AUDIT_LOG=$audit_log
 KUBE_CA_FILE=$DIR/ca.crt
 ETCD_ENDPOINT=$ETCD_ENDPOINT
 ADMIN_TOKEN=$admin_token
@@ -904,12 +962,13 @@ on_exit() {
 
 main() {
   trap on_exit EXIT
-  DIR=${STILLONTIME_CP_DIR:-/tmp/stillontime-control-plane}
+  DIR=${STILLONTIME_CP_DIR:-${XDG_STATE_HOME:-${HOME:?}/.local/state}/stillontime/control-plane}
   KUBE_BIN="" KUBE_API_URL="" ETCD_ENDPOINT="" KCM_PORT="" KUBECTL="" NODE_IP=""
   local sub=${1:-}
   (($#)) && shift
   case $sub in
     build) cmd_build "$@" ;;
+    bin-dir) cmd_build "$@" >&2; printf '%s\n' "$KUBE_BIN" ;;
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;
     restart-apiserver) cmd_restart_apiserver "$@" ;;

@@ -8,6 +8,12 @@
 #   scripts/fuzz.sh                     every target, 30 s each (the test.sh stage)
 #   scripts/fuzz.sh --time 10 fuzz_jwt  one target, 10 s
 #   scripts/fuzz.sh --long 3600         every target, an hour each
+#   scripts/fuzz.sh --build-only unit-tests
+#                                       build the targets plus the given CMake
+#                                       targets in the same sanitizer tree, run
+#                                       nothing (scripts/test.sh builds its ASan
+#                                       unit tests here, so the libraries are
+#                                       compiled under the sanitizers only once)
 #
 # Corpora: the committed seeds (test/fuzz/corpus/<target>/, written by
 # test/fuzz/make_seeds.py) are read; what a run discovers is kept in
@@ -20,7 +26,8 @@ cd "$root"
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-2}
 seconds=30
-declare -a targets=()
+build_only=0
+declare -a targets=() extra_targets=()
 all_targets=(fuzz_spec fuzz_cron fuzz_watch fuzz_kube_list fuzz_kubeconfig fuzz_plugin fuzz_jwt fuzz_call_sheet fuzz_pdf_text fuzz_http)
 
 usage() {
@@ -33,6 +40,14 @@ while (($#)); do
       [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || usage
       seconds=$2
       shift 2
+      ;;
+    --build-only)
+      build_only=1
+      shift
+      while (($#)) && [[ $1 != -* ]]; do
+        extra_targets+=("$1")
+        shift
+      done
       ;;
     -h | --help) usage ;;
     fuzz_*)
@@ -66,8 +81,9 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 t0=$(date +%s)
 cmake -S . -B "$build" -DSTILLONTIME_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" "${launcher[@]}" >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz-targets fuzz_seed_pdf
+cmake --build "$build" -j"$jobs" --target fuzz-targets fuzz_seed_pdf "${extra_targets[@]}"
 echo "fuzz: build took $(($(date +%s) - t0)) s"
+((build_only == 0)) || exit 0
 
 # --- run -------------------------------------------------------------------
 mkdir -p "$build/corpus" "$build/findings" "$build/logs"

@@ -22,7 +22,8 @@
 #
 # Environment: STILLONTIME_CACHE (default ~/.cache/stillontime), BUILD_DIR, JOBS (default 2),
 # STILLONTIME_IMAGES_STORAGE_DRIVER (default overlay). Must run as root (mmdebstrap's root
-# mode and buildah's chroot isolation).
+# mode and buildah's chroot isolation; any other user: scripts/as-root.sh scripts/images.sh ...);
+# the binaries are built as the user who owns the checkout, so its build tree stays theirs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -365,6 +366,19 @@ build_image() {
 report() { printf '  %-17s %-7s %8s  %s\n  %37s%s\n' "$1" "$2" "$3" "$4" "" "$5" >"$WORK/$1.report"; }
 
 # Brings the prebuilt binaries up to date (a no-op build when nothing changed).
+# as_tree_owner CMD...: runs CMD as the user who owns the checkout, so that a
+# build through sudo leaves no root-owned files in that user's build tree.
+as_tree_owner() {
+  local owner home
+  owner=$(stat -c %U "$ROOT")
+  if [[ $(id -u) -ne 0 || $owner == root || $owner == UNKNOWN ]]; then
+    "$@"
+    return
+  fi
+  home=$(getent passwd "$owner" | cut -d: -f6)
+  runuser -u "$owner" -- env HOME="$home" USER="$owner" LOGNAME="$owner" "$@"
+}
+
 ensure_binaries() {
   local build_dir=$1 t0 targets=()
   [[ $(contains operator) == 1 ]] && targets+=(stillontime-operator)
@@ -374,9 +388,11 @@ ensure_binaries() {
   if [[ ! -f $build_dir/CMakeCache.txt ]]; then
     local launcher=()
     if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-    cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+    as_tree_owner cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
   fi
-  cmake --build "$build_dir" -j"$JOBS" --target "${targets[@]}" >"$WORK/binaries.log" 2>&1 || {
+  # One build at a time in the tree (scripts/test.sh and the quickstart take the same lock).
+  as_tree_owner flock "$build_dir/.stillontime-build.lock" cmake --build "$build_dir" -j"$JOBS" \
+    --target "${targets[@]}" >"$WORK/binaries.log" 2>&1 || {
     tail -n 30 "$WORK/binaries.log" >&2
     die "building ${targets[*]} in $build_dir failed"
   }
@@ -414,7 +430,7 @@ cmd_build() {
   for n in "${ONLY[@]}"; do
     [[ " ${ALL_IMAGES[*]} " == *" $n "* ]] || die "unknown image $n (one of: ${ALL_IMAGES[*]})"
   done
-  [[ $(id -u) -eq 0 ]] || die "run as root (mmdebstrap --mode=root, buildah --isolation chroot)"
+  [[ $(id -u) -eq 0 ]] || die "run as root (mmdebstrap --mode=root, buildah --isolation chroot): sudo $0 build ..."
   set_storage
   local tool
   for tool in buildah podman mmdebstrap; do

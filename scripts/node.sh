@@ -6,17 +6,30 @@
 # kube-proxy (iptables), dnsmasq for Service names and a local-volume
 # provisioner (scripts/node/agent.py). Pods run for real.
 #
-#   scripts/node.sh up [--dir DIR]      start (cleans what a killed run left first)
-#   scripts/node.sh down [--dir DIR]    stop, restore every host setting changed,
-#                                       remove only what "up" added
+#   scripts/node.sh up [--dir DIR] [--wait[=SECONDS]]
+#       start (cleans what a killed run left first). While a node runs on this
+#       machine (from any checkout) it changes nothing, says whose node it is
+#       and exits 3; with --wait (or STILLONTIME_NODE_WAIT=SECONDS|forever) it
+#       waits until that node is down first.
+#   scripts/node.sh down [--dir DIR] [--force]
+#       stop, restore every host setting changed, remove only what "up" added.
+#       A running node started from another checkout or DIR is left alone
+#       (exit 3) unless --force.
 #   scripts/node.sh import FILE...      import image tarballs (docker-archive or
 #                                       OCI) into the node's containerd
 #   scripts/node.sh status [--dir DIR]
 #
-# DIR defaults to ${STILLONTIME_NODE_DIR:-/tmp/stillontime-node}; after `up`
-# DIR/env holds KUBECONFIG and the rest (`set -a; . DIR/env; set +a`). One node
-# per machine: the kubelet and containerd use fixed paths (/var/lib/kubelet,
-# /var/log/pods, /run/containerd, /var/lib/cni) and ports 10248-10259.
+# Needs root: any other user runs it with sudo. DIR defaults to
+# ${STILLONTIME_NODE_DIR:-/var/lib/stillontime/node} (root's own, not in the
+# world-writable /tmp); after `up` DIR/env holds KUBECONFIG and the rest
+# (`set -a; . DIR/env; set +a`). Run through sudo, `up` also writes
+# DIR/kubeconfig-USER, the admin kubeconfig with its certificates inline that
+# only the invoking user can read, and env names it: kubectl then runs as that
+# user. One node per machine: the kubelet and containerd use fixed paths
+# (/var/lib/kubelet, /var/log/pods, /run/containerd, /var/lib/cni) and ports
+# 10248-10259. /run/stillontime-node/owner records whose node runs (checkout,
+# DIR, user, start time) and /run/stillontime-node/lock (flock) lets one `up`
+# or `down` run at a time.
 #
 # Host changes, each recorded before it is made and undone by `down` (and by
 # the next `up` when a run was killed): sysctls net.ipv4.ip_forward,
@@ -33,8 +46,14 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 CACHE_ROOT=${STILLONTIME_CACHE:-${HOME:?}/.cache/stillontime}
-DIR=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node}
+DIR=${STILLONTIME_NODE_DIR:-/var/lib/stillontime/node}
 RECORD=/var/lib/stillontime-node # host settings of the running node (survives a killed run's DIR)
+LOCK_DIR=/run/stillontime-node   # owner record and lock of the machine's one node
+OWNER=$LOCK_DIR/owner
+BUSY=3                           # exit code: another checkout's node runs here
+WAIT=${STILLONTIME_NODE_WAIT:-0} # seconds "up" waits for another node to go down; forever, or 0
+FORCE=0
+KUBE_BIN=""
 BRIDGE=sot0
 NODE_IP=10.244.0.1
 POD_CIDR=10.244.0.0/24
@@ -81,7 +100,8 @@ ensure_packages() {
 start() {
   local name=$1
   shift
-  setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 &
+  # fd 8 is the machine-wide lock, which must not outlive this script.
+  setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 8>&- &
   echo $! >"$DIR/$name.pid"
 }
 
@@ -155,6 +175,131 @@ remove_iptables() {
       iptables -t "$table" -X "$chain" 2>/dev/null || true
     done
   done
+}
+
+# ------------------------------------------------------------ one node per machine
+
+owner_field() {
+  [[ -f $OWNER ]] || return 0
+  sed -n "s/^$1=//p" "$OWNER" | head -n 1
+}
+
+describe_owner() {
+  if [[ ! -f $OWNER ]]; then
+    printf 'not recorded yet'
+    return 0
+  fi
+  printf 'started from checkout %s (--dir %s) by %s at %s' "$(owner_field CHECKOUT)" \
+    "$(owner_field DIR)" "$(owner_field USER)" "$(owner_field STARTED)"
+}
+
+# node_alive DIR: the containerd or kubelet of the node in DIR still runs.
+node_alive() {
+  local d=$1 name pid
+  for name in containerd kubelet; do
+    pid=$(cat "$d/$name.pid" 2>/dev/null) || continue
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$d/"; then return 0; fi
+  done
+  return 1
+}
+
+# Prints the pid of a kubelet that is not the one of DIR (a node no owner record names).
+stranger_kubelet() {
+  local pid
+  for pid in $(pgrep -x kubelet || true); do
+    if ! tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--config=$DIR/kubelet.yaml"; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# What runs on this machine, empty when no node does.
+running_node() {
+  local o pid
+  o=$(owner_field DIR)
+  if [[ -n $o ]] && node_alive "$o"; then
+    echo "a node $(describe_owner)"
+  elif pid=$(stranger_kubelet); then
+    echo "a kubelet (pid $pid) that no node.sh record names: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-160 || true)"
+  fi
+}
+
+# wait_deadline: seconds since the epoch when waiting stops (0: forever).
+wait_deadline() {
+  case $WAIT in
+    forever) echo 0 ;;
+    *) echo $((EPOCHSECONDS + WAIT)) ;;
+  esac
+}
+
+# Takes the machine-wide lock on fd 8 (held until this script exits). Another
+# up or down holds it only while it runs.
+take_lock() {
+  local deadline=$1 left
+  mkdir -p "$LOCK_DIR"
+  exec 8>"$LOCK_DIR/lock"
+  flock -n 8 && return 0
+  if [[ $WAIT == 0 ]]; then
+    release_lock
+    die_busy "another node.sh up or down is running right now (the node here: $(describe_owner)); nothing was changed"
+  fi
+  say "another node.sh up or down is running right now (the node here: $(describe_owner)); waiting for it"
+  if ((deadline == 0)); then
+    flock 8
+  else
+    left=$((deadline - EPOCHSECONDS))
+    if ((left <= 0)) || ! flock -w "$left" 8; then
+      die_busy "another node.sh up or down still runs after waiting ${WAIT}s (the node here: $(describe_owner))"
+    fi
+  fi
+}
+
+release_lock() { exec 8>&-; }
+
+die_busy() {
+  printf 'node: %s\n' "$1" >&2
+  exit "$BUSY"
+}
+
+# For "up": returns with the lock held and no node running, or exits $BUSY
+# (after waiting, with --wait) without touching the node that runs.
+claim_machine() {
+  local deadline what last=0
+  deadline=$(wait_deadline)
+  while true; do
+    take_lock "$deadline"
+    what=$(running_node)
+    [[ -z $what ]] && return 0
+    release_lock
+    if [[ $WAIT == 0 ]]; then
+      printf 'node: one node per machine, and %s runs here; nothing was changed.\n' "$what" >&2
+      printf 'node: stop it from its checkout (scripts/node.sh down), or here with: scripts/node.sh down --force\n' >&2
+      die_busy "or wait for it to go down: scripts/node.sh up --wait[=SECONDS]"
+    fi
+    if ((deadline != 0 && EPOCHSECONDS >= deadline)); then
+      die_busy "$what still runs after waiting ${WAIT}s; nothing was changed"
+    fi
+    if ((EPOCHSECONDS - last >= 60)); then
+      say "waiting: $what"
+      last=$EPOCHSECONDS
+    fi
+    sleep 5
+  done
+}
+
+write_owner() {
+  mkdir -p "$LOCK_DIR"
+  {
+    echo "CHECKOUT=$ROOT"
+    echo "DIR=$DIR"
+    echo "USER=${SUDO_USER:-$(id -un)}"
+    echo "PID=$$"
+    echo "STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"$OWNER.tmp"
+  mv "$OWNER.tmp" "$OWNER"
 }
 
 # ------------------------------------------------------------ teardown
@@ -244,9 +389,8 @@ EOF
 # The pod sandbox image: pause.c from the same Kubernetes source tree, static,
 # as a one-layer docker-archive that containerd imports.
 pause_image() {
-  local src out=$CACHE_ROOT/images/pause.tar
-  src=$(find "$CACHE_ROOT" -maxdepth 2 -path '*/kubernetes-*/pause.c' | head -n 1)
-  [[ -n $src ]] || die "no pause.c in the control-plane cache (run scripts/control-plane.sh build)"
+  local src=$KUBE_BIN/../pause.c out=$CACHE_ROOT/images/pause.tar
+  [[ -f $src ]] || die "no pause.c beside $KUBE_BIN (run scripts/control-plane.sh build)"
   local key
   key=$(sha256sum "$src" | cut -c1-16)
   if [[ ! -f $out || $(cat "$out.key" 2>/dev/null) != "$key" ]]; then
@@ -346,16 +490,36 @@ nodeStatusUpdateFrequency: 5s
 EOF
 }
 
+# Run through sudo: the admin kubeconfig, certificates inline, for the invoking
+# user alone (kubectl then runs as that user). Prints its path, or the root one.
+user_kubeconfig() {
+  if [[ -z ${SUDO_UID:-} || $SUDO_UID == 0 || ! ${SUDO_USER:-} =~ ^[a-z_][a-z0-9_.-]*$ ]]; then
+    printf '%s' "$DIR/cp/kubeconfig"
+    return 0
+  fi
+  local f=$DIR/kubeconfig-$SUDO_USER
+  (umask 077 && kubectl config view --raw --flatten --kubeconfig "$DIR/cp/kubeconfig" >"$f")
+  chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$f"
+  printf '%s' "$f"
+}
+
 cmd_up() {
   local t_all t0
   t_all=$(now_us)
-  [[ $(id -u) -eq 0 ]] || die "the node needs root (containerd, runc, iptables, sysctls)"
+  [[ $(id -u) -eq 0 ]] || die "the node needs root (containerd, runc, iptables, sysctls): run it with sudo"
   ensure_packages
-  "$SCRIPT_DIR/control-plane.sh" build >/dev/null
-  local kube_bin
-  kube_bin=$(dirname "$(find "$CACHE_ROOT" -maxdepth 3 -path '*/kubernetes-*/bin/kubelet' | head -n 1)")
+  KUBE_BIN=$("$SCRIPT_DIR/control-plane.sh" bin-dir)
+  [[ -x $KUBE_BIN/kubelet ]] || die "no kubelet in $KUBE_BIN"
+  claim_machine
 
-  # Whatever an earlier run left, whether it stopped or was killed.
+  # Whatever an earlier run left, whether it stopped or was killed (no node runs
+  # now: claim_machine saw to that).
+  local earlier
+  earlier=$(owner_field DIR)
+  if [[ -n $earlier && $earlier != "$DIR" && $earlier =~ ^/[A-Za-z0-9._/+-]+$ ]]; then
+    say "cleaning up what the stopped node $(describe_owner) left"
+    teardown "$earlier"
+  fi
   if [[ -d $DIR || -d $RECORD ]] || ip link show "$BRIDGE" >/dev/null 2>&1; then
     say "cleaning up what an earlier run left"
     teardown "$DIR"
@@ -363,7 +527,9 @@ cmd_up() {
   pkill -KILL -f "containerd-shim-runc-v2 -namespace k8s.io -address $DIR/containerd/containerd.sock" 2>/dev/null || true
 
   t0=$(now_us)
+  write_owner
   mkdir -p "$DIR"
+  chmod 0755 "$DIR"
   touch "$DIR/.stillontime-node"
   record_host
   UP_STARTED=1
@@ -380,7 +546,7 @@ cmd_up() {
   say "host prepared: bridge $BRIDGE $NODE_IP/24 ($(since "$t0"))"
 
   t0=$(now_us)
-  "$SCRIPT_DIR/control-plane.sh" up --dir "$DIR/cp" --node-ip "$NODE_IP" | sed 's/^/  /'
+  "$SCRIPT_DIR/control-plane.sh" up --dir "$DIR/cp" --node-ip "$NODE_IP" 8>&- | sed 's/^/  /'
   local api_url
   api_url=$(sed -n 's/^KUBE_API_URL=//p' "$DIR/cp/env")
   export KUBECONFIG=$DIR/cp/kubeconfig
@@ -403,13 +569,13 @@ cmd_up() {
   start agent python3 "$SCRIPT_DIR/node/agent.py" --server "$api_url" --ca "$DIR/cp/ca.crt" \
     --cert "$DIR/cp/admin.crt" --key "$DIR/cp/admin.key" --node "$NODE_NAME" \
     --hosts-dir "$DIR/dns" --volume-root "$DIR/volumes"
-  start kubelet "$kube_bin/kubelet" --config="$DIR/kubelet.yaml" --kubeconfig="$KUBECONFIG" \
+  start kubelet "$KUBE_BIN/kubelet" --config="$DIR/kubelet.yaml" --kubeconfig="$KUBECONFIG" \
     --container-runtime=remote --container-runtime-endpoint="unix://$DIR/containerd/containerd.sock" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --cert-dir="$DIR/pki/kubelet-generated" \
     --register-node=true --v=1
-  start kube-scheduler "$kube_bin/kube-scheduler" --kubeconfig="$KUBECONFIG" --bind-address=127.0.0.1 \
+  start kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig="$KUBECONFIG" --bind-address=127.0.0.1 \
     --port=0 --leader-elect=false
-  start kube-proxy "$kube_bin/kube-proxy" --kubeconfig="$KUBECONFIG" --hostname-override="$NODE_NAME" \
+  start kube-proxy "$KUBE_BIN/kube-proxy" --kubeconfig="$KUBECONFIG" --hostname-override="$NODE_NAME" \
     --proxy-mode=iptables --cluster-cidr="$POD_CIDR" --conntrack-max-per-core=0 \
     --metrics-bind-address=127.0.0.1:10249 --healthz-bind-address=127.0.0.1:10256
   wait_for "node $NODE_NAME Ready" 180 node_ready
@@ -427,9 +593,11 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 EOF
   wait_for "the default ServiceAccount" 120 kubectl -n default get serviceaccount default
+  local kubeconfig
+  kubeconfig=$(user_kubeconfig)
   UP_STARTED=0
   cat >"$DIR/env" <<EOF
-KUBECONFIG=$DIR/cp/kubeconfig
+KUBECONFIG=$kubeconfig
 KUBE_API_URL=$api_url
 NODE_NAME=$NODE_NAME
 NODE_IP=$NODE_IP
@@ -448,11 +616,30 @@ node_ready() {
 cmd_down() {
   local t0
   t0=$(now_us)
-  if [[ ! -d $DIR && ! -d $RECORD ]] && ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+  [[ $(id -u) -eq 0 ]] || die "the node needs root: run it with sudo"
+  if ((FORCE)); then WAIT=forever; fi
+  take_lock "$(wait_deadline)"
+  local target=$DIR owner_dir pid
+  owner_dir=$(owner_field DIR)
+  [[ $owner_dir =~ ^/[A-Za-z0-9._/+-]+$ ]] || owner_dir=""
+  if [[ -n $owner_dir ]] && node_alive "$owner_dir"; then
+    if [[ $(owner_field CHECKOUT) != "$ROOT" || $owner_dir != "$DIR" ]] && ((!FORCE)); then
+      printf 'node: the node running here was %s; this is checkout %s (--dir %s).\n' "$(describe_owner)" "$ROOT" "$DIR" >&2
+      die_busy "not stopping it: run down from there, or pass --force"
+    fi
+    target=$owner_dir
+  elif [[ -n $owner_dir ]]; then
+    target=$owner_dir # a node that was killed: what it left
+  elif pid=$(stranger_kubelet) && ((!FORCE)); then
+    die_busy "a kubelet (pid $pid) that no node.sh record names runs here; not touching it (--force to restore the host anyway)"
+  fi
+  if [[ ! -d $target && ! -d $RECORD ]] && ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    rm -f "$OWNER"
     say "no node here; nothing to do"
     return 0
   fi
-  teardown "$DIR"
+  teardown "$target"
+  rm -f "$OWNER"
   say "down: host restored ($(since "$t0"))"
 }
 
@@ -468,6 +655,7 @@ cmd_import() {
 }
 
 cmd_status() {
+  if [[ -f $OWNER ]]; then say "the node here was $(describe_owner)"; fi
   [[ -f $DIR/env ]] || die "no node in $DIR"
   local name
   for name in containerd kubelet kube-scheduler kube-proxy dnsmasq agent; do
@@ -490,6 +678,7 @@ on_exit() {
     rm -rf "$DIR.failed"
     cp -r "$DIR" "$DIR.failed" 2>/dev/null || true
     teardown "$DIR" || true
+    rm -f "$OWNER"
   fi
 }
 
@@ -501,10 +690,14 @@ main() {
   while (($#)); do
     case $1 in
       --dir) DIR=${2:?--dir needs a value}; shift ;;
+      --wait) WAIT=forever ;;
+      --wait=*) WAIT=${1#--wait=} ;;
+      --force) FORCE=1 ;;
       *) args+=("$1") ;;
     esac
     shift
   done
+  [[ $WAIT == forever || $WAIT =~ ^[0-9]+$ ]] || die "--wait takes whole seconds (or STILLONTIME_NODE_WAIT=forever)"
   DIR=$(realpath -m -- "$DIR")
   [[ $DIR =~ ^/[A-Za-z0-9._/+-]+$ && $DIR != / ]] || die "DIR must be a plain absolute path: $DIR"
   cd "$ROOT"

@@ -8,14 +8,24 @@
 #
 #   scripts/quickstart.sh [--keep]
 #     --keep   leave the node and everything on it running afterwards
-#              (stop it with: scripts/node.sh down)
+#              (stop it with: scripts/node.sh down, through sudo when not root)
+#
+# Run it as root or as a user with sudo: only the Debian packages, the images
+# and the node use root (through sudo, scripts/as-root.sh); the build and
+# kubectl run as the user. One node per machine: when another checkout's node
+# runs, it says whose and stops (exit 3) without touching it, or with
+# STILLONTIME_NODE_WAIT=SECONDS|forever waits for it to go down.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 keep=0
 [[ ${1:-} == --keep ]] && keep=1
-node_dir=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node}
+node_dir=${STILLONTIME_NODE_DIR:-/var/lib/stillontime/node}
+as_root=(scripts/as-root.sh)
+sudo_hint=""
+if [[ $(id -u) -ne 0 ]]; then sudo_hint="sudo "; fi
+node_started=0
 ns=stillontime-staging
 version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
 operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
@@ -23,38 +33,45 @@ operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
 step() { printf '\n==> %s\n' "$*"; }
 cleanup() {
   local rc=$?
+  ((node_started)) || return 0 # nothing of ours runs (another checkout's node may)
   if ((keep && rc == 0)); then
     cat <<EOF
 
 Left running. Use it with:
-  export KUBECONFIG=$node_dir/cp/kubeconfig
+  export KUBECONFIG=$KUBECONFIG
 Stop it with:
-  scripts/node.sh down
+  ${sudo_hint}scripts/node.sh down --dir $node_dir
 EOF
     return
   fi
   step "Stopping the node (scripts/node.sh down)"
-  scripts/node.sh down --dir "$node_dir" || true
+  "${as_root[@]}" scripts/node.sh down --dir "$node_dir" || true
 }
 
+scripts/as-root.sh --keep-alive $$
 step "Installing Debian packages"
 scripts/install-deps.sh
 step "Building the control plane and the node from Debian's Kubernetes source (cached after the first run)"
 scripts/control-plane.sh build
 step "Building StillOnTime"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target stillontime-operator stillontime-server
+mkdir -p build
+( # one build at a time in the tree (scripts/test.sh may be building it)
+  flock 9
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j2 --target stillontime-operator stillontime-server
+) 9>build/.stillontime-build.lock
 step "Building the images from our Dockerfiles (cached by content)"
-scripts/images.sh build --tag "$version" --tag "$operator_tag"
+"${as_root[@]}" scripts/images.sh build --tag "$version" --tag "$operator_tag"
 
 step "Starting a one-node cluster"
 trap cleanup EXIT
-scripts/node.sh up --dir "$node_dir"
+"${as_root[@]}" scripts/node.sh up --dir "$node_dir"
+node_started=1
 set -a
 # shellcheck disable=SC1091 # written by node.sh up
 . "$node_dir/env"
 set +a
-scripts/images.sh import --address "$CONTAINERD_ADDRESS"
+"${as_root[@]}" scripts/images.sh import --address "$CONTAINERD_ADDRESS"
 
 step "Installing the operator (manifests/overlays/kubernetes-1.20): CRD, RBAC, two replicas with leader election"
 kubectl apply --server-side -k manifests/overlays/kubernetes-1.20 >/dev/null

@@ -4,7 +4,8 @@
 # Runs every test of the project on a fresh or a warm machine:
 #   1. installs the Debian packages (scripts/install-deps.sh),
 #   2. builds the kube-apiserver from Debian's source once (cached after),
-#   3. builds the project, and the unit tests again under ASan+UBSan,
+#   3. builds the project, then one clang tree under ASan+UBSan that holds both
+#      the unit tests and the libFuzzer targets (scripts/fuzz.sh --build-only),
 #   4. runs the unit tests (both builds), the libFuzzer targets for a bounded
 #      time (scripts/fuzz.sh, 30 s a target), the end-to-end tests against the
 #      real API server, the application server's tests against real PostgreSQL
@@ -12,17 +13,22 @@
 #      on a one-node cluster, test/node/run.sh) and the linters.
 # Prints how long each stage took. Exits non-zero when anything fails.
 #
-# Environment: JOBS (default 2), BUILD_DIR (default build), ASAN_BUILD_DIR
-# (default build-asan), SKIP_ASAN=1 to skip the sanitizer stage locally,
-# FUZZ_BUILD_DIR (default build-fuzz), FUZZ_SECONDS (default 30, per target),
-# SKIP_FUZZ=1 to skip the fuzzing stage locally.
+# Run it as root or as a user with sudo: then only the Debian packages, the
+# images (their build and their test) and the real node run as root, through
+# sudo (scripts/as-root.sh, which asks for the password once at the start);
+# everything else runs as the user.
+#
+# Environment: JOBS (default 2), BUILD_DIR (default build), FUZZ_BUILD_DIR
+# (default build-fuzz: the sanitizer tree), SKIP_ASAN=1 to skip the sanitizer
+# unit tests locally, FUZZ_SECONDS (default 30, per target), SKIP_FUZZ=1 to skip
+# the fuzzing stage locally.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-2}
 build=${BUILD_DIR:-build}
-asan=${ASAN_BUILD_DIR:-build-asan}
+asan=${FUZZ_BUILD_DIR:-build-fuzz}
 
 declare -a stage_names=() stage_times=()
 failed=""
@@ -62,20 +68,28 @@ configure_build() {
 # Release (-O2, no debug info) compiles a third faster than RelWithDebInfo on
 # two cores; the sanitizer build uses -O1 and -g1 (line tables), enough for
 # ASan's stack traces.
-build_all() { configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"; }
-build_asan() {
-  configure_build "$asan" -DSTILLONTIME_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" &&
-    cmake --build "$asan" -j"$jobs" --target unit-tests
+# One build at a time in a build tree (lock file .stillontime-build.lock): the
+# quickstart or scripts/images.sh may build the same tree meanwhile.
+build_all() {
+  mkdir -p "$build"
+  (
+    flock 9
+    configure_build "$build" -DCMAKE_BUILD_TYPE=Release && cmake --build "$build" -j"$jobs"
+  ) 9>"$build/.stillontime-build.lock"
 }
+# One clang tree with ASan+UBSan (and libFuzzer's coverage hooks) serves the
+# sanitizer unit tests and the fuzz targets: every library compiles once under
+# the sanitizers instead of twice.
+build_asan() { FUZZ_BUILD_DIR=$asan JOBS=$jobs scripts/fuzz.sh --build-only unit-tests; }
 unit_tests() { ctest --test-dir "$build" -L unit --output-on-failure -j"$jobs"; }
 asan_tests() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$asan" -L unit --output-on-failure -j"$jobs"
 }
-fuzz() { FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz} JOBS=$jobs scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"; }
+fuzz() { FUZZ_BUILD_DIR=$asan JOBS=$jobs scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"; }
 other_tests() { ctest --test-dir "$build" -LE 'unit|node' --output-on-failure; }
 node_tests() { ctest --test-dir "$build" -L node --output-on-failure; }
-images() { BUILD_DIR=$build scripts/images.sh build; }
+images() { BUILD_DIR=$build scripts/as-root.sh scripts/images.sh build; }
 lint() {
   local shell_files yaml_status=0
   mapfile -t shell_files < <(git ls-files '*.sh' .ci/run plugin/kubectl_complete-stillontime)
@@ -84,13 +98,16 @@ lint() {
   return "$yaml_status"
 }
 
+scripts/as-root.sh --keep-alive $$
 run_stage "install dependencies" scripts/install-deps.sh
 [[ -z $failed ]] && run_stage "control plane build (cached after the first)" scripts/control-plane.sh build
 [[ -z $failed ]] && run_stage "project build" build_all
 [[ -z $failed ]] && run_stage "unit tests" unit_tests
+if [[ -z $failed && (${SKIP_ASAN:-0} != 1 || ${SKIP_FUZZ:-0} != 1) ]]; then
+  run_stage "sanitizer build (clang ASan+UBSan: unit tests, fuzz targets)" build_asan
+fi
 if [[ -z $failed && ${SKIP_ASAN:-0} != 1 ]]; then
-  run_stage "sanitizer build (ASan+UBSan, unit tests)" build_asan
-  [[ -z $failed ]] && run_stage "unit tests under ASan+UBSan" asan_tests
+  run_stage "unit tests under ASan+UBSan" asan_tests
 fi
 if [[ -z $failed && ${SKIP_FUZZ:-0} != 1 ]]; then
   run_stage "fuzzing (libFuzzer + ASan/UBSan, bounded)" fuzz

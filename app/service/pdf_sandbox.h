@@ -13,16 +13,13 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/sanitizer.h"
 
 namespace sot {
 
 // Sanitizer runtimes reserve terabytes of address space, so RLIMIT_AS cannot apply to a sanitizer
 // build of the helper; there the memory limit is not set (CPU, time and text limits still are).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kAddressSpaceLimitApplies = false;
-#else
-inline constexpr bool kAddressSpaceLimitApplies = true;
-#endif
+inline constexpr bool kAddressSpaceLimitApplies = STILLONTIME_SANITIZER_BUILD == 0;
 
 struct PdfSandboxOptions {
   std::string helper_path;  // the stillontime-pdf-text binary

@@ -11,9 +11,10 @@
 #include <new>
 #include <string>
 
+#include "core/sanitizer.h"
 #include "domain/pdf_text.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if STILLONTIME_SANITIZER_BUILD
 // The exit status carries the verdict; a leak report at exit (poppler's caches) would change it.
 extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
 #endif

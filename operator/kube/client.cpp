@@ -1,8 +1,10 @@
 #include "kube/client.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "kube/deadline.h"
 #include "kube/errors.h"
 #include "kube/json_fields.h"
 
@@ -76,6 +78,12 @@ Result<Json> RestClient::call(std::string method, std::string path_and_query, st
   req.body = std::move(body);
   add_auth(req);
   if (!content_type.empty()) req.headers.emplace_back("Content-Type", std::move(content_type));
+  if (auto left = request_time_left()) {
+    if (left->count() <= 0) {
+      return make_error(Code::kTimeout, req.method + " " + req.path_and_query + ": deadline passed before the request was sent");
+    }
+    req.timeout = std::min(req.timeout, *left);
+  }
 
   const auto start = std::chrono::steady_clock::now();
   auto resp = transport_->send(req);

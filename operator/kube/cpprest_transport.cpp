@@ -15,6 +15,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <system_error>
 
@@ -52,32 +55,61 @@ class CpprestTransport final : public HttpTransport {
       : server_(cfg.server), ca_pem_(cfg.ca_pem), cert_pem_(cfg.client_cert_pem), key_pem_(cfg.client_key_pem) {
     web::uri uri(server_);
     host_ = uri.host() + ":" + std::to_string(uri.port() > 0 ? uri.port() : 443);
-    client_ = std::make_unique<client::http_client>(server_, make_config(std::chrono::seconds(30)));
+    client_ = std::make_shared<client::http_client>(server_, make_config(kDefaultTimeout));
   }
 
   std::string host() const override { return host_; }
 
+  // The request's timeout is a hard bound on the whole exchange (connect, TLS
+  // handshake, headers and body). cpprestsdk's own timeout restarts per phase
+  // (a hung TLS handshake was seen to take twice the timeout), so the answer is
+  // awaited here with the deadline and the request cancelled when it passes.
   Result<HttpResponse> send(const HttpRequest& request) override {
+    using Answer = Result<HttpResponse>;
+    auto answer = std::make_shared<std::promise<Answer>>();
+    std::future<Answer> future = answer->get_future();
+    pplx::cancellation_token_source cts;
     try {
-      client::http_client* c = client_.get();
-      std::unique_ptr<client::http_client> dedicated;
-      if (request.timeout != std::chrono::seconds(30)) {
-        dedicated = std::make_unique<client::http_client>(server_, make_config(request.timeout));
-        c = dedicated.get();
-      }
-      http::http_response resp = c->request(to_cpprest(request)).get();
-      HttpResponse out;
-      out.status = resp.status_code();
-      auto bytes = resp.extract_vector().get();
-      out.body.assign(bytes.begin(), bytes.end());
-      return out;
+      std::shared_ptr<client::http_client> c = client_for(request.timeout);
+      c->request(to_cpprest(request), cts.get_token())
+          .then([](const http::http_response& resp) {
+            return resp.extract_vector().then([status = resp.status_code()](const std::vector<unsigned char>& bytes) {
+              HttpResponse out;
+              out.status = status;
+              out.body.assign(bytes.begin(), bytes.end());
+              return out;
+            });
+          })
+          .then([answer, server = server_, timeout = rounded(request.timeout),
+                 start = std::chrono::steady_clock::now()](pplx::task<HttpResponse> done) {
+            try {
+              answer->set_value(done.get());
+            } catch (const http::http_exception& e) {
+              // cpprestsdk reports a handshake its timer cut short as a TLS
+              // failure; it was a server that did not answer.
+              if (std::chrono::steady_clock::now() - start >= timeout - std::chrono::milliseconds(100)) {
+                answer->set_value(make_error(Code::kTimeout, "request to " + server + " timed out after " +
+                                                                 std::to_string(timeout.count()) + " ms: " + e.what()));
+                return;
+              }
+              answer->set_value(transport_error(server, e.what(), e.error_code()));
+            } catch (const pplx::task_canceled&) {
+              answer->set_value(make_error(Code::kTimeout, "request to " + server + " cancelled at its deadline"));
+            } catch (const std::exception& e) {
+              answer->set_value(transport_error(server, e.what()));
+            }
+          });
     } catch (const http::http_exception& e) {
       return transport_error(server_, e.what(), e.error_code());
-    } catch (const pplx::task_canceled&) {
-      return make_error(Code::kCancelled, "request cancelled");
     } catch (const std::exception& e) {
       return transport_error(server_, e.what());
     }
+    if (future.wait_for(request.timeout) == std::future_status::timeout) {
+      cts.cancel();   // the exchange finishes in the background; `answer` outlives it
+      return make_error(Code::kTimeout, "request to " + server_ + " timed out after " +
+                                            std::to_string(request.timeout.count()) + " ms");
+    }
+    return future.get();
   }
 
   Result<HttpResponse> stream(const HttpRequest& request, const DataHandler& on_data, Cancellation& cancel) override {
@@ -130,6 +162,34 @@ class CpprestTransport final : public HttpTransport {
   }
 
  private:
+  static constexpr std::chrono::milliseconds kDefaultTimeout{std::chrono::seconds(30)};
+
+  // A cpprestsdk client has one timeout for all its requests, and each client
+  // keeps its own connections. Shorter timeouts (requests under a deadline,
+  // see kube/deadline.h) are rounded down to whole seconds (100 ms steps below
+  // one second) so that the few values in use each keep a warm connection
+  // instead of a TLS handshake per request.
+  std::shared_ptr<client::http_client> client_for(std::chrono::milliseconds timeout) {
+    if (timeout == kDefaultTimeout) return client_;
+    const std::chrono::milliseconds key = rounded(timeout);
+    std::lock_guard lock(clients_mu_);
+    auto& slot = clients_[key];
+    if (!slot) {
+      if (clients_.size() > kMaxClients) {   // bounded: start over (users hold their own references)
+        clients_.clear();
+        return clients_[key] = std::make_shared<client::http_client>(server_, make_config(key));
+      }
+      slot = std::make_shared<client::http_client>(server_, make_config(key));
+    }
+    return slot;
+  }
+  static constexpr std::size_t kMaxClients = 16;
+  static std::chrono::milliseconds rounded(std::chrono::milliseconds timeout) {
+    if (timeout == kDefaultTimeout) return timeout;
+    const auto ms = timeout.count();
+    return std::chrono::milliseconds{ms >= 1000 ? ms / 1000 * 1000 : std::max<long long>(50, ms / 100 * 100)};
+  }
+
   client::http_client_config make_config(std::chrono::milliseconds timeout) const {
     client::http_client_config cfg;
     cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
@@ -176,7 +236,9 @@ class CpprestTransport final : public HttpTransport {
   std::string ca_pem_;
   std::string cert_pem_;
   std::string key_pem_;
-  std::unique_ptr<client::http_client> client_;
+  std::shared_ptr<client::http_client> client_;
+  std::mutex clients_mu_;
+  std::map<std::chrono::milliseconds, std::shared_ptr<client::http_client>> clients_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "kube/errors.h"
 
 #include "kube/json_fields.h"
+#include "kube/text.h"
 
 #include <string>
 
@@ -82,7 +83,7 @@ Error error_from_response(int http_status, std::string_view body) {
     e.code = code_for(http_status, e.reason);
     return e;
   }
-  std::string text(body.substr(0, 512));
+  std::string text = truncate_utf8(body, 512, "");
   if (text.empty()) text = "HTTP " + std::to_string(http_status);
   return make_error(code_for(http_status, {}), std::move(text), http_status);
 }

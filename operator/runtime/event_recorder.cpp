@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "kube/text.h"
+
 namespace sot::runtime {
 
 using kube::Code;
@@ -28,8 +30,7 @@ void EventRecorder::record(const Json& object, std::string_view type, std::strin
   p.type = std::string(type);
   p.reason = std::string(reason);
   // The API server refuses messages over 1 KiB.
-  if (message.size() > 1024) message = message.substr(0, 1021) + "...";
-  p.message = std::move(message);
+  p.message = kube::truncate_utf8(message, 1024);
   p.at = clock_.wall_now();
   if (options_.synchronous) {
     write(p);

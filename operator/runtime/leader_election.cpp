@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "kube/deadline.h"
 #include "runtime/controller.h"
 
 namespace sot::runtime {
@@ -56,6 +57,16 @@ void LeaderElector::set_leading(bool leading) {
     logger_.info("stopped leading", {{"identity", options_.identity}});
     if (callbacks_.on_stopped_leading) callbacks_.on_stopped_leading();
   }
+}
+
+kube::RequestDeadline LeaderElector::deadline_at(TimePoint deadline) const {
+  // The elector's clock may be a test's; requests run on the real one.
+  return kube::RequestDeadline(std::chrono::steady_clock::now() + (deadline - clock_.now()));
+}
+
+bool LeaderElector::try_acquire_or_renew_by(TimePoint deadline) {
+  const kube::RequestDeadline scope = deadline_at(deadline);
+  return try_acquire_or_renew();
 }
 
 bool LeaderElector::try_acquire_or_renew() {
@@ -139,6 +150,8 @@ bool LeaderElector::try_acquire_or_renew() {
 
 void LeaderElector::release() {
   if (!leading_.load()) return;
+  // A hung API server must not hold a shutdown: one retry period, then go.
+  const kube::RequestDeadline scope = deadline_at(clock_.now() + options_.retry_period);
   const kube::ResourceRef ref = kube::resources::leases();
   const kube::ObjectKey key{options_.lease_namespace, options_.lease_name};
   auto current = client_.get(ref, key);
@@ -164,17 +177,20 @@ bool LeaderElector::run(StopSignal& stop) {
   // Acquire.
   while (true) {
     if (stop.stopped()) return true;
-    if (try_acquire_or_renew()) break;
+    if (try_acquire_or_renew_by(clock_.now() + options_.renew_deadline)) break;
     if (!stop.sleep_for(jittered(options_.retry_period))) return true;
   }
   set_leading(true);
   // Renew: each round retries every retry period until the renew deadline.
+  // Every request of a round ends by that deadline (kube/deadline.h): a hung
+  // API server cannot keep us leading past it, and the lease (longer than the
+  // deadline) is still ours for everyone else until then.
   while (true) {
     if (!stop.sleep_for(options_.retry_period)) break;
     const TimePoint deadline = clock_.now() + options_.renew_deadline;
     bool renewed = false;
     while (!stop.stopped() && clock_.now() < deadline) {
-      if (try_acquire_or_renew()) {
+      if (try_acquire_or_renew_by(deadline)) {
         renewed = true;
         break;
       }

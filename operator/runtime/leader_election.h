@@ -7,6 +7,8 @@
 //  - the leader renews every retry period; when it could not renew for the
 //    renew deadline it stops leading at once (on_stopped_leading), before the
 //    lease can have expired for anyone else, so two leaders never overlap;
+//    every Lease request ends by the renew deadline (kube/deadline.h), so an
+//    API server that hangs instead of refusing cannot keep us leading past it;
 //  - on shutdown a leader releases the lease (empty holder, 1 s duration) so a
 //    standby takes over within one retry period instead of a lease duration.
 // Updates are optimistic (resourceVersion): a conflict means someone else won.
@@ -21,6 +23,7 @@
 #include <prometheus/gauge.h>
 
 #include "kube/client.h"
+#include "kube/deadline.h"
 #include "runtime/clock.h"
 #include "runtime/logger.h"
 
@@ -60,13 +63,17 @@ class LeaderElector {
   const std::string& identity() const { return options_.identity; }
   std::string observed_leader() const;
 
-  // One attempt to acquire or renew (exposed for tests).
+  // One attempt to acquire or renew (exposed for tests). Its requests end by
+  // the caller's request deadline, if any (kube/deadline.h).
   [[nodiscard]] bool try_acquire_or_renew();
+  // The same, with every request ending by `deadline` on this elector's clock.
+  [[nodiscard]] bool try_acquire_or_renew_by(TimePoint deadline);
   // Gives the lease up if we hold it (exposed for tests).
   void release();
 
  private:
   void set_leading(bool leading);
+  kube::RequestDeadline deadline_at(TimePoint deadline) const;
   Duration jittered(Duration d);
 
   kube::KubeClient& client_;

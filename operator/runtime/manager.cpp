@@ -321,6 +321,14 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
     cinf.add_handler(c.enqueue_owner(spec.primary.kind, slash == std::string::npos ? "" : spec.primary.group,
                                      spec.owned_event_delay));
   }
+  for (auto& watched : spec.watches) {
+    InformerOptions other;
+    other.resource = watched.resource;
+    other.label_selector = watched.label_selector;
+    Informer& winf = informer(std::move(other));
+    winf.add_handler(c.enqueue_mapped(
+        [map = std::move(watched.map), primary = &pinf.cache()](const Json& o) { return map(o, *primary); }));
+  }
   return c;
 }
 
@@ -346,13 +354,17 @@ std::string Manager::metrics_text() {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
-std::string Manager::default_lease_namespace() const {
-  if (!options_.leader_election_namespace.empty()) return options_.leader_election_namespace;
+std::string pod_namespace() {
   if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns != '\0') return ns;
   std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
   std::string ns;
   if (in && std::getline(in, ns) && !ns.empty()) return ns;
   return {};
+}
+
+std::string Manager::default_lease_namespace() const {
+  if (!options_.leader_election_namespace.empty()) return options_.leader_election_namespace;
+  return pod_namespace();
 }
 
 kube::Status Manager::start() {

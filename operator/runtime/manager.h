@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,9 @@ kube::Result<ManagerOptions> parse_manager_flags(const std::vector<std::string>&
 std::string manager_flags_help();
 // "90s", "10m", "1h30m", "250ms".
 kube::Result<Duration> parse_go_duration(std::string_view text);
+// The namespace this process runs in: $POD_NAMESPACE, else the in-cluster
+// service-account namespace file; "" outside a cluster.
+std::string pod_namespace();
 
 // A child kind the controller watches, mapped to the owning CR's key.
 struct OwnedResource {
@@ -72,11 +76,22 @@ struct OwnedResource {
   bool all_namespaces = false;
 };
 
+// Another kind whose changes concern some primary objects without being their
+// children (e.g. the Namespaces that resources target): `map` names the
+// primary keys an object concerns, with the primary cache at hand (its index
+// answers "which resources point here" without a scan).
+struct WatchedResource {
+  kube::ResourceRef resource;
+  std::string label_selector;
+  std::function<std::vector<kube::ObjectKey>(const Json& object, const CacheReader& primary)> map;
+};
+
 struct ControllerSpec {
   std::string name;                       // metrics and logs: controller="<name>"
   kube::ResourceRef primary;              // the CR
   std::string primary_label_selector;
   std::vector<OwnedResource> owns;
+  std::vector<WatchedResource> watches;   // always all namespaces (or cluster-scoped)
   int max_concurrent_reconciles = 0;      // 0: the manager's
   // Owned objects' events reach the queue this long after they arrive (zero:
   // at once). Applying a child set echoes one event per child over a few

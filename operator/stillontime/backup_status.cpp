@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 
+#include "kube/text.h"
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "stillontime/builders/backup.h"
@@ -409,7 +410,7 @@ BackupPlan reconcile_backup(const StillOnTime& resource, const Json& cr, runtime
       }
     }
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    if (message.size() > 1024) message = message.substr(message.size() - 1024);
+    message = kube::tail_utf8(message, 1024);
     return message;
   };
 

@@ -8,7 +8,10 @@
 //     setting, which the subset check below cannot see; and
 //   - every field we set is still there with our value — this catches a
 //     human's edit (replicas, image) or a deletion of a field we own.
-// Server-side defaults (extra fields) never count as drift.
+// Server-side defaults (extra fields) never count as drift, and neither do
+// elements another manager added to a list the server merges by key (an env
+// var, a container, a port): server-side apply leaves them in place, so
+// re-applying for them would never come to rest.
 #pragma once
 
 #include <string>
@@ -28,7 +31,10 @@ nlohmann::json stamp_applied_hash(nlohmann::json desired);
 // True when every field of `desired` appears in `live` with the same value.
 // Objects: each desired key must match (a desired zero value — "", 0, false,
 // {}, [] or null — also matches a missing key, as the API server drops them).
-// Arrays: same length, element by element, or the same elements in another
+// Lists merged by key (containers, env, volumes, volumeMounts, ports of
+// containers and Services, imagePullSecrets, ownerReferences): each desired
+// element must be there under its key; other elements are someone else's.
+// Other arrays: same length, element by element, or the same elements in another
 // order (the server may reorder HPA metrics). Quantities compare by value
 // ("0.5" == "500m", "1Gi" == "1024Mi").
 bool contains_desired(const nlohmann::json& live, const nlohmann::json& desired);

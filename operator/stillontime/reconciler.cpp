@@ -34,6 +34,9 @@ constexpr auto kApplyEchoWindow = std::chrono::seconds(5);
 constexpr auto kRecheckAfterWrites = std::chrono::seconds(1);
 // Writes of one reconcile in flight at once.
 constexpr std::size_t kApplyParallelism = 8;
+// How long a child refused for its size is not sent again (unless it or the
+// spec changes).
+constexpr auto kRetryRefused = std::chrono::minutes(10);
 
 std::string owner_value(const kube::ObjectKey& key) { return key.ns + "." + key.name; }
 
@@ -62,20 +65,77 @@ Json current_status(const Json& cr) {
   return it != cr.end() && it->is_object() ? *it : Json::object();
 }
 
+// The API server cannot store the object: etcd's request limit (1.5 MiB by
+// default; the 1.20 server answers 500 "etcdserver: request is too large", or
+// "ResourceExhausted ... larger than max" when its own gRPC limit of 2 MiB
+// trips first) or its request body limit (413). The same object fails the same
+// way every time.
+bool too_large(const kube::Error& e) {
+  return e.http_status == 413 || e.reason == "RequestEntityTooLarge" ||
+         e.message.find("request is too large") != std::string::npos ||
+         (e.message.find("ResourceExhausted") != std::string::npos &&
+          e.message.find("larger than max") != std::string::npos);
+}
+
+// The spec field that holds most of the resource's bytes, for a message that
+// says what to shorten: "spec.backend.env" for 20,000 env vars,
+// "spec.backend.env[0].value" for one enormous value.
+std::string largest_field(const Json& spec) {
+  auto bytes = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace).size(); };
+  std::string path = "spec";
+  const Json* at = &spec;
+  std::size_t size = bytes(spec);
+  while (at->is_structured() && !at->empty()) {
+    const Json* best = nullptr;
+    std::string step;
+    std::size_t best_size = 0;
+    if (at->is_object()) {
+      for (const auto& [key, value] : at->items()) {
+        if (const std::size_t n = bytes(value); n > best_size) best = &value, step = "." + key, best_size = n;
+      }
+    } else {
+      for (std::size_t i = 0; i < at->size(); ++i) {
+        if (const std::size_t n = bytes((*at)[i]); n > best_size) best = &(*at)[i], step = "[" + std::to_string(i) + "]", best_size = n;
+      }
+    }
+    if (best == nullptr || best_size * 2 < size) break;   // no single part holds most of it
+    path += step;
+    at = best;
+    size = best_size;
+  }
+  return path;
+}
+
+// The resource itself is as large as etcd stores: its status, or the
+// finalizer, would make it larger and is refused. Nothing can be said on the
+// resource, so it is said in a Warning Event (a separate object).
+void report_resource_too_large(runtime::Context& ctx, const Json& cr, const kube::Error& error) {
+  const std::string field = largest_field(spec_of(cr));
+  const std::string message = field + ": this StillOnTime (" +
+                              std::to_string(cr.dump(-1, ' ', false, Json::error_handler_t::replace).size()) +
+                              " bytes of JSON) is as large as the API server stores; its status and finalizer do not fit (" +
+                              error.message + "); make " + field + " smaller";
+  ctx.log().warn("resource too large", {{"field", field}, {"error", error.to_string()}});
+  if (ctx.events() != nullptr) ctx.events()->warning(cr, "ResourceTooLarge", message);
+}
+
 // Writes `status` through the status subresource when it differs from what the
-// CR carries. Returns false (and logs) when the write failed.
-bool write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
-  if (current_status(cr) == status) return true;
+// CR carries. Returns the error (logged, or reported when the resource is too
+// large for it) when the write failed: the caller must retry the pass, or the
+// status would stay stale until something else changes.
+std::optional<kube::Error> write_status(runtime::Context& ctx, const Json& cr, const Json& status) {
+  if (current_status(cr) == status) return std::nullopt;
   const auto key = runtime::key_of(cr);
   ctx.log().debug("writing status", {{"phase", status.value("phase", "")}});
   kube::PatchOptions opts;
   opts.subresource = "status";
   auto r = ctx.client().merge_patch(stillontime_resource(), key, {{"status", status}}, opts);
   if (!r.ok()) {
-    ctx.log().warn("status write failed", {{"error", r.error().to_string()}});
-    return false;
+    if (too_large(r.error())) report_resource_too_large(ctx, cr, r.error());
+    else ctx.log().warn("status write failed", {{"error", r.error().to_string()}});
+    return r.error();
   }
-  return true;
+  return std::nullopt;
 }
 
 // One decoded value of a Secret in the cache, "" when absent.
@@ -144,7 +204,8 @@ ReconcileResult stall(runtime::Context& ctx, const Json& cr, std::int64_t genera
   in.stalled = {true, reason, message};
   const Json status = build_status(old, in, now_rfc3339());
   const bool changed = status != old;
-  write_status(ctx, cr, status);
+  // A status too large to store is reported once (an Event); retrying it would not help.
+  if (auto error = write_status(ctx, cr, status); error && !too_large(*error)) return ReconcileResult::failed(*error);
   if (changed && ctx.events() != nullptr) ctx.events()->warning(cr, reason, message);
   ctx.log().warn("stalled", {{"reason", reason}, {"message", message}});
   if (recheck) return ReconcileResult::after(*recheck);
@@ -169,9 +230,11 @@ std::string secure_random(std::size_t length) {
   return out;
 }
 
-StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random, prometheus::Registry* registry)
+StillOnTimeReconciler::StillOnTimeReconciler(ApiVersions api, RandomSource random, prometheus::Registry* registry,
+                                             TenancyPolicy tenancy)
     : api_(std::move(api)),
       random_(std::move(random)),
+      tenancy_(std::move(tenancy)),
       backup_metrics_(registry != nullptr ? std::make_unique<BackupMetrics>(*registry) : nullptr) {}
 
 StillOnTimeReconciler::~StillOnTimeReconciler() = default;
@@ -186,13 +249,37 @@ std::optional<std::chrono::steady_clock::duration> StillOnTimeReconciler::echo_p
   return kApplyEchoWindow - age;
 }
 
+namespace {
+// Keeps a map of one entry per child ever seen from growing: past 4,096
+// entries, those older than `age` (no longer consulted) go.
+template <typename Map>
+void forget_old(Map& entries, std::chrono::steady_clock::duration age) {
+  if (entries.size() <= 4096) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(entries, [&](const auto& e) { return now - e.second.at >= age; });
+}
+}  // namespace
+
 void StillOnTimeReconciler::remember_applied(const std::string& child, Applied applied) {
   std::lock_guard lock(applied_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (applied_.size() > 4096) {
-    std::erase_if(applied_, [&](const auto& e) { return now - e.second.at >= kApplyEchoWindow; });
-  }
+  forget_old(applied_, kApplyEchoWindow);
   applied_[child] = std::move(applied);
+  refused_.erase(child);
+}
+
+std::optional<std::string> StillOnTimeReconciler::refused(const std::string& child, const std::string& hash,
+                                                         const std::string& cached_version) {
+  std::lock_guard lock(applied_mu_);
+  auto it = refused_.find(child);
+  if (it == refused_.end() || it->second.hash != hash || it->second.over_version != cached_version) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second.at >= kRetryRefused) return std::nullopt;
+  return it->second.message;
+}
+
+void StillOnTimeReconciler::remember_refused(const std::string& child, Refused refused) {
+  std::lock_guard lock(applied_mu_);
+  forget_old(refused_, kRetryRefused);
+  refused_[child] = std::move(refused);
 }
 
 std::vector<kube::ResourceRef> child_kinds(const ApiVersions& api) {
@@ -213,7 +300,7 @@ std::string claimed_namespace(const Json& cr) {
              : own;
 }
 
-runtime::ControllerSpec controller_spec(const ApiVersions& api) {
+runtime::ControllerSpec controller_spec(const ApiVersions& api, const TenancyPolicy& tenancy) {
   runtime::ControllerSpec spec;
   spec.name = kControllerName;
   spec.primary = stillontime_resource();
@@ -231,7 +318,37 @@ runtime::ControllerSpec controller_spec(const ApiVersions& api) {
     owned.all_namespaces = true;  // children follow spec.targetNamespace
     spec.owns.push_back(std::move(owned));
   }
+  if (tenancy.cross_namespace) {
+    // Consent given or withdrawn (the target's annotation), or a target
+    // namespace appearing: the resources targeting it look again at once.
+    runtime::WatchedResource namespaces;
+    namespaces.resource = kube::resources::namespaces();
+    namespaces.map = [](const Json& ns, const runtime::CacheReader& primary) {
+      std::vector<kube::ObjectKey> keys;
+      const std::string name = ns.value("metadata", Json::object()).value("name", "");
+      if (name.empty()) return keys;
+      for (const auto& cr : primary.by_index(name)) {
+        const auto key = runtime::key_of(*cr);
+        if (key.ns != name) keys.push_back(key);
+      }
+      return keys;
+    };
+    spec.watches.push_back(std::move(namespaces));
+  }
   return spec;
+}
+
+kube::Result<TargetPermission> StillOnTimeReconciler::permission(const std::string& source, const std::string& target,
+                                                                 runtime::Context& ctx) const {
+  runtime::ObjectPtr ns;
+  if (!target.empty() && target != source && tenancy_.cross_namespace) {
+    const auto* namespaces = ctx.cache(kube::resources::namespaces());
+    if (namespaces == nullptr) {
+      return kube::make_error(kube::Code::kInternal, "no Namespace informer: controller_spec() was given another tenancy policy");
+    }
+    ns = namespaces->get({"", target});
+  }
+  return check_target(source, target, ns.get(), tenancy_);
 }
 
 ApiVersions discover_api_versions(kube::KubeClient& client) {
@@ -264,10 +381,23 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (meta.contains("deletionTimestamp")) {
     const auto finalizers = meta.value("finalizers", Json::array());
     if (std::find(finalizers.begin(), finalizers.end(), kFinalizer) == finalizers.end()) return ReconcileResult::done();
-    const std::string target = spec_of(cr).value("targetNamespace", key.ns);
+    const std::string target = claimed_namespace(cr);
     const bool retain = spec_of(cr).value("deletionPolicy", "Retain") != "Delete";
+    auto allowed = permission(key.ns, target, ctx);
+    if (!allowed.ok()) return ReconcileResult::failed(allowed.error());
+    if (!allowed->permitted() && allowed->decision != TargetDecision::kNamespaceMissing) {
+      // Without the target's consent (withdrawn, or the operator's policy
+      // changed) nothing there is touched, not even to clean up: what was made
+      // stays, data included, for the target's owners to keep or remove.
+      const std::string message = "children in namespace " + target + " were left as they are (" + allowed->message +
+                                  "); remove them there with: kubectl delete -n " + target + " -l " +
+                                  owner_selector_text(key) + " all,pvc,secrets,configmaps,networkpolicies,roles," +
+                                  "rolebindings,serviceaccounts,poddisruptionbudgets,horizontalpodautoscalers,ingresses";
+      ctx.log().warn("finalizing without touching the target namespace", {{"targetNamespace", target}});
+      if (ctx.events() != nullptr) ctx.events()->warning(cr, "TargetNamespaceNotPermitted", message);
+    }
     int pending = 0;
-    for (const auto& kind : child_kinds(api_)) {
+    for (const auto& kind : allowed->permitted() ? child_kinds(api_) : std::vector<kube::ResourceRef>{}) {
       if (retain && kind.kind == "PersistentVolumeClaim") continue;
       const auto* cache = ctx.cache(kind);
       if (cache == nullptr || !selector.ok()) continue;
@@ -304,33 +434,35 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     return stall(ctx, cr, generation, "InvalidSpec", join_errors(errors));
   }
 
+  // May this resource use its target namespace at all? Decided from the
+  // operator's policy and the target's Namespace object (a cache read) before
+  // anything in that namespace is read or written.
+  const std::string target = resource.target_namespace();
+  auto allowed = permission(key.ns, target, ctx);
+  if (!allowed.ok()) return ReconcileResult::failed(allowed.error());
+  if (!allowed->permitted()) {
+    return stall(ctx, cr, generation, allowed->reason(), allowed->message,
+                 allowed->decision == TargetDecision::kNamespaceMissing ? std::optional(kRecheckMissing) : std::nullopt);
+  }
+
   // Only resources claiming the same namespace matter: the cache's index
-  // finds them without unpacking every resource on every pass.
+  // finds them without unpacking every resource on every pass. A claim the
+  // target has not consented to does not count, or anyone could squat a
+  // namespace by naming it first.
   std::vector<NamespaceClaim> claims;
   for (const auto& other : crs->by_index(claim_of(resource).target_namespace)) {
     const Json& om = (*other)["metadata"];
     if (om.value("namespace", "") == key.ns && om.value("name", "") == key.name) continue;
     if (om.contains("deletionTimestamp")) continue;
-    claims.push_back({om.value("namespace", ""), om.value("name", ""), om.value("creationTimestamp", ""),
-                      spec_of(*other).value("targetNamespace", om.value("namespace", ""))});
+    const std::string other_ns = om.value("namespace", "");
+    auto other_allowed = permission(other_ns, target, ctx);
+    if (!other_allowed.ok() || !other_allowed->permitted()) continue;
+    claims.push_back({other_ns, om.value("name", ""), om.value("creationTimestamp", ""), claimed_namespace(*other)});
   }
   if (auto claimed = check_namespace_claim(resource, claims)) {
     return stall(ctx, cr, generation, "TargetNamespaceClaimed", claimed->to_string());
   }
 
-  const std::string target = resource.target_namespace();
-  if (resource.cross_namespace()) {
-    auto ns = ctx.client().get(kube::resources::namespaces(), {"", target});
-    if (ns.code() == kube::Code::kNotFound) {
-      return stall(ctx, cr, generation, "TargetNamespaceMissing",
-                   "spec.targetNamespace: namespace " + target + " does not exist; create it and the operator continues",
-                   kRecheckMissing);
-    }
-    if (ns.code() == kube::Code::kForbidden) {
-      return stall(ctx, cr, generation, "Forbidden", ns.error().message, kRecheckMissing);
-    }
-    if (!ns.ok()) return ReconcileResult::failed(ns.error());
-  }
   // Children across namespaces, and data that must go with the resource, need
   // a finalizer: owner references cannot reach them.
   const bool needs_finalizer =
@@ -341,6 +473,12 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     Json updated = cr;
     updated["metadata"]["finalizers"].push_back(kFinalizer);
     auto r = ctx.client().update(stillontime_resource(), updated, kube::UpdateOptions{});
+    if (!r.ok() && too_large(r.error())) {
+      // The same update fails the same way until the spec shrinks (an edit
+      // brings the resource back at once).
+      report_resource_too_large(ctx, cr, r.error());
+      return ReconcileResult::after(kRetryRefused);
+    }
     if (!r.ok()) return ReconcileResult::failed(r.error());
     return ReconcileResult::done();  // the update's watch event brings us back with the new object
   }
@@ -368,6 +506,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     bctx.credentials.grafana_admin_password = random_(32);
   }
   if (resource.spec.backend.secret_ref) {
+    // Read only now, in a namespace this resource may use (the check above).
+    // Its fingerprint goes only into the backend's checksum, which also hashes
+    // the generated credentials: whoever can read the Deployment but not the
+    // Secrets cannot test guesses of the Secret's contents against it.
     auto user_secret = ctx.client().get(resource_ref("v1", "Secret"), {target, resource.spec.backend.secret_ref->name});
     if (user_secret.code() == kube::Code::kNotFound) {
       return stall(ctx, cr, generation, "SecretMissing",
@@ -387,6 +529,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   // ---- apply what differs
   int writes = 0;
   std::optional<kube::Error> first_error;
+  std::optional<std::string> too_large_message;   // a child the server cannot store
   std::optional<runtime::Duration> echo_recheck;
   std::set<std::pair<std::string, std::string>> wanted;  // kind/apiVersion + ns/name
   if (!resource.spec.paused) {
@@ -446,6 +589,10 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
       std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
       std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
       std::string cached_version = live ? runtime::resource_version_of(*live) : std::string{};
+      if (auto message = refused(child_id, hash, cached_version)) {
+        if (!too_large_message) too_large_message = std::move(*message);
+        continue;
+      }
       if (auto wait = echo_pending(child_id, hash, cached_version)) {
         const auto delay = std::chrono::duration_cast<runtime::Duration>(*wait) + std::chrono::milliseconds(50);
         echo_recheck = echo_recheck ? std::min(*echo_recheck, delay) : delay;
@@ -493,6 +640,18 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
     send_wave(bindings_at, to_send.size());
 
     for (auto& w : to_send) {
+      if (w.error && !w.create && too_large(*w.error)) {
+        const std::string field = largest_field(spec_of(cr));
+        std::string message = field + ": the " + w.desired->ref.kind + " " + w.desired->key().name + " made from it (" +
+                              std::to_string(w.body.dump(-1, ' ', false, Json::error_handler_t::replace).size()) +
+                              " bytes of JSON) is more than the API server stores (" + w.error->message + "); make " +
+                              field + " smaller";
+        ctx.log().warn("child too large", {{"kind", w.desired->ref.kind}, {"child", w.desired->key().to_string()},
+                                           {"field", field}, {"error", w.error->to_string()}});
+        remember_refused(w.child_id, {w.hash, w.over_version, message, std::chrono::steady_clock::now()});
+        if (!too_large_message) too_large_message = std::move(message);
+        continue;
+      }
       if (w.error) {
         ctx.log().warn("apply failed", {{"kind", w.desired->ref.kind},
                                         {"child", w.desired->key().to_string()},
@@ -536,6 +695,8 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   const Json old = current_status(cr);
   if (first_error && first_error->code == kube::Code::kForbidden) {
     in.stalled = {true, "Forbidden", first_error->message};
+  } else if (too_large_message) {
+    in.stalled = {true, "ChildTooLarge", *too_large_message};
   } else {
     in.stalled = {false, "NotStalled", ""};
   }
@@ -563,23 +724,39 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
       in.reconciling = {true, "Applying", "applying " + std::to_string(writes) + " changes to children"};
     }
   }
+  if (too_large_message && !resource.spec.paused && !first_error) {
+    // Nothing more happens until the spec changes: kstatus' Stalled, not Reconciling.
+    in.reconciling = {false, "ChildTooLarge", "stalled: " + *too_large_message};
+  }
   add_backup_conditions(backup, in);   // BackupHealthy; a failed restore stalls
   Json status = build_status(old, in, now_rfc3339());
   add_backup_status(backup, status);   // status.backup, status.restore, status.bootstrap
   report_backup(backup, ctx, cr, backup_metrics_.get());
   const bool ready_now = readiness.all_ready && !resource.spec.paused;
   const bool ready_before = old.value("phase", "") == "Ready";
-  if (status != old) {
-    write_status(ctx, cr, status);
+  // A status refused for the resource's size is not sent again until the
+  // resource changes: every pass would otherwise send it (and its Event). Any
+  // other failed status write fails the pass, which is retried with backoff.
+  std::optional<kube::Error> status_error;
+  const std::string status_id = "status/" + key.to_string();
+  if (status != old && !refused(status_id, "", runtime::resource_version_of(cr))) {
+    if (auto error = write_status(ctx, cr, status); error && too_large(*error)) {
+      remember_refused(status_id, {"", runtime::resource_version_of(cr), error->message, std::chrono::steady_clock::now()});
+    } else if (error) {
+      status_error = error;
+    }
     if (ctx.events() != nullptr) {
       if (ready_now && !ready_before) ctx.events()->normal(cr, "Ready", readiness.message);
       if (first_error) ctx.events()->warning(cr, "ApplyFailed", first_error->message);
+      if (too_large_message) ctx.events()->warning(cr, "ChildTooLarge", *too_large_message);
     }
   }
   if (writes > 0) ctx.log().info("reconciled", {{"writes", writes}, {"phase", in.phase}});
   if (first_error) return ReconcileResult::failed(*first_error);
+  if (status_error) return ReconcileResult::failed(*status_error);   // retried with backoff, never left stale
   if (writes > 0) return ReconcileResult::after(kRecheckAfterWrites);
   if (echo_recheck) return ReconcileResult::after(*echo_recheck);
+  if (too_large_message) return ReconcileResult::after(kRetryRefused);
   return ReconcileResult::done();
 }
 

@@ -7,18 +7,30 @@
 #include <algorithm>
 #include <set>
 
+#include "kube/text.h"
+
 namespace sot::stillontime {
 
 std::string FieldError::to_string() const {
   if (value.empty()) return field + ": " + message;
-  return field + " (" + value + ") " + message;
+  if (value.size() <= kMaxShownValueBytes) return field + " (" + value + ") " + message;
+  // A 100,000-character value would make the status condition longer than
+  // the API server stores (32,768) and the log line as long.
+  return field + " (" + kube::truncate_utf8(value, kMaxShownValueBytes) + " " + std::to_string(value.size()) +
+         " bytes) " + message;
 }
 
 std::string join_errors(const std::vector<FieldError>& errors) {
   std::string out;
+  std::size_t shown = 0;
   for (const auto& e : errors) {
+    if (shown == kMaxJoinedErrors) {
+      out += "; and " + std::to_string(errors.size() - shown) + " more";
+      break;
+    }
     if (!out.empty()) out += "; ";
     out += e.to_string();
+    ++shown;
   }
   return out;
 }

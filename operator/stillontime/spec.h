@@ -37,6 +37,11 @@ struct FieldError {
   bool operator==(const FieldError&) const = default;
 };
 
+// to_string() shows at most this much of a value (then "... N bytes").
+inline constexpr std::size_t kMaxShownValueBytes = 128;
+// join_errors() lists at most this many errors (then "; and N more").
+inline constexpr std::size_t kMaxJoinedErrors = 20;
+
 // "a; b; c" from the errors' to_string().
 std::string join_errors(const std::vector<FieldError>& errors);
 

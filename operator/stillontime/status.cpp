@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "kube/text.h"
+
 namespace sot::stillontime {
 namespace {
 
@@ -25,7 +27,11 @@ nlohmann::json make_condition(const nlohmann::json& old_status, const std::strin
           {"reason", in.reason.empty() ? (in.status ? type : "No" + type) : in.reason},
           // Never empty: the 1.20 server turns "" into null inside this list
           // (x-kubernetes-list-type: map) and then rejects it as not a string.
-          {"message", in.message.empty() ? (in.reason.empty() ? type : in.reason) : in.message},
+          // At most what the CRD lets the server store: an API server's
+          // error message can be megabytes, and a refused status write leaves
+          // the resource without any.
+          {"message", in.message.empty() ? (in.reason.empty() ? type : in.reason)
+                                         : kube::truncate_utf8(in.message, kMaxConditionMessageBytes)},
           {"observedGeneration", generation},
           {"lastTransitionTime", transition}};
 }

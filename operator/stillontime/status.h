@@ -31,6 +31,9 @@ struct ComponentStatus {
   bool operator==(const ComponentStatus&) const = default;
 };
 
+// The CRD's maxLength of a condition message; longer messages are cut.
+inline constexpr std::size_t kMaxConditionMessageBytes = 32768;
+
 struct ConditionInput {
   bool status = false;
   std::string reason;

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <regex>
+#include <cstdlib>
 #include <set>
 #include <tuple>
 
@@ -94,13 +94,94 @@ std::string check_cron_field(const CronField& field, const std::string& text) {
 
 // ---- names ----
 
-const std::regex kImagePathComponent("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*");
-const std::regex kRegistryHost(
-    "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?");
-const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-const std::regex kDigest("[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}");
-const std::regex kEnvName("[-._a-zA-Z][-._a-zA-Z0-9]*");
-const std::regex kLabelValue("(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+// The name grammars below are matched by hand, one pass, no recursion:
+// libstdc++'s std::regex recurses once per repeated character and overflowed
+// the stack on a 100,000-character image or env name, which the API server
+// accepts in a StillOnTime (those fields have no maxLength).
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*
+bool is_image_path_component(std::string_view s) {
+  std::size_t i = 0;
+  auto alnum_run = [&] {
+    const std::size_t start = i;
+    while (i < s.size() && is_lower_alnum(s[i])) ++i;
+    return i > start;
+  };
+  if (!alnum_run()) return false;
+  while (i < s.size()) {
+    if (s[i] == '.') {
+      ++i;
+    } else if (s[i] == '_') {
+      ++i;
+      if (i < s.size() && s[i] == '_') ++i;
+    } else if (s[i] == '-') {
+      while (i < s.size() && s[i] == '-') ++i;
+    } else {
+      return false;
+    }
+    if (!alnum_run()) return false;
+  }
+  return true;
+}
+
+// host labels ([a-zA-Z0-9], or [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]) joined by '.', then :port
+bool is_registry_host(std::string_view s) {
+  if (auto colon = s.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view port = s.substr(colon + 1);
+    if (port.empty() || !std::all_of(port.begin(), port.end(), is_digit)) return false;
+    s = s.substr(0, colon);
+  }
+  for (const auto& label : split(s, '.')) {
+    if (label.empty() || !is_alnum(label.front()) || !is_alnum(label.back())) return false;
+    if (!std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; })) return false;
+  }
+  return true;
+}
+
+// [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+bool is_tag(std::string_view s) {
+  if (s.empty() || s.size() > 128 || !(is_alnum(s[0]) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+// [A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
+bool is_digest(std::string_view s) {
+  const auto colon = s.find(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view algorithm = s.substr(0, colon);
+  const std::string_view hex = s.substr(colon + 1);
+  if (hex.size() < 32 || !std::all_of(hex.begin(), hex.end(), is_hex)) return false;
+  bool at_start = true;   // at the start of a component: a letter must follow
+  for (char c : algorithm) {
+    if (at_start) {
+      if (!is_alpha(c)) return false;
+      at_start = false;
+    } else if (c == '-' || c == '_' || c == '+' || c == '.') {
+      at_start = true;
+    } else if (!is_alnum(c)) {
+      return false;
+    }
+  }
+  return !at_start;
+}
+
+// [-._a-zA-Z][-._a-zA-Z0-9]*
+bool is_env_name(std::string_view s) {
+  auto allowed = [](char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_'; };
+  return !s.empty() && !is_digit(s[0]) && std::all_of(s.begin(), s.end(), allowed);
+}
+
+// (?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?
+bool is_label_value(std::string_view s) {
+  if (s.empty()) return true;
+  if (s.size() > 63 || !is_alnum(s.front()) || !is_alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
 
 // ---- the validator ----
 
@@ -247,10 +328,52 @@ class Validator {
       if (auto e = check_env_name(var.name); !e.empty()) add(field + ".name", quote(var.name), e);
       if (!seen.insert(var.name).second) add(field + ".name", quote(var.name), "is set twice");
       if (var.value && var.value_from) add(field, "", "may set value or valueFrom, not both");
+      if (var.value_from) value_from(field + ".valueFrom", *var.value_from);
     }
     quantity("spec.backend.storage.logs", b.storage.logs, true);
     quantity("spec.backend.storage.uploads", b.storage.uploads, true);
     if (b.storage.storage_class_name) subdomain("spec.backend.storage.storageClassName", *b.storage.storage_class_name);
+  }
+
+  // The CRD keeps valueFrom open (x-kubernetes-preserve-unknown-fields), so its
+  // shape is checked here: the API server would refuse the backend Deployment
+  // instead, with a message about the Deployment, not about this field.
+  void value_from(const std::string& field, const Json& from) {
+    struct Source {
+      const char* name;
+      std::vector<const char*> required;
+      std::vector<const char*> optional;
+    };
+    static const Source kSources[] = {
+        {"secretKeyRef", {"name", "key"}, {"optional"}},
+        {"configMapKeyRef", {"name", "key"}, {"optional"}},
+        {"fieldRef", {"fieldPath"}, {"apiVersion"}},
+        {"resourceFieldRef", {"resource"}, {"containerName", "divisor"}},
+    };
+    const std::string one_of = "must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef";
+    if (!from.is_object() || from.size() != 1) return add(field, "", one_of);
+    const auto& [kind, ref] = *from.items().begin();
+    const Source* source = nullptr;
+    for (const auto& s : kSources) {
+      if (kind == s.name) source = &s;
+    }
+    if (source == nullptr) return add(field + "." + kind, "", "is not a value source: " + one_of);
+    const std::string at = field + "." + kind;
+    if (!ref.is_object()) return add(at, "", "must be an object");
+    for (const char* key : source->required) {
+      if (!ref.contains(key)) add(at + "." + key, "", "is required");
+    }
+    for (const auto& [key, value] : ref.items()) {
+      const bool known = std::any_of(source->required.begin(), source->required.end(), [&](const char* k) { return key == k; }) ||
+                         std::any_of(source->optional.begin(), source->optional.end(), [&](const char* k) { return key == k; });
+      if (!known) {
+        add(at + "." + key, "", "is not a field of " + kind);
+      } else if (key == "optional" ? !value.is_boolean() : key == "divisor" ? !(value.is_string() || value.is_number()) : !value.is_string()) {
+        add(at + "." + key, "", key == "optional" ? "must be a boolean" : key == "divisor" ? "must be a quantity" : "must be a string");
+      } else if (value.is_string() && value.get_ref<const std::string&>().empty()) {
+        add(at + "." + key, "", "must not be empty");
+      }
+    }
   }
 
   void backup_name(const std::string& field, const std::string& value) {
@@ -274,7 +397,7 @@ class Validator {
     if (r.from && !r.id) add("spec.restore.id", "", "is required when spec.restore.from is set (a restore runs once per id)");
     if (r.id && !r.from) add("spec.restore.from", "", "is required when spec.restore.id is set (a backup file name or \"latest\")");
     if (r.from) backup_name("spec.restore.from", *r.from);
-    if (r.id && (r.id->empty() || !std::regex_match(*r.id, kLabelValue))) {
+    if (r.id && (r.id->empty() || !is_label_value(*r.id))) {
       add("spec.restore.id", quote(*r.id), "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
     }
   }
@@ -339,7 +462,10 @@ std::optional<long double> quantity_value(std::string_view q) {
     while (i < q.size() && std::isdigit(static_cast<unsigned char>(q[i]))) ++i, digits = true;
   }
   if (!digits) return std::nullopt;
-  long double value = std::stold(std::string(q.substr(num_start, i - num_start)));
+  // strtold, not stold: a number beyond long double's range (5,000 digits are
+  // a valid int-or-string to the API server) gives HUGE_VALL, not an exception.
+  const std::string number(q.substr(num_start, i - num_start));
+  const long double value = std::strtold(number.c_str(), nullptr);
   const std::string_view suffix = q.substr(i);
   static const std::pair<std::string_view, long double> kSuffixes[] = {
       {"", 1.0L},       {"n", 1e-9L},      {"u", 1e-6L},      {"m", 1e-3L},      {"k", 1e3L},
@@ -357,6 +483,7 @@ std::optional<long double> quantity_value(std::string_view q) {
       if (!std::isdigit(static_cast<unsigned char>(suffix[k]))) return std::nullopt;
     }
     const int exp = std::stoi(std::string(suffix.substr(1)));
+    if (value == 0) return 0.0L;   // not 0 * inf
     return (negative ? -1 : 1) * value * std::pow(10.0L, exp);
   }
   return std::nullopt;
@@ -364,7 +491,7 @@ std::optional<long double> quantity_value(std::string_view q) {
 
 std::string check_quantity(std::string_view q) {
   if (q.empty()) return "must not be empty";
-  if (quantity_value(q)) return "";
+  if (auto v = quantity_value(q)) return std::isfinite(*v) ? "" : "is out of range";
   return "is not a valid quantity (a number with an optional suffix: m, k, M, G, T, Ki, Mi, Gi, Ti, e.g. 512Mi, 1Gi, 250m)";
 }
 
@@ -431,7 +558,7 @@ std::string check_host(std::string_view host) {
 
 std::string check_image_tag(std::string_view tag) {
   if (tag.empty()) return "must not be empty";
-  if (!std::regex_match(std::string(tag), kTag)) {
+  if (!is_tag(tag)) {
     return "must be a valid image tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')";
   }
   return "";
@@ -441,22 +568,22 @@ std::string check_image(std::string_view image) {
   if (image.empty()) return "must not be empty";
   std::string rest(image);
   if (auto at = rest.find('@'); at != std::string::npos) {
-    if (!std::regex_match(rest.substr(at + 1), kDigest)) return "has an invalid digest (expected algorithm:hex, e.g. sha256:...)";
+    if (!is_digest(std::string_view(rest).substr(at + 1))) return "has an invalid digest (expected algorithm:hex, e.g. sha256:...)";
     rest = rest.substr(0, at);
   }
   const auto slash = rest.rfind('/');
   if (auto colon = rest.rfind(':'); colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-    if (!std::regex_match(rest.substr(colon + 1), kTag)) return "has an invalid tag";
+    if (!is_tag(std::string_view(rest).substr(colon + 1))) return "has an invalid tag";
     rest = rest.substr(0, colon);
   }
   auto parts = split(rest, '/');
   std::size_t first = 0;
   if (parts.size() > 1 && (parts[0].find_first_of(".:") != std::string::npos || parts[0] == "localhost")) {
-    if (!std::regex_match(parts[0], kRegistryHost)) return "has an invalid registry host \"" + parts[0] + "\"";
+    if (!is_registry_host(parts[0])) return "has an invalid registry host \"" + parts[0] + "\"";
     first = 1;
   }
   for (std::size_t i = first; i < parts.size(); ++i) {
-    if (!std::regex_match(parts[i], kImagePathComponent)) {
+    if (!is_image_path_component(parts[i])) {
       return "is not a valid image reference (path component \"" + parts[i] + "\": lowercase letters, digits and separators)";
     }
   }
@@ -466,7 +593,7 @@ std::string check_image(std::string_view image) {
 
 std::string check_env_name(std::string_view name) {
   if (name.empty()) return "must not be empty";
-  if (!std::regex_match(std::string(name), kEnvName)) return "must be a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)";
+  if (!is_env_name(name)) return "must be a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)";
   return "";
 }
 

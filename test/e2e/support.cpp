@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -45,7 +46,9 @@ const ControlPlane& control_plane() {
 
 std::unique_ptr<kube::RestClient> client(const std::string& user) {
   auto cfg = kube::load_kubeconfig(control_plane().kubeconfig(user));
-  REQUIRE_MESSAGE(cfg.ok(), cfg.error().message);
+  // Not REQUIRE_MESSAGE: TestNamespace's destructor calls this while a failed
+  // REQUIRE unwinds, and doctest then renders the message even on success.
+  if (!cfg.ok()) FAIL(cfg.error().message);
   return kube::RestClient::create(*cfg);
 }
 
@@ -80,6 +83,37 @@ CommandResult run(const std::string& command) {
   const int status = pclose(p);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep, const std::string& needle) {
+  const auto it = control_plane().env.find("AUDIT_LOG");
+  REQUIRE_MESSAGE((it != control_plane().env.end() && !it->second.empty()),
+                  "this control plane writes no audit log; restart it: scripts/control-plane.sh down");
+  std::vector<kube::Json> out;
+  // The rotated file first (--audit-log-maxbackup=1), then the current one.
+  for (const std::string& path : {it->second + ".1", it->second}) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!needle.empty() && line.find(needle) == std::string::npos) continue;
+      kube::Json event = kube::Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (event.is_object() && keep(event)) out.push_back(std::move(event));
+    }
+  }
+  return out;
+}
+
+std::string audit_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  std::tm utc{};
+  gmtime_r(&secs, &utc);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros));
+  return buf;
 }
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kube/client.h"
 
@@ -50,5 +51,15 @@ CommandResult run(const std::string& command);
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 std::string random_suffix();
+
+// The control plane's audit log (scripts/control-plane.sh: Metadata level,
+// every request of user stillontime-operator and every request for a Secret),
+// the events `keep` accepts, oldest first; only lines containing `needle` are
+// parsed at all. Aborts the test when the control plane writes none (one
+// started before it did: `scripts/control-plane.sh down`).
+std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep, const std::string& needle = "");
+// The time now as the audit log writes it ("2026-01-02T03:04:05.123456Z"); the
+// timestamps compare as strings.
+std::string audit_now();
 
 }  // namespace sot::e2e

@@ -7,10 +7,26 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "kube/config.h"
 
 using namespace sot::kube;
+
+namespace {
+struct EmptyDir {
+  std::string path;
+  EmptyDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "stillontime-fuzz-kubeconfig.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path = tmpl;
+  }
+  ~EmptyDir() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+};
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -19,11 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const char* special : {"/dev", "/proc", "/sys"}) {
     if (text.find(special) != std::string::npos) return 0;
   }
-  static const std::string base_dir = [] {
-    auto dir = std::filesystem::temp_directory_path() / "stillontime-fuzz-kubeconfig";
-    std::filesystem::create_directories(dir);
-    return dir.string();
-  }();
+  // An empty directory of this process's own (mkdtemp: 0700, a fresh name), so
+  // nothing another run or user puts in a shared path can answer a reference.
+  static const EmptyDir base;
+  const std::string& base_dir = base.path;
 
   (void)base64_decode(text);
   for (const std::string context : {"", "other"}) {

@@ -45,7 +45,6 @@ done
 if [[ ${1:-} != --no-build ]]; then "$IMAGES" build >&2; fi
 
 WORK=$(mktemp -d /tmp/sot-images-test.XXXXXX)
-chmod 0755 "$WORK" # services.sh runs PostgreSQL as the postgres user below it
 LOG=$WORK/test.log
 SVC=$WORK/services
 RUN_ID=sot-test-$$

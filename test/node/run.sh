@@ -3,7 +3,7 @@
 # images built from our Dockerfiles, the operator running as two pods from the
 # install manifests, and a StillOnTime resource that comes up for real.
 #
-#   test/node/run.sh [--keep]      (root; ctest -L node runs it)
+#   test/node/run.sh [--keep]      (root; ctest -L node runs it through scripts/as-root.sh)
 #
 # Checks, in order (each prints PASS/FAIL; the first FAIL stops the run):
 #   operator   the operator's Deployment from manifests/overlays/kubernetes-1.20
@@ -37,7 +37,8 @@ cd "$root"
 
 keep=0
 [[ ${1:-} == --keep ]] && keep=1
-node_dir=${STILLONTIME_NODE_DIR:-/tmp/stillontime-node-test}
+node_dir=${STILLONTIME_NODE_DIR:-/var/lib/stillontime/node}
+node_started=0
 ns=stillontime-staging
 version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' examples/staging.yaml)
 operator_tag=$(sed -n 's/^  newTag: //p' manifests/default/kustomization.yaml)
@@ -49,8 +50,10 @@ finish() {
     echo "---- operator logs (last 40 lines)" >&2
     kubectl -n stillontime-system logs -l app.kubernetes.io/name=stillontime-operator --tail=40 2>/dev/null >&2 || true
   fi
-  if ((keep)); then
-    echo "node left running: export KUBECONFIG=$node_dir/cp/kubeconfig; stop: scripts/node.sh down --dir $node_dir"
+  if ((!node_started)); then
+    : # the node did not start (another checkout's may run): nothing of ours to stop
+  elif ((keep)); then
+    echo "node left running: export KUBECONFIG=$KUBECONFIG; stop: scripts/node.sh down --dir $node_dir"
   else
     scripts/node.sh down --dir "$node_dir" >/dev/null 2>&1 || true
   fi
@@ -72,6 +75,7 @@ step "node and images"
 scripts/images.sh build --tag "$version" --tag "$next_version" --tag "$operator_tag"
 trap finish EXIT
 scripts/node.sh up --dir "$node_dir"
+node_started=1
 set -a
 # shellcheck disable=SC1091 # written by node.sh up
 . "$node_dir/env"

@@ -42,7 +42,13 @@ const BUDGET_BYTES = 150 * 1024;
 
 fs.mkdirSync(OUT_DIR, { recursive: true });
 const work = fs.mkdtempSync(path.join(OUT_DIR, 'run-'));
-fs.chmodSync(work, 0o755); // PostgreSQL runs as its own user under root and must reach its directory
+// nginx started as root runs its workers as "nobody", who cannot reach a checkout below a private
+// (0700) home: the build it serves and its runtime directory go to a directory of this run under
+// /tmp, removed at the end.
+const served = fs.mkdtempSync('/tmp/stillontime-web-');
+fs.chmodSync(served, 0o755);
+const webRoot = path.join(served, 'dist');
+fs.cpSync(WEB_ROOT, webRoot, { recursive: true });
 const children = [];
 let failures = 0;
 const figures = {};
@@ -301,7 +307,7 @@ async function main() {
   // The entrypoint refuses a missing or unsafe BACKEND_URL, naming the variable, before nginx runs.
   for (const bad of [undefined, 'https://backend:3000', 'http://backend:3000/api', 'http://backend:3000;evil']) {
     const r = spawnSync(path.join(NGINX_DIR, 'docker-entrypoint.sh'), [], {
-      env: { PATH: process.env.PATH, NGINX_RUNTIME_DIR: path.join(work, 'nginx-bad'), NGINX_WEB_ROOT: WEB_ROOT, NGINX_TEMPLATE_DIR: NGINX_DIR, ...(bad ? { BACKEND_URL: bad } : {}) },
+      env: { PATH: process.env.PATH, NGINX_RUNTIME_DIR: path.join(served, 'nginx-bad'), NGINX_WEB_ROOT: webRoot, NGINX_TEMPLATE_DIR: NGINX_DIR, ...(bad ? { BACKEND_URL: bad } : {}) },
       encoding: 'utf8',
       timeout: 10000,
     });
@@ -311,8 +317,8 @@ async function main() {
   start('nginx', path.join(NGINX_DIR, 'docker-entrypoint.sh'), [], {
     BACKEND_URL: api,
     NGINX_LISTEN: `127.0.0.1:${webPort}`,
-    NGINX_RUNTIME_DIR: path.join(work, 'nginx'),
-    NGINX_WEB_ROOT: WEB_ROOT,
+    NGINX_RUNTIME_DIR: path.join(served, 'nginx'),
+    NGINX_WEB_ROOT: webRoot,
     NGINX_TEMPLATE_DIR: NGINX_DIR,
   });
   await waitFor('nginx /healthz', async () => (await fetch(`${web}/healthz`)).status === 200);
@@ -631,6 +637,7 @@ try {
 } catch {
   // best effort
 }
+fs.rmSync(served, { recursive: true, force: true });
 fs.writeFileSync(path.join(OUT_DIR, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
 log('figures', JSON.stringify(figures));
 if (failures > 0 || exitCode !== 0) {

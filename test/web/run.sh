@@ -2,7 +2,7 @@
 # The crew UI's test command (CTest label `web`): installs the locked npm packages (cache outside
 # the repository), type-checks, lints and unit-tests (vitest) the app, makes the production build,
 # then runs the browser test (e2e.mjs) against it.
-# Usage (CTest sets these): SERVER_BIN=... SERVICES_SCRIPT=... OUT_DIR=... [SCREENSHOT_DIR=...] run.sh
+# Usage (CTest sets these): SERVER_BIN=... SERVICES_SCRIPT=... OUT_DIR=... [NGINX=...] [SCREENSHOT_DIR=...] run.sh
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -31,6 +31,9 @@ npx --no-install vitest run
 echo "web: vite build"
 npx --no-install vite build --logLevel warn
 
+# The image's entrypoint runs "nginx" from PATH, which for a user other than root
+# lacks /usr/sbin, where Debian puts it.
+if [[ -n ${NGINX:-} ]]; then PATH=$(dirname "$NGINX"):$PATH; fi
 export WEB_ROOT=$web/dist
 export NGINX_DIR=$web/nginx
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}

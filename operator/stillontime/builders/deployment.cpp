@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace sot::stillontime {
 
@@ -121,13 +122,20 @@ json backend_env(const StillOnTime& r) {
     // peers: pod addresses are private, a client's own header is not believed.
     env.push_back({{"name", "TRUSTED_PROXIES"}, {"value", kClusterPrivateRanges}});
   }
+  // Position by name, so that a user's entry replaces ours in place: one pass,
+  // not a search per entry (20,000 entries took 11 s of CPU that way).
+  std::unordered_map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < env.size(); ++i) position.emplace(env[i]["name"].get<std::string>(), i);
   for (const auto& var : spec.backend.env) {
     json item = {{"name", var.name}};
     if (var.value) item["value"] = *var.value;
     if (var.value_from) item["valueFrom"] = *var.value_from;
-    auto same = std::find_if(env.begin(), env.end(), [&](const json& e) { return e["name"] == var.name; });
-    if (same != env.end()) *same = std::move(item);
-    else env.push_back(std::move(item));
+    if (auto same = position.find(var.name); same != position.end()) {
+      env[same->second] = std::move(item);
+    } else {
+      position.emplace(var.name, env.size());
+      env.push_back(std::move(item));
+    }
   }
   return env;
 }

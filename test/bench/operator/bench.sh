@@ -10,18 +10,22 @@
 #      delta), CPU and resident memory of the operator;
 #   4. a forced resync of every resource (operator restart with warm objects):
 #      write requests again.
-# Usage: test/bench/operator/bench.sh [--count N] [--window SECONDS] [--build DIR]
+# With --one-namespace the N resources (app-1 ... app-N) share one namespace
+# (bench-k for kubectl, bench-o for the operator) instead of one each.
+# Usage: test/bench/operator/bench.sh [--count N] [--window SECONDS] [--build DIR] [--one-namespace]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 count=100
 window=60
 build=$root/build
+one_namespace=0
 while (($#)); do
   case $1 in
     --count) count=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --one-namespace) one_namespace=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -59,11 +63,20 @@ spec:
 YAML
 }
 
+# Where resource i of a run goes: "NAMESPACE NAME" (prefix bench-k or bench-o).
+place() { # prefix i
+  if ((one_namespace)); then echo "$1 app-$2"; else echo "$1-$2 app"; fi
+}
+namespaces() { # prefix: every namespace the run uses
+  if ((one_namespace)); then echo "$1"; else seq -f "$1-%0${#count}g" 1 "$count"; fi
+}
+
 # ---- 1. kubectl apply --server-side of the rendered children
 : >"$dir/kubectl.yaml"
+for ns in $(namespaces bench-k); do kubectl create namespace "$ns" >/dev/null; done
 for i in $(seq -w 1 "$count"); do
-  kubectl create namespace "bench-k-$i" >/dev/null
-  resource "bench-k-$i" "app" >"$dir/cr.yaml"
+  read -r ns name <<<"$(place bench-k "$i")"
+  resource "$ns" "$name" >"$dir/cr.yaml"
   "$operator" render -f "$dir/cr.yaml" --api-versions 1.20 >>"$dir/kubectl.yaml"
   echo "---" >>"$dir/kubectl.yaml"
 done
@@ -78,7 +91,8 @@ echo "kubectl apply --server-side: $objects objects for $count resources in ${ku
 # copies carry too: remove them first, so the operator caches 100 resources and
 # their children, not twice that, and the API server has finished deleting.
 t_del=$(now)
-kubectl delete namespace $(seq -f "bench-k-%0${#count}g" 1 "$count") --wait=true --timeout=300s >/dev/null
+mapfile -t kubectl_namespaces < <(namespaces bench-k)
+kubectl delete namespace "${kubectl_namespaces[@]}" --wait=true --timeout=300s >/dev/null
 echo "kubectl's copies deleted in $(elapsed "$t_del" "$(now)")s"
 # The garbage collector and etcd go on working after the namespaces are gone;
 # start the operator's clock only once the machine is quiet again (at least
@@ -93,7 +107,7 @@ idle_percent() {
 for _ in $(seq 1 60); do (($(idle_percent) >= 80)) && break; done
 
 # ---- 2. the operator
-for i in $(seq -w 1 "$count"); do kubectl create namespace "bench-o-$i" >/dev/null; done
+for ns in $(namespaces bench-o); do kubectl create namespace "$ns" >/dev/null; done
 "$operator" run --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 \
   --health-probe-bind-address 127.0.0.1:0 ${MAX_CONCURRENT:+--max-concurrent-reconciles "$MAX_CONCURRENT"} \
   >"${BENCH_LOG_DIR:-$dir}/operator.log" 2>&1 &
@@ -112,7 +126,11 @@ writes() {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$op_pid/stat"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$op_pid/status"; }
 
-for i in $(seq -w 1 "$count"); do resource "bench-o-$i" "app"; echo "---"; done >"$dir/crs.yaml"
+for i in $(seq -w 1 "$count"); do
+  read -r ns name <<<"$(place bench-o "$i")"
+  resource "$ns" "$name"
+  echo "---"
+done >"$dir/crs.yaml"
 idle_ticks() { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
 burst_c0=$(cpu_ticks)
 burst_i0=$(idle_ticks)
@@ -134,7 +152,7 @@ burst_idle=$(awk -v t=$(($(idle_ticks) - burst_i0)) -v hz="$(getconf CLK_TCK)" -
 operator_time=$(elapsed "$t0" "$t1")
 children=0
 for kind in deployments statefulsets services secrets networkpolicies persistentvolumeclaims serviceaccounts roles rolebindings; do
-  n=$(kubectl get "$kind" -A -l app.kubernetes.io/managed-by=stillontime-operator --no-headers 2>/dev/null | grep -c '^bench-o-' || true)
+  n=$(kubectl get "$kind" -A -l app.kubernetes.io/managed-by=stillontime-operator --no-headers 2>/dev/null | grep -c '^bench-o' || true)
   children=$((children + n))
 done
 ratio=$(awk -v a="$operator_time" -v b="$kubectl_time" 'BEGIN { printf "%.2f", a / b }')

@@ -136,7 +136,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
 
   // A scheduled run fails.
   Json failed = create_scheduled_job(*c, cronjob, "app-backup-1001");
-  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, job_status(false, 120));
+  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, e2e::job_status(false, 120));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "False"; }, 30s));
   Json cr = e2e::get_or_null(*c, kSot, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupFailed");
@@ -155,7 +155,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   // The next run succeeds: healthy again, with the file name from its pod.
   Json ok = create_scheduled_job(*c, cronjob, "app-backup-1002");
   create_finished_pod(*c, ok, "stillontime-20240515T020012Z.dump");
-  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, job_status(true, 30));
+  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, e2e::job_status(true, 30));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupSucceeded");
@@ -191,7 +191,7 @@ TEST_CASE("a backup request creates exactly one Job per id") {
   CHECK(c->get(kJob, {ns.name(), job}).ok());
 
   // It finishes; deleting its Job does not bring it back for the same id.
-  set_status(*c, kJob, {ns.name(), job}, job_status(true, 5));
+  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 5));
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
   REQUIRE(c->remove(kJob, {ns.name(), job}, DeleteOptions{}).ok());
   REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
@@ -235,7 +235,7 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   CHECK(e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
 
   // Step 3: it succeeds; the backend comes back.
-  set_status(*c, kJob, {ns.name(), job}, job_status(true, 1));
+  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 1));
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
   CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 1; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
@@ -251,7 +251,7 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
   const std::string job2 = e2e::get_or_null(*c, kSot, key)["status"]["restore"]["job"];
   CHECK(job2 != job);
-  set_status(*c, kJob, {ns.name(), job2}, job_status(false, 1));
+  set_status(*c, kJob, {ns.name(), job2}, e2e::job_status(false, 1));
   REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "Stalled") == "True"; }, 30s));
   cr = e2e::get_or_null(*c, kSot, key);
   CHECK(cr["status"]["restore"]["phase"] == "Failed");

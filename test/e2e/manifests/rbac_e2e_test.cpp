@@ -20,9 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
-constexpr const char* kUser = "stillontime-operator";
-constexpr const char* kSystemNamespace = "stillontime-system";
+const ResourceRef kSot = e2e::kStillOnTime;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -38,66 +36,12 @@ std::vector<Json> documents(const std::string& text) {
   return *docs;
 }
 
-void apply_with_kubectl(const Json& object) {
-  const std::string path = e2e::control_plane().dir + "/rbac-e2e-" + e2e::random_suffix() + ".json";
-  std::ofstream(path) << object.dump();
-  auto r = e2e::run("kubectl apply --server-side --force-conflicts -f " + path);
-  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-}
-
-// Renders manifests/default and applies its Namespace, ClusterRole and Role for
-// real, plus bindings of both roles to the token user (the manifests bind the
-// ServiceAccount, which the test cannot authenticate as). Removes the bindings
-// when it goes.
-class OperatorGrants {
- public:
-  OperatorGrants() {
-    auto rendered = e2e::run("kubectl kustomize " STILLONTIME_SOURCE_DIR "/manifests/default 2>/dev/null");
-    REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
-    int cluster_roles = 0, roles = 0;
-    for (auto& doc : documents(rendered.output)) {
-      const std::string kind = doc.value("kind", "");
-      if (kind == "Namespace" || kind == "CustomResourceDefinition") apply_with_kubectl(doc);
-      if (kind == "ClusterRole" || kind == "Role") apply_with_kubectl(doc);
-      if (kind == "ClusterRoleBinding" || kind == "RoleBinding") {
-        Json binding = doc;
-        binding["metadata"]["name"] = doc["metadata"]["name"].get<std::string>() + "-e2e-user";
-        binding["metadata"].erase("labels");
-        binding["subjects"] = Json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", kUser}}});
-        apply_with_kubectl(binding);
-        names_.push_back((kind == "ClusterRoleBinding" ? "clusterrolebinding/" : "-n " + std::string(kSystemNamespace) +
-                                                                                   " rolebinding/") +
-                         binding["metadata"]["name"].get<std::string>());
-      }
-      cluster_roles += kind == "ClusterRole";
-      roles += kind == "Role";
-    }
-    REQUIRE(cluster_roles == 1);
-    REQUIRE(roles == 1);
-    REQUIRE(names_.size() == 2);
-    auto est = e2e::run("kubectl wait --for=condition=Established --timeout=60s crd/stillontimes.stillontime.app");
-    REQUIRE_MESSAGE(est.exit_code == 0, est.output);
-  }
-  ~OperatorGrants() {
-    for (const auto& n : names_) (void)e2e::run("kubectl delete --ignore-not-found " + n);
-  }
-
- private:
-  std::vector<std::string> names_;
-};
-
 std::string condition(const Json& cr, const std::string& type) {
   for (const auto& c : cr.value("status", Json::object()).value("conditions", Json::array())) {
     if (c.value("type", "") == type) return c.value("status", "");
   }
   return "";
 }
-
-Json get_or_null(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
-  auto r = c.get(ref, key);
-  return r.ok() ? *r : Json();
-}
-
 
 // rest_client_requests_total lines with code="403".
 std::vector<std::string> forbidden_lines(const std::string& metrics) {
@@ -116,7 +60,7 @@ std::vector<std::string> forbidden_lines(const std::string& metrics) {
 }  // namespace
 
 TEST_CASE("with only the manifests' RBAC the operator reconciles the production example to Ready, no 403") {
-  OperatorGrants grants;
+  e2e::OperatorGrants grants;
   auto admin = e2e::client();
   e2e::TestNamespace ns("rbac-prod");
 
@@ -138,7 +82,7 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   // --namespaces: resources other suites left in namespaces being deleted (where
   // every create is refused with 403) are not this test's business.
   e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--leader-elect",
-                           "--leader-election-namespace", kSystemNamespace, "--namespaces", ns.name()});
+                           "--leader-election-namespace", e2e::kOperatorNamespace, "--namespaces", ns.name()});
   auto created = admin->create(kSot, ns.name(), cr);
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
 
@@ -152,7 +96,7 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
   auto wait = e2e::run("kubectl wait --for=condition=Ready --timeout=30s -n " + ns.name() + " stillontime/" + name);
   CHECK_MESSAGE(wait.exit_code == 0, (wait.output + "\noperator log: " + op.log_path()));
-  CHECK(condition(get_or_null(*admin, kSot, key), "Stalled") == "False");
+  CHECK(condition(e2e::get_or_null(*admin, kSot, key), "Stalled") == "False");
 
   // A child no longer desired is pruned (the delete verb).
   REQUIRE(admin->merge_patch(kSot, key, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
@@ -160,7 +104,7 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   // The workloads may have been re-applied (a new generation): ready them again.
   CHECK(e2e::eventually([&] {
     e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
-    const Json now = get_or_null(*admin, kSot, key);
+    const Json now = e2e::get_or_null(*admin, kSot, key);
     return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
   }, 20s));
 

@@ -14,10 +14,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
 #include "e2e/support.h"
+#include "e2e/tcp_proxy.h"
 #include "runtime/manager.h"
 
 extern char** environ;
@@ -88,13 +90,13 @@ double sum_of(const std::map<std::string, double>& samples, const std::string& p
 // One runtime_e2e_operator process.
 class OperatorProcess {
  public:
-  OperatorProcess(const std::string& name, const std::string& ns) : name_(name) {
+  OperatorProcess(const std::string& name, const std::string& ns, const std::string& kubeconfig = "") : name_(name) {
     const std::string dir = STILLONTIME_BINARY_DIR "/e2e-runtime-" + ns;
     std::filesystem::create_directories(dir);
     port_file_ = dir + "/" + name + ".ports";
     log_ = dir + "/" + name + ".log";
     std::vector<std::string> args = {STILLONTIME_BINARY_DIR "/bin/runtime_e2e_operator",
-                                     "--kubeconfig", e2e::control_plane().kubeconfig(),
+                                     "--kubeconfig", kubeconfig.empty() ? e2e::control_plane().kubeconfig() : kubeconfig,
                                      "--namespaces", ns,
                                      "--leader-elect",
                                      "--leader-election-namespace", ns,
@@ -178,6 +180,41 @@ Json config_map(const std::string& ns, const std::string& name) {
   return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
 }
 
+// leader_election_master_status of a process: 1 leading, 0 not, -1 when its
+// metrics cannot be read (it has exited).
+int master_status(const OperatorProcess& p) {
+  auto [status, text] = http_get(p.metrics_port(), "/metrics");
+  if (status != 200) return -1;
+  const std::string metric = "leader_election_master_status{name=\"stillontime-operator\"} ";
+  const auto at = text.find(metric);
+  if (at == std::string::npos) return -1;
+  return text.compare(at + metric.size(), 1, "1") == 0 ? 1 : 0;
+}
+
+// The admin kubeconfig with its server moved to 127.0.0.1:`port`.
+std::string kubeconfig_via(int port, const std::string& dir) {
+  std::ifstream in(e2e::control_plane().kubeconfig());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = std::regex_replace(ss.str(), std::regex(R"(server: https://127\.0\.0\.1:[0-9]+)"),
+                                              "server: https://127.0.0.1:" + std::to_string(port));
+  REQUIRE(text != ss.str());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/kubeconfig-via-proxy";
+  std::ofstream(path) << text;
+  return path;
+}
+
+int api_port() {
+  std::ifstream in(e2e::control_plane().kubeconfig());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::smatch m;
+  const std::string text = ss.str();
+  REQUIRE(std::regex_search(text, m, std::regex(R"(server: https://127\.0\.0\.1:([0-9]+))")));
+  return std::stoi(m[1].str());
+}
+
 double reconciles(const OperatorProcess& p) {
   auto [status, text] = http_get(p.metrics_port(), "/metrics");
   if (status != 200) return -1;
@@ -242,6 +279,51 @@ TEST_CASE("SIGTERM on the leader: it finishes, releases the lease, exits 0, and 
   CHECK(a.log().find("released lease") != std::string::npos);
   REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "y")).ok());
   CHECK(e2e::eventually([&] { return stamp_of(*c, ns.name(), "y") == b.identity(); }, 10s));
+}
+
+TEST_CASE("an API server that hangs: the leader gives up within the renew deadline, then the standby leads; never two") {
+  e2e::TestNamespace ns("rt-hang");
+  auto c = e2e::client();
+  e2e::TcpProxy proxy(api_port());
+  const std::string kubeconfig = kubeconfig_via(proxy.port(), STILLONTIME_BINARY_DIR "/e2e-runtime-" + ns.name());
+  OperatorProcess a("op-a", ns.name(), kubeconfig);   // reaches the API server only through the proxy
+  REQUIRE_MESSAGE(e2e::eventually([&] { return lease_holder(*c, ns.name()) == a.identity(); }, 20s), a.log());
+  OperatorProcess b("op-b", ns.name());
+  REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
+  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "before")).ok());
+  REQUIRE(e2e::eventually([&] { return stamp_of(*c, ns.name(), "before") == a.identity(); }, 20s));
+
+  // The path to the API server stops answering; nothing is closed.
+  const auto frozen_at = std::chrono::steady_clock::now();
+  proxy.freeze();
+  std::optional<double> a_stepped_down;
+  std::optional<double> b_leads;
+  int both = 0;
+  while (!b_leads && std::chrono::steady_clock::now() - frozen_at < 40s) {
+    const int sa = master_status(a);
+    const int sb = master_status(b);
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at).count();
+    if (sa != 1 && !a_stepped_down) a_stepped_down = t;
+    if (sb == 1) b_leads = t;
+    if (sa == 1 && sb == 1) ++both;
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE_MESSAGE(a_stepped_down.has_value(), a.log());
+  REQUIRE_MESSAGE(b_leads.has_value(), b.log());
+  MESSAGE("hung API server: the leader stepped down after " << *a_stepped_down << " s, the standby led after "
+                                                             << *b_leads << " s");
+  CHECK(both == 0);
+  // The last renew was at most one retry period (2 s) before the freeze, so
+  // the renew deadline (10 s) runs out by 12 s; the lease (15 s) outlives it.
+  CHECK(*a_stepped_down <= 12.5);
+  CHECK(*a_stepped_down < *b_leads);
+  CHECK(lease_holder(*c, ns.name()) == b.identity());
+  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "after")).ok());
+  CHECK(e2e::eventually([&] { return stamp_of(*c, ns.name(), "after") == b.identity(); }, 10s));
+  // The old leader stops on lost leadership (exit 1) instead of waiting out the hang.
+  CHECK_MESSAGE(a.wait_exit(45s) == 1, a.log());
+  CHECK(a.log().find("leader election lost") != std::string::npos);
+  proxy.thaw();
 }
 
 TEST_CASE("/metrics parses as Prometheus text and its counters move") {

@@ -246,7 +246,10 @@ TEST_CASE("targetNamespace: children go there, a missing namespace stalls until 
   CHECK(condition(stalled, "Stalled", "reason") == "TargetNamespaceMissing");
   CHECK(condition(stalled, "Stalled", "message").find("spec.targetNamespace") != std::string::npos);
 
-  REQUIRE(c->create(resources::namespaces(), "", {{"metadata", {{"name", target}}}}).ok());
+  // Created with its consent to resources of the home namespace (docs/install.md).
+  REQUIRE(c->create(resources::namespaces(), "",
+                    {{"metadata", {{"name", target}, {"annotations", {{"stillontime.app/accept-from", home.name()}}}}}})
+              .ok());
   CHECK(e2e::eventually([&] { return exists(*c, kDeploy, {target, "app-backend"}); }, 30s));
   CHECK(wait_condition(*c, {home.name(), "app"}, "Stalled", "False"));
   const Json backend = e2e::get_or_null(*c, kDeploy, {target, "app-backend"});
@@ -270,6 +273,7 @@ TEST_CASE("two resources claiming one target namespace: the second is Stalled") 
   e2e::TestNamespace a("sot-claim-a");
   e2e::TestNamespace b("sot-claim-b");
   e2e::TestNamespace target("sot-claimed");
+  e2e::set_accept_from(*c, target.name(), a.name() + "," + b.name());
   create(*c, a.name(), "first", {{"targetNamespace", target.name()}});
   REQUIRE(e2e::eventually([&] { return exists(*c, kDeploy, {target.name(), "first-backend"}); }, 20s));
   std::this_thread::sleep_for(1100ms);  // creationTimestamp has one-second resolution

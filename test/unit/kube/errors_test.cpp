@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "kube/errors.h"
+#include "kube/text.h"
 
 using namespace sot::kube;
 
@@ -60,4 +61,21 @@ TEST_CASE("a non-Status body is kept, shortened") {
   Error e = error_from_response(502, std::string(2000, 'x'));
   CHECK(e.code == Code::kUnavailable);
   CHECK(e.message.size() == 512);
+}
+
+// An answer that is not a Status (a proxy's HTML page) is kept to 512 bytes,
+// cut on a character boundary: the message ends up in a status condition,
+// which the API server (and nlohmann::json's dump()) refuse as invalid UTF-8.
+TEST_CASE("a long non-Status body is cut on a character boundary") {
+  std::string body = "x";
+  while (body.size() < 2000) body += "\xe2\x82\xac";   // three bytes each
+  Error e = error_from_response(502, body);
+  CHECK(e.message.size() <= 512);
+  CHECK(e.message.size() >= 510);
+  CHECK_NOTHROW((void)nlohmann::json(e.message).dump());
+  CHECK(tail_utf8(body, 1000).size() <= 1000);
+  CHECK_NOTHROW((void)nlohmann::json(tail_utf8(body, 1000)).dump());
+  CHECK(truncate_utf8("short", 10) == "short");
+  CHECK(truncate_utf8("abcdefghij", 8) == "abcde...");
+  CHECK(tail_utf8("abc", 2) == "bc");
 }

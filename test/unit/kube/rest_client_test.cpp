@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kube/client.h"
+#include "kube/deadline.h"
 
 using namespace sot::kube;
 
@@ -232,4 +233,26 @@ TEST_CASE("Cancellation runs callbacks once, and at once when already cancelled"
   c.on_cancel([&] { calls += 100; });
   CHECK(calls == 101);
   (void)h;
+}
+
+TEST_CASE("a request deadline shortens the request's timeout; a passed one sends nothing") {
+  Fixture f;
+  f.transport->answers.push_back(HttpResponse{200, "{}"});
+  f.transport->answers.push_back(HttpResponse{200, "{}"});
+  CHECK(f.client->get(resources::leases(), {"ns", "l"}).ok());
+  CHECK(f.transport->requests.at(0).timeout == std::chrono::seconds(30));
+  {
+    RequestDeadline scope(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500));
+    CHECK(f.client->get(resources::leases(), {"ns", "l"}).ok());
+    CHECK(f.transport->requests.at(1).timeout <= std::chrono::milliseconds(1500));
+    CHECK(f.transport->requests.at(1).timeout > std::chrono::milliseconds(1000));
+    {
+      RequestDeadline passed(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+      auto r = f.client->get(resources::leases(), {"ns", "l"});
+      CHECK(r.code() == Code::kTimeout);
+      CHECK(f.transport->requests.size() == 2);   // never sent
+    }
+    CHECK(request_time_left().has_value());   // the outer scope is back
+  }
+  CHECK_FALSE(request_time_left().has_value());
 }

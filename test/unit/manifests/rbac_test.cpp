@@ -5,6 +5,8 @@
 //   - child_kinds() for every API version set: informers list and watch them
 //     across namespaces; finalize deletes them (prune deletes managed_kinds(),
 //     a subset);
+//   - controller_spec()'s other watches (Namespaces, for the target's consent):
+//     list and watch;
 //   - desired_state() of every example plus a resource with every feature on:
 //     each object is server-side applied (patch, and create when new) or, when
 //     create_only, created;
@@ -13,7 +15,7 @@
 // and, written here because they are single calls in the runtime and the
 // reconciler: the StillOnTime resource (informer list/watch, get before a
 // one-off Job, update for the finalizer, merge patch of status), Events (create, then patch when they
-// repeat), namespaces get (target check), secrets get (the user's secretRef),
+// repeat), secrets get (the user's secretRef),
 // and the Lease (get, create, update) in the operator's namespace.
 // test/e2e/manifests proves the grants are enough against a real API server.
 #include <doctest/doctest.h>
@@ -124,6 +126,8 @@ Permissions used_cluster_wide() {
   for (const ApiVersions& api : {ApiVersions::k8s_1_20(), ApiVersions::latest()}) {
     const auto kinds = child_kinds(api);
     for (const auto& kind : kinds) add(used, kind, {"list", "watch", "delete"});
+    // Kinds watched for the resources' sake (the Namespaces' consent).
+    for (const auto& watched : controller_spec(api).watches) add(used, watched.resource, {"list", "watch"});
     for (const auto& r : resources_to_render()) {
       BuildContext ctx;
       ctx.api = api;
@@ -158,7 +162,6 @@ Permissions used_cluster_wide() {
   add(used, sot, {"get", "list", "watch", "update"});
   add(used, sot, {"patch"}, "status");
   add(used, kube::resources::events(), {"create", "patch"});
-  add(used, kube::resources::namespaces(), {"get"});
   add(used, kube::resources::secrets(), {"get"});
   return used;
 }

@@ -50,8 +50,76 @@ TEST_CASE("a human's edit is drift") {
   live["metadata"]["labels"].erase("a");
   CHECK_FALSE(up_to_date(&live, desired));
   live = served(desired);
-  live["spec"]["template"]["spec"]["containers"].push_back({{"name", "sidecar"}});
+  live["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = 8080;
   CHECK_FALSE(up_to_date(&live, desired));
+  live = served(desired);
+  live["spec"]["template"]["spec"]["containers"][0]["name"] = "renamed";
+  CHECK_FALSE(up_to_date(&live, desired));
+}
+
+TEST_CASE("elements another manager added to a list merged by key are theirs, not drift") {
+  json d = deployment();
+  auto& container = d["spec"]["template"]["spec"]["containers"][0];
+  container["env"] = json::array({{{"name", "PORT"}, {"value", "3000"}}, {{"name", "APP_ENV"}, {"value", "dev"}}});
+  container["volumeMounts"] = json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}});
+  d["spec"]["template"]["spec"]["volumes"] = json::array({{{"name", "tmp"}, {"emptyDir", json::object()}}});
+  const json desired = stamp_applied_hash(d);
+
+  // `kubectl set env FOO=bar`, a sidecar, its volume and mount, another port:
+  // server-side apply keeps them for their manager whatever we send.
+  json live = served(desired);
+  auto& c = live["spec"]["template"]["spec"]["containers"];
+  c[0]["env"].insert(c[0]["env"].begin() + 1, json{{"name", "FOO"}, {"value", "bar"}});
+  c[0]["volumeMounts"].push_back({{"name", "cache"}, {"mountPath", "/cache"}});
+  c[0]["ports"].push_back({{"containerPort", 9000}, {"protocol", "TCP"}});
+  c.push_back({{"name", "sidecar"}, {"image", "proxy:1"}});
+  live["spec"]["template"]["spec"]["volumes"].push_back({{"name", "cache"}, {"emptyDir", json::object()}});
+  live["metadata"]["ownerReferences"] = json::array({{{"uid", "other"}, {"kind", "Thing"}}});
+  CHECK(up_to_date(&live, desired));
+
+  // Our own elements are still checked, by key, wherever they sit.
+  json changed = live;
+  changed["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "9999";
+  CHECK_FALSE(up_to_date(&changed, desired));
+  changed = live;
+  changed["spec"]["template"]["spec"]["containers"][0]["env"].erase(2);   // APP_ENV, after FOO
+  CHECK_FALSE(up_to_date(&changed, desired));
+  changed = live;
+  changed["spec"]["template"]["spec"]["volumes"][0]["emptyDir"] = nullptr;
+  changed["spec"]["template"]["spec"]["volumes"][0]["hostPath"] = {{"path", "/"}};
+  CHECK(contains_desired(changed, desired));   // an extra field of our element: server defaults look the same
+  changed["spec"]["template"]["spec"]["volumes"].erase(0);
+  CHECK_FALSE(up_to_date(&changed, desired));
+}
+
+TEST_CASE("lists not merged by key are compared whole") {
+  // A NetworkPolicy rule's ports and a container's args are atomic: an extra
+  // element came from a replacement of the whole list, which our apply undoes.
+  const json rule = json::parse(R"({"ports": [{"port": 3000, "protocol": "TCP"}]})");
+  CHECK_FALSE(contains_desired(json::parse(R"({"ports": [{"port": 3000, "protocol": "TCP"}, {"port": 22, "protocol": "TCP"}]})"), rule));
+  CHECK_FALSE(contains_desired(json::parse(R"({"args": ["a", "b", "c"]})"), json::parse(R"({"args": ["a", "b"]})")));
+  // Service ports are merged by (port, protocol).
+  const json svc = json::parse(R"({"ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]})");
+  CHECK(contains_desired(json::parse(R"({"ports": [{"name": "x", "port": 81, "targetPort": 81, "protocol": "TCP"},
+                                                   {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]})"), svc));
+  CHECK_FALSE(contains_desired(json::parse(R"({"ports": [{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]})"), svc));
+}
+
+TEST_CASE("a long list is compared in linear time") {
+  // 20,000 env vars (the most a StillOnTime the API server stores can carry):
+  // one changed value is found without the quadratic unordered match.
+  json want = json::array();
+  for (int i = 0; i < 20000; ++i) want.push_back({{"name", "VAR_" + std::to_string(i)}, {"value", "v"}});
+  json have = want;
+  CHECK(contains_desired(json{{"env", have}}, json{{"env", want}}));
+  have[10000]["value"] = "edited";
+  CHECK_FALSE(contains_desired(json{{"env", have}}, json{{"env", want}}));
+  // An atomic list of that length in another order is drift (checked in order only).
+  json args = json::array();
+  for (int i = 0; i < 20000; ++i) args.push_back(std::to_string(i));
+  json reversed = json::array();
+  for (auto it = args.rbegin(); it != args.rend(); ++it) reversed.push_back(*it);
+  CHECK_FALSE(contains_desired(json{{"args", reversed}}, json{{"args", args}}));
 }
 
 TEST_CASE("a field we stopped setting changes the hash") {
@@ -77,6 +145,9 @@ TEST_CASE("quantities and int-or-string compare by value") {
   CHECK(contains_desired(json("1Gi"), json("1024Mi")));
   CHECK_FALSE(contains_desired(json("1G"), json("1Gi")));
   CHECK(contains_desired(json(3000), json("3000")));
+  // Numbers no long double holds are not quantities (no exception, no crash).
+  CHECK_FALSE(contains_desired(json(std::string(5000, '9')), json(std::string(5000, '8'))));
+  CHECK_FALSE(contains_desired(json(std::string(200000, '1')), json("1")));
   CHECK_FALSE(contains_desired(json("http"), json("https")));
   CHECK(contains_desired(json::object(), json{{"optional", false}}));
   CHECK_FALSE(contains_desired(json::object(), json{{"needed", true}}));

@@ -80,6 +80,19 @@ TEST_CASE("readiness summarises the components") {
   CHECK(rfc3339(0) == "1970-01-01T00:00:00Z");
 }
 
+TEST_CASE("a condition message is cut to what the CRD stores, on a character boundary") {
+  StatusInput in = progressing();
+  std::string huge = "apply failed: ";
+  while (huge.size() < 100000) huge += "\xe2\x82\xac";   // a three-byte character
+  in.reconciling = {true, "ApplyFailed", huge};
+  json s = build_status(json::object(), in, "2026-01-01T00:00:00Z");
+  const std::string message = (*find(s, "Reconciling"))["message"];
+  CHECK(message.size() <= kMaxConditionMessageBytes);
+  CHECK(message.size() > kMaxConditionMessageBytes - 8);
+  CHECK(message.ends_with("..."));
+  CHECK_NOTHROW((void)s.dump());
+}
+
 TEST_CASE("versionHistory: a new version is prepended, the old one gets left, becameReady is set once") {
   json h = update_version_history(json::array(), "1.0.0", false, "2026-01-01T00:00:00Z");
   REQUIRE(h.size() == 1);

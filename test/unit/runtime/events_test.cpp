@@ -44,6 +44,26 @@ TEST_CASE("an event is a core/v1 Event on the object, from our component") {
   CHECK(ev["reportingInstance"] == "op-1");
 }
 
+// The message was cut at byte 1,021 whatever was there; cut inside a
+// multi-byte character it made the Event body invalid UTF-8, which
+// nlohmann::json's dump() throws on, in the recorder's own thread.
+TEST_CASE("a long message is cut to 1 KiB on a character boundary") {
+  FakeClock clock;
+  FakeKubeClient api;
+  EventRecorder rec(api, clock, sync_options());
+  for (std::size_t lead : {0, 1, 2}) {
+    CAPTURE(lead);
+    std::string message(lead, 'x');
+    while (message.size() < 3000) message += "\xc3\xa9";   // two bytes each
+    rec.warning(cr(), "InvalidSpec", message + std::to_string(lead));
+    const Json ev = api.calls().back().body;
+    const std::string sent = ev["message"];
+    CHECK(sent.size() <= 1024);
+    CHECK(sent.ends_with("..."));
+    CHECK_NOTHROW((void)ev.dump());
+  }
+}
+
 TEST_CASE("a repeated identical event bumps count and lastTimestamp instead of creating objects") {
   FakeClock clock;
   FakeKubeClient api;

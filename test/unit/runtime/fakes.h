@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kube/client.h"
+#include "kube/deadline.h"
 #include "runtime/clock.h"
 #include "runtime/store.h"
 
@@ -118,6 +119,8 @@ class FakeKubeClient final : public kube::KubeClient {
     std::string plural;
     kube::ObjectKey key;
     Json body;
+    // What was left of the calling thread's request deadline (kube/deadline.h).
+    std::optional<std::chrono::milliseconds> time_left = kube::request_time_left();
   };
 
   // ---- test controls

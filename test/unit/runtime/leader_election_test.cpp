@@ -106,6 +106,39 @@ TEST_CASE("a leader that cannot renew within the renew deadline stops leading") 
   CHECK(stopped == 1);
 }
 
+TEST_CASE("every Lease request ends by the renew deadline, so a hung API server cannot keep a leader") {
+  FakeClock clock;
+  FakeKubeClient api;
+  LeaderElector a(api, clock, opts("a"), {});
+  StopSignal stop(clock);
+  std::thread t([&] { (void)a.run(stop); });
+  REQUIRE(eventually([&] { return a.is_leader(); }));
+  const std::size_t before = api.calls().size();
+  api.set_unavailable(true);
+  while (a.is_leader()) {
+    REQUIRE(eventually([&] { return clock.waiters() >= 1 || !a.is_leader(); }));
+    if (!a.is_leader()) break;
+    clock.advance(*clock.next_deadline() - clock.now());
+  }
+  t.join();
+  // The failed round: attempts at 0, 2, 4, 6 and 8 s of its 10 s, each bounded
+  // by what was left (a transport times out there instead of after 30 s).
+  std::vector<double> left;
+  const auto calls = api.calls();
+  for (std::size_t i = before; i < calls.size(); ++i) {
+    REQUIRE(calls[i].plural == "leases");
+    REQUIRE(calls[i].time_left.has_value());
+    left.push_back(std::chrono::duration<double>(*calls[i].time_left).count());
+  }
+  REQUIRE(left.size() == 5);
+  for (std::size_t i = 0; i < left.size(); ++i) {
+    CHECK(left[i] <= 10.0 - 2.0 * static_cast<double>(i));
+    CHECK(left[i] > 10.0 - 2.0 * static_cast<double>(i) - 0.5);
+  }
+  // Acquiring and renewing calls carried a deadline too; none ran unbounded.
+  for (const auto& c : calls) CHECK(c.time_left.has_value());
+}
+
 TEST_CASE("a conflict on update means someone else won") {
   FakeClock clock;
   FakeKubeClient api;

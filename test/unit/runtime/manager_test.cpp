@@ -71,6 +71,28 @@ class CountingReconciler final : public Reconciler {
   std::atomic<int>& n_;
 };
 
+// Counts reconciles per key.
+class RecordingReconciler final : public Reconciler {
+ public:
+  struct Seen {
+    std::mutex mu;
+    std::map<ObjectKey, int> counts;
+    int count(const ObjectKey& key) {
+      std::lock_guard lock(mu);
+      return counts[key];
+    }
+  };
+  explicit RecordingReconciler(std::shared_ptr<Seen> seen) : seen_(std::move(seen)) {}
+  ReconcileResult reconcile(const ObjectKey& key, Context&) override {
+    std::lock_guard lock(seen_->mu);
+    ++seen_->counts[key];
+    return ReconcileResult::done();
+  }
+
+ private:
+  std::shared_ptr<Seen> seen_;
+};
+
 }  // namespace
 
 TEST_CASE("flags parse into options, with defaults matching issue 3") {
@@ -208,6 +230,47 @@ TEST_CASE("a manager serves probes and metrics, reconciles from its caches, and 
     }
   }
   CHECK(saw_reconcile_line);
+}
+
+TEST_CASE("a watched kind's events queue the primary keys its map names, found through the primary index") {
+  auto api_owned = std::make_unique<FakeKubeClient>();
+  FakeKubeClient& api = *api_owned;
+  (void)api.put(kube::resources::config_maps(), config_map("a", "cm1", {{"points-at", "b"}}));
+  (void)api.put(kube::resources::config_maps(), config_map("a", "cm2", {{"points-at", "c"}}));
+  ManagerOptions o;
+  o.metrics_bind_address = "0";
+  o.health_probe_bind_address = "0";
+  o.max_concurrent_reconciles = 1;   // one worker: keys run in the order they were queued
+  Manager mgr(o, std::move(api_owned), nullptr, real_clock(), Logger(std::make_shared<CollectSink>(), LogLevel::kError));
+  auto seen = std::make_shared<RecordingReconciler::Seen>();
+  ControllerSpec spec;
+  spec.name = "pointers";
+  spec.primary = kube::resources::config_maps();
+  spec.primary_index = [](const Json& cm) { return cm.value("data", Json::object()).value("points-at", ""); };
+  WatchedResource watched;
+  watched.resource = kube::resources::namespaces();
+  watched.map = [](const Json& ns, const CacheReader& primary) {
+    std::vector<ObjectKey> keys;
+    for (const auto& cm : primary.by_index(ns["metadata"].value("name", ""))) keys.push_back(key_of(*cm));
+    return keys;
+  };
+  spec.watches.push_back(std::move(watched));
+  mgr.add_controller(std::move(spec), std::make_unique<RecordingReconciler>(seen));
+  REQUIRE(mgr.start().ok());
+  REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) == 1 && seen->count({"a", "cm2"}) == 1; }));
+  auto ns = [](const std::string& name) {
+    return Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+  };
+  (void)api.put(kube::resources::namespaces(), ns("b"));   // concerns cm1, which points at b
+  REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) == 2; }));
+  (void)api.put(kube::resources::namespaces(), ns("z"));   // concerns nobody
+  Json b = ns("b");
+  b["metadata"]["labels"]["changed"] = "yes";
+  (void)api.put(kube::resources::namespaces(), b);
+  REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) >= 3; }));   // an update maps old and new: 1 or 2 passes
+  CHECK(seen->count({"a", "cm2"}) == 1);   // z queued nothing before b's update
+  mgr.stop();
+  CHECK(mgr.wait_and_shutdown() == 0);
 }
 
 TEST_CASE("with leader election only the leader reconciles; stop releases the lease") {

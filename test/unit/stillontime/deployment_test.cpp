@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "stillontime/builders/builders.h"
+#include "stillontime/builders/common.h"
 #include "stillontime/desired_state.h"
 #include "unit/stillontime/helpers.h"
 
@@ -103,6 +104,18 @@ TEST_CASE("user env replaces or extends; ingress host sets FRONTEND_URL; externa
   CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "db"}, {"key", "url"}});
 }
 
+TEST_CASE("20,000 user env vars: ours replaced in place, the rest in order, in linear time") {
+  json vars = json::array();
+  for (int i = 0; i < 20000; ++i) vars.push_back({{"name", "VAR_" + std::to_string(i)}, {"value", "v"}});
+  vars.push_back({{"name", "PORT"}, {"value", "4000"}});
+  auto env = backend_env(make_resource({{"backend", {{"env", vars}}}}));
+  CHECK(env[1]["name"] == "PORT");
+  CHECK(env[1]["value"] == "4000");
+  CHECK(env.size() == 20000 + 10);   // the operator's 10 (no ingress), PORT replaced
+  CHECK(env[10]["name"] == "VAR_0");
+  CHECK(env.back()["name"] == "VAR_19999");
+}
+
 TEST_CASE("the pod's grace period covers the server's shutdown timeout") {
   auto d = build_backend_deployment(make_resource({{"environment", "production"}}), BuildContext{});
   CHECK(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 35);  // 5 s serving + 25 s drain + 5 s
@@ -187,6 +200,30 @@ TEST_CASE("checksum on the pod template changes when a secret input changes") {
   BuildContext rd = a;
   rd.credentials.redis_password = "other";
   CHECK(sum(rd, kRedis) != sum(a, kRedis));
+}
+
+TEST_CASE("the backend's checksum is no oracle for the user's Secret: it cannot be recomputed from a guess alone") {
+  // Someone who may read the Deployment but not the Secrets (Kubernetes'
+  // built-in `view` role) sees the checksum. Guessing the user Secret's
+  // contents right is not enough to reproduce it: the generated credentials,
+  // random and secret, go into the same hash.
+  auto r = make_resource({{"backend", {{"secretRef", {{"name", "ext"}}}}}});
+  auto backend_sum = [&](const BuildContext& ctx) {
+    const auto objects = desired_state(r, ctx);
+    const json* d = test::find(objects, "Deployment", "sot-backend");
+    REQUIRE(d != nullptr);
+    return (*d)["spec"]["template"]["metadata"]["annotations"].value(kChecksumAnnotation, "");
+  };
+  BuildContext guess;
+  guess.user_secret_fingerprint = "fingerprint-of-the-guessed-contents";
+  BuildContext real = guess;
+  real.credentials.postgres_password = "drawn-at-random-by-the-operator-1";
+  real.credentials.redis_password = "drawn-at-random-by-the-operator-2";
+  real.credentials.jwt_secret = "drawn-at-random-by-the-operator-3-at-least-32-bytes";
+  CHECK(backend_sum(real) != backend_sum(guess));
+  CHECK(backend_sum(real) != sha256_hex(guess.user_secret_fingerprint));
+  CHECK(backend_sum(real) != sha256_hex("user:ext:" + guess.user_secret_fingerprint));
+  CHECK(backend_sum(real).find(guess.user_secret_fingerprint) == std::string::npos);
 }
 
 }  // namespace

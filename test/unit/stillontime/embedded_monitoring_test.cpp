@@ -259,11 +259,12 @@ TEST_CASE("the rule file carries exactly the PrometheusRule's groups") {
 
 TEST_CASE("claims: the guide's sizes, the storage class, deletionPolicy as for the backend's claims") {
   auto r = embedded({{"storageClassName", "gp2"}, {"deletionPolicy", "Retain"}});
-  for (const auto& [pvc, component, size] : std::vector<std::tuple<json, std::string, std::string>>{
+  for (const auto& row : std::vector<std::tuple<json, std::string, std::string>>{
            {build_prometheus_pvc(r), "prometheus", "50Gi"},
            {build_alertmanager_pvc(r), "alertmanager", "2Gi"},
            {build_grafana_pvc(r), "grafana", "10Gi"}}) {
-    INFO(component);
+    const auto& [pvc, component, size] = row;
+    INFO(std::get<1>(row));   // not the binding: clang 14 cannot capture one in INFO's lambda
     CHECK(pvc["kind"] == "PersistentVolumeClaim");
     CHECK(pvc["metadata"]["name"] == "sot-" + component + "-data");
     test::check_contract_labels(pvc, component);

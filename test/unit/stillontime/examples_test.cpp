@@ -3,6 +3,7 @@
 // exactly the fields the operator parses.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "stillontime/defaults.h"
@@ -141,6 +142,51 @@ TEST_CASE("the CRD") {
   CHECK(cond["required"] == json::array({"type", "status", "lastTransitionTime", "reason", "message"}));
   CHECK(schema["properties"]["status"]["properties"]["phase"]["enum"] ==
         json::array({"Pending", "Progressing", "Ready", "Degraded", "Paused", "Terminating"}));
+}
+
+// Every leaf of the spec schema, as "backend.env[].name"; fields whose content
+// the schema leaves open (x-kubernetes-preserve-unknown-fields) count as leaves.
+void spec_leaves(const json& schema, const std::string& path, std::vector<std::string>& out) {
+  const json properties = schema.value("properties", json::object());
+  if (schema.value("type", "") == "array") return spec_leaves(schema["items"], path + "[]", out);
+  if (properties.empty()) return out.push_back(path);
+  for (const auto& [key, sub] : properties.items()) spec_leaves(sub, path.empty() ? key : path + "." + key, out);
+}
+
+// True when `value` (or, through "[]", any element of a list) sets `path`.
+bool sets(const json& value, const std::string& path) {
+  if (path.empty()) return !value.is_null();
+  if (path.rfind("[]", 0) == 0) {
+    if (!value.is_array()) return false;
+    const std::string rest = path.size() > 2 && path[2] == '.' ? path.substr(3) : path.substr(2);
+    return std::any_of(value.begin(), value.end(), [&](const json& item) { return sets(item, rest); });
+  }
+  const auto end = path.find_first_of(".[");
+  const std::string key = path.substr(0, end);
+  if (!value.is_object() || !value.contains(key)) return false;
+  std::string rest = end == std::string::npos ? "" : path.substr(end);
+  if (!rest.empty() && rest[0] == '.') rest.erase(0, 1);
+  return sets(value[key], rest);
+}
+
+TEST_CASE("examples/complete.yaml sets every field of the spec") {
+  auto crd = yaml_documents_to_json(test::read_file(kCrd));
+  REQUIRE(crd.ok());
+  std::vector<std::string> leaves;
+  spec_leaves((*crd)[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"], "", leaves);
+  CHECK(leaves.size() > 70);
+  auto docs = yaml_documents_to_json(test::read_file(kExamples + "/complete.yaml"));
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 2);
+  for (const auto& leaf : leaves) {
+    INFO(leaf);
+    CHECK(std::any_of(docs->begin(), docs->end(), [&](const json& doc) { return sets(doc["spec"], leaf); }));
+  }
+  for (const auto& doc : *docs) {
+    auto parsed = parse(doc);
+    REQUIRE(parsed.ok());
+    CHECK(join_errors(validate(apply_defaults(parsed.resource))) == "");
+  }
 }
 
 }  // namespace

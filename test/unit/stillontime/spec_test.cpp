@@ -105,4 +105,26 @@ TEST_CASE("metadata fields of the wrong type are field errors, not exceptions") 
 }
 
 }  // namespace
+
+// A value of 100,000 characters, or thousands of errors, in one message made
+// the Stalled condition longer than the API server stores (32,768).
+TEST_CASE("long values and many errors are shortened in messages") {
+  const std::string value = "\"" + std::string(100000, 'a') + "\"";
+  const std::string text = FieldError{"spec.backend.image", value, "is not a valid image reference"}.to_string();
+  CHECK(text.size() < 250);
+  CHECK(text.find("spec.backend.image (\"aaa") == 0);
+  CHECK(text.find("... 100002 bytes) is not a valid image reference") != std::string::npos);
+  // Cut on a character boundary: two-byte characters are never split.
+  std::string accents;
+  for (int i = 0; i < 1000; ++i) accents += "\xc3\xa9";
+  const std::string cut = FieldError{"f", "x" + accents, "m"}.to_string();
+  CHECK_NOTHROW((void)json(cut).dump());
+  std::vector<FieldError> many;
+  for (int i = 0; i < 5000; ++i) many.push_back({"spec.backend.env[" + std::to_string(i) + "].name", "", "is set twice"});
+  const std::string joined = join_errors(many);
+  CHECK(joined.find("spec.backend.env[19].name: is set twice; and 4980 more") != std::string::npos);
+  CHECK(joined.find("env[20]") == std::string::npos);
+  CHECK(join_errors({many.begin(), many.begin() + 20}).find("more") == std::string::npos);
+}
+
 }  // namespace sot::stillontime

@@ -73,6 +73,67 @@ TEST_CASE("quantities") {
   CHECK(errors_of({{"redis", {{"storage", {{"size", "0"}}}}}}) == "spec.redis.storage.size (\"0\") must be greater than zero");
 }
 
+TEST_CASE("values the API server accepts at any length are refused or passed without a crash") {
+  // The CRD sets no maxLength on images, env names or quantities, so the API
+  // server stores 100,000-character values; std::regex overflowed the stack
+  // on them and std::stold threw on 5,000 digits.
+  const std::string huge(200000, 'a');
+  CHECK(check_image(huge) != "");
+  CHECK(check_image("repo@sha256:" + std::string(200000, 'a')) == "");   // a long digest is still a digest
+  CHECK(check_image("repo@sha256:" + std::string(200000, 'g')) != "");
+  CHECK(check_image(std::string(200000, 'a') + ".io/x") != "");
+  CHECK(check_image("registry.example.com:" + std::string(100000, '5') + "/x") == "repository name must be at most 255 characters");
+  CHECK(check_env_name(huge) == "");
+  CHECK(check_env_name("1" + huge) != "");
+  CHECK(check_quantity(std::string(5000, '9')) == "is out of range");
+  CHECK(check_quantity("0." + std::string(5000, '0') + "1") == "");
+  CHECK(check_quantity("0e9999") == "");
+  CHECK(check_quantity(std::string(200000, '9') + "Gi") == "is out of range");
+  const std::string errors = errors_of({{"backend", {{"image", huge}, {"resources", {{"requests", {{"cpu", std::string(5000, '1')}}}}}}}});
+  CHECK(errors.find("spec.backend.image (\"aaaa") == 0);
+  CHECK(errors.find("spec.backend.resources.requests.cpu") != std::string::npos);
+  CHECK(errors.size() < 1000);   // the values are shortened, not repeated whole
+  // The grammars themselves are unchanged.
+  CHECK(check_image("a__b/c-d--e.f_g:1.0") == "");
+  CHECK(check_image("a___b") != "");
+  CHECK(check_image("a-/b") != "");
+  CHECK(check_image("-a/b") != "");
+  CHECK(check_image("host-.example.com/x") != "");
+  CHECK(check_image("example.com:/x") != "");
+  CHECK(check_image("repo@sha256:0123") != "");
+  CHECK(check_image("repo@" + std::string(64, 'a')) != "");
+  CHECK(check_image("repo@sha256+x.y_z:" + std::string(64, 'a')) == "");
+  CHECK(check_image("repo@sha256++x:" + std::string(64, 'a')) != "");
+  CHECK(check_image_tag(std::string(128, 'a')) == "");
+  CHECK(check_image_tag(std::string(129, 'a')) != "");
+  CHECK(check_env_name(".x-y_z") == "");
+  CHECK(check_env_name("A=B") != "");
+  CHECK(errors_of({{"restore", {{"from", "latest"}, {"id", std::string(63, 'a')}}}}) == "");
+  CHECK(errors_of({{"restore", {{"from", "latest"}, {"id", std::string(64, 'a')}}}}) != "");
+  CHECK(errors_of({{"restore", {{"from", "latest"}, {"id", "a.b-c_d"}}}}) == "");
+  CHECK(errors_of({{"restore", {{"from", "latest"}, {"id", "-a"}}}}) != "");
+}
+
+TEST_CASE("env valueFrom has the shape the API server accepts") {
+  auto env = [](json from) { return json{{"backend", {{"env", json::array({{{"name", "X"}, {"valueFrom", from}}})}}}}; };
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"optional", true}}}})) == "");
+  CHECK(errors_of(env({{"configMapKeyRef", {{"name", "c"}, {"key", "k"}}}})) == "");
+  CHECK(errors_of(env({{"fieldRef", {{"fieldPath", "metadata.name"}}}})) == "");
+  CHECK(errors_of(env({{"resourceFieldRef", {{"resource", "limits.cpu"}, {"divisor", "1m"}}}})) == "");
+  CHECK(errors_of(env(json::object())) ==
+        "spec.backend.env[0].valueFrom: must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}, {"fieldRef", {{"fieldPath", "x"}}}})).find("must set exactly one") !=
+        std::string::npos);
+  CHECK(errors_of(env({{"vaultRef", {{"path", "x"}}}})) ==
+        "spec.backend.env[0].valueFrom.vaultRef: is not a value source: must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.key: is required");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"deep", {{"a", 1}}}}}})) ==
+        "spec.backend.env[0].valueFrom.secretKeyRef.deep: is not a field of secretKeyRef");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", 5}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.key: must be a string");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", ""}, {"key", "k"}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.name: must not be empty");
+  CHECK(errors_of(env({{"fieldRef", "metadata.name"}})) == "spec.backend.env[0].valueFrom.fieldRef: must be an object");
+}
+
 TEST_CASE("cron schedules") {
   for (const char* ok : {"0 2 * * *", "*/15 * * * *", "0 0-23/2 * * mon-fri", "0 0 1,15 * *", "0 12 * JAN,jul sun", "@daily",
                          "@hourly", "5 4 * * 0", "0  2  *  *  *"}) {

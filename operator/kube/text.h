@@ -1,0 +1,32 @@
+// Cutting text to a byte limit without splitting a UTF-8 character. The API
+// server (and nlohmann::json's dump(), which throws) refuse a string cut inside
+// a multi-byte sequence, so an Event message or a condition message that was
+// cut blindly at byte 1,021 could take the writing thread down with it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sot::kube {
+
+// `text` when it fits in `max_bytes`; otherwise its longest prefix that ends
+// on a character boundary and leaves room for `ellipsis`, then `ellipsis`.
+inline std::string truncate_utf8(std::string_view text, std::size_t max_bytes, std::string_view ellipsis = "...") {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t cut = max_bytes > ellipsis.size() ? max_bytes - ellipsis.size() : 0;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;   // a continuation byte
+  std::string out(text.substr(0, cut));
+  out += ellipsis;
+  return out;
+}
+
+// The last at most `max_bytes` of `text`, starting on a character boundary.
+inline std::string tail_utf8(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t start = text.size() - max_bytes;
+  while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
+  return std::string(text.substr(start));
+}
+
+}  // namespace sot::kube
