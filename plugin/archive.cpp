@@ -1,10 +1,9 @@
 #include "plugin/archive.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <zlib.h>
 
 #include "stillontime/builders/common.h"
 
@@ -71,20 +70,20 @@ void TarGzWriter::add_entry(const std::string& path, std::string_view content, s
   std::memset(header, 0, sizeof header);
   put_string(header, 100, name);
   put_octal(header + 100, 8, mode);
-  put_octal(header + 108, 8, 0);   // uid
-  put_octal(header + 116, 8, 0);   // gid
+  put_octal(header + 108, 8, 0);  // uid
+  put_octal(header + 116, 8, 0);  // gid
   put_octal(header + 124, 12, content.size());
   put_octal(header + 136, 12, static_cast<std::uint64_t>(std::max<std::int64_t>(mtime, 0)));
-  std::memset(header + 148, ' ', 8);   // the checksum counts itself as spaces
+  std::memset(header + 148, ' ', 8);  // the checksum counts itself as spaces
   header[156] = type;
-  put_string(header + 257, 6, "ustar");   // "ustar\0"
+  put_string(header + 257, 6, "ustar");  // "ustar\0"
   put_string(header + 263, 2, "00");
   put_string(header + 265, 32, "root");
   put_string(header + 297, 32, "root");
   put_string(header + 345, 155, prefix);
   unsigned sum = 0;
   for (unsigned char c : header) sum += c;
-  std::snprintf(header + 148, 8, "%06o", sum);   // six digits, NUL, and the space left from above
+  std::snprintf(header + 148, 8, "%06o", sum);  // six digits, NUL, and the space left from above
   header[155] = ' ';
   tar_.append(header, kBlock);
   tar_.append(content.data(), content.size());
@@ -105,8 +104,9 @@ void TarGzWriter::add_file(std::string_view path_in, std::string_view content, s
 
 kube::Result<std::string> TarGzWriter::finish() {
   std::string tar = tar_;
-  tar.append(2 * kBlock, '\0');   // end of archive
-  if (tar.size() > (1u << 30)) return kube::make_error(kube::Code::kInvalid, "report over 1 GiB: use --log-lines to cut it");
+  tar.append(2 * kBlock, '\0');  // end of archive
+  if (tar.size() > (1u << 30))
+    return kube::make_error(kube::Code::kInvalid, "report over 1 GiB: use --log-lines to cut it");
   z_stream zs{};
   // 15 + 16: a gzip header and trailer instead of zlib's.
   if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {

@@ -59,8 +59,10 @@ json backup_list_pod(const stillontime::StillOnTime& r) {
       {"image", backup["image"]},
       {"command", json::array({"sh", "-c", kListScript})},
       {"securityContext", backup["securityContext"]},
-      {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "64Mi"}}}}},
-      {"volumeMounts", json::array({{{"name", volume}, {"mountPath", stillontime::kBackupMountPath}, {"readOnly", true}}})},
+      {"resources",
+       {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "64Mi"}}}}},
+      {"volumeMounts",
+       json::array({{{"name", volume}, {"mountPath", stillontime::kBackupMountPath}, {"readOnly", true}}})},
   };
   json pod_spec = {
       {"restartPolicy", "Never"},
@@ -71,7 +73,8 @@ json backup_list_pod(const stillontime::StillOnTime& r) {
       {"containers", json::array({std::move(container)})},
       {"volumes", std::move(volumes)},
   };
-  for (const char* keep : {"serviceAccountName", "nodeSelector", "tolerations", "affinity", "imagePullSecrets", "priorityClassName"}) {
+  for (const char* keep :
+       {"serviceAccountName", "nodeSelector", "tolerations", "affinity", "imagePullSecrets", "priorityClassName"}) {
     if (spec.contains(keep)) pod_spec[keep] = spec[keep];
   }
   json labels = {{stillontime::kLabelName, stillontime::kAppName},
@@ -80,9 +83,10 @@ json backup_list_pod(const stillontime::StillOnTime& r) {
                  {stillontime::kLabelManagedBy, kFieldManager}};
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
-          {"metadata", {{"generateName", stillontime::child_name(r, "backup-list-")},
-                        {"namespace", r.target_namespace()},
-                        {"labels", std::move(labels)}}},
+          {"metadata",
+           {{"generateName", stillontime::child_name(r, "backup-list-")},
+            {"namespace", r.target_namespace()},
+            {"labels", std::move(labels)}}},
           {"spec", std::move(pod_spec)}};
 }
 
@@ -96,7 +100,8 @@ kube::Result<BackupListing> parse_backup_listing(std::string_view message) {
     if (line.empty()) continue;
     if (line.rfind("total ", 0) == 0) {
       const std::string n = line.substr(6);
-      if (!all_digits(n)) return kube::make_error(kube::Code::kInternal, "backup listing: bad count line \"" + line + "\"");
+      if (!all_digits(n))
+        return kube::make_error(kube::Code::kInternal, "backup listing: bad count line \"" + line + "\"");
       out.total = std::stoll(n);
       saw_total = true;
       continue;
@@ -116,7 +121,8 @@ kube::Result<BackupListing> parse_backup_listing(std::string_view message) {
     if (!all_digits(mtime) || !all_digits(size) || !valid_dump_name(name)) continue;
     out.files.push_back({name, std::stoll(size), std::stoll(mtime)});
   }
-  if (!saw_total) return kube::make_error(kube::Code::kInternal, "backup listing: no count line (the listing pod wrote nothing?)");
+  if (!saw_total)
+    return kube::make_error(kube::Code::kInternal, "backup listing: no count line (the listing pod wrote nothing?)");
   return out;
 }
 
@@ -130,9 +136,10 @@ kube::Result<BackupFile> find_backup(const BackupListing& listing, const std::st
       if (f.name.rfind("stillontime-", 0) == 0 && (best == nullptr || f.name > best->name)) best = &f;
     }
     if (best == nullptr) {
-      return kube::make_error(kube::Code::kNotFound, "\"latest\" names no dump: the backup volume holds no stillontime-*.dump" +
-                                                         (names.empty() ? std::string() : " (only " + names + ")") +
-                                                         "; take one with `backup NAME --wait`");
+      return kube::make_error(kube::Code::kNotFound,
+                              "\"latest\" names no dump: the backup volume holds no stillontime-*.dump" +
+                                  (names.empty() ? std::string() : " (only " + names + ")") +
+                                  "; take one with `backup NAME --wait`");
     }
     return *best;
   }

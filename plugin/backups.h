@@ -29,14 +29,14 @@ nlohmann::json backup_list_pod(const stillontime::StillOnTime& resource);
 
 struct BackupFile {
   std::string name;
-  std::int64_t size = 0;        // bytes
-  std::int64_t modified = 0;    // seconds since the epoch
+  std::int64_t size = 0;      // bytes
+  std::int64_t modified = 0;  // seconds since the epoch
   bool operator==(const BackupFile&) const = default;
 };
 
 struct BackupListing {
-  std::vector<BackupFile> files;   // newest first
-  std::int64_t total = 0;          // dumps in the volume (files may hold fewer)
+  std::vector<BackupFile> files;  // newest first
+  std::int64_t total = 0;         // dumps in the volume (files may hold fewer)
 };
 
 // Reads what the pod wrote: "total N" and then "<mtime> <size> <name>" lines.

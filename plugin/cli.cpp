@@ -33,59 +33,87 @@ const std::vector<FlagSpec>& all_flags() {
 
 const std::vector<CommandSpec>& all_commands() {
   static const std::vector<CommandSpec> kCommands = {
-      {"status", "NAME", "conditions, components, versions, backups, restore and the children as a tree",
+      {"status",
+       "NAME",
+       "conditions, components, versions, backups, restore and the children as a tree",
        "Shows the resource's conditions with reasons and ages, each component (desired/ready, image, version), the "
        "version history, the last backup runs with their results and sizes, the restore state, and every child as a "
        "tree; children that are not ready or that someone else changed (drift) are marked. -o json|yaml prints the "
        "same as a document for scripts.",
        {"--output"}},
-      {"deploy", "NAME", "set spec.version (server-side apply) and optionally wait until Ready",
+      {"deploy",
+       "NAME",
+       "set spec.version (server-side apply) and optionally wait until Ready",
        "Sets spec.version with server-side apply (field manager kubectl-stillontime). With --wait, waits until the "
        "operator has observed the new generation, status.version is the new version and the resource is Ready; exits 1 "
        "with the operator's reason when it stalls and 3 when --timeout (default 10m) runs out. Refuses when a GitOps "
        "controller manages spec.version (the change would be undone at its next sync), unless --force.",
        {"--version", "--wait", "--timeout", "--force"}},
-      {"rollback", "NAME", "go back to the last version that was Ready (status.versionHistory)",
+      {"rollback",
+       "NAME",
+       "go back to the last version that was Ready (status.versionHistory)",
        "Reads status.versionHistory (written by the operator) and deploys the newest earlier version that became "
        "Ready, or --to V when V did. Same --wait, --timeout and --force as deploy.",
        {"--to", "--wait", "--timeout", "--force"}},
-      {"backup", "NAME", "take an on-demand backup now",
+      {"backup",
+       "NAME",
+       "take an on-demand backup now",
        "Asks the operator for an on-demand backup (annotation stillontime.app/backup-request=ID). With --wait, waits "
        "for status.backup.lastRequest to report its result (default --timeout 1h10m, the Job's own limit).",
        {"--id", "--wait", "--timeout"}},
-      {"backups", "NAME", "list the dumps in the backup volume that can be restored, with ages and sizes",
+      {"backups",
+       "NAME",
+       "list the dumps in the backup volume that can be restored, with ages and sizes",
        "Starts a short-lived pod (the backup pod's image and security context, the backup volume read-only, no "
        "network, no credentials) that lists the dumps, reads the list from its termination message and deletes it.",
        {"--output", "--timeout"}},
-      {"restore", "NAME", "restore the database from a dump (spec.restore)",
+      {"restore",
+       "NAME",
+       "restore the database from a dump (spec.restore)",
        "Checks that the dump exists in the backup volume (as `backups` lists it), that no other restore is running and "
        "that the resource is not paused, then sets spec.restore {from, id}. The operator scales the backend to 0, runs "
        "the restore Job (a safety dump first, one transaction) and scales it back. With --wait, waits for "
        "status.restore to report Succeeded or Failed.",
        {"--from", "--id", "--wait", "--timeout"}},
-      {"health", "NAME", "check every component through the API server",
+      {"health",
+       "NAME",
+       "check every component through the API server",
        "Checks the resource's conditions, the backend's /health and /ready and the frontend's /healthz through the "
        "API server's Service proxy, and Postgres and Redis readiness from status. Prints every check; exits 0 only "
        "when all pass.",
        {"--output"}},
-      {"pause", "NAME", "set spec.paused: the operator changes nothing until resume",
-       "Sets spec.paused to true. With --wait, waits until the operator reports phase Paused.", {"--wait", "--timeout"}},
-      {"resume", "NAME", "set spec.paused to false",
-       "Sets spec.paused to false. With --wait, waits until the operator has observed it.", {"--wait", "--timeout"}},
-      {"report", "NAME", "write a tar.gz of the resource, its children, events and operator logs for a bug report",
+      {"pause",
+       "NAME",
+       "set spec.paused: the operator changes nothing until resume",
+       "Sets spec.paused to true. With --wait, waits until the operator reports phase Paused.",
+       {"--wait", "--timeout"}},
+      {"resume",
+       "NAME",
+       "set spec.paused to false",
+       "Sets spec.paused to false. With --wait, waits until the operator has observed it.",
+       {"--wait", "--timeout"}},
+      {"report",
+       "NAME",
+       "write a tar.gz of the resource, its children, events and operator logs for a bug report",
        "Collects the resource, every child, the pods and Jobs, the events, the status as `status` prints it and the "
        "last lines of the operator's logs into a tar.gz. Secrets appear with their keys only, environment values of "
        "credential-like names and passwords in URLs are replaced, env entries from secretKeyRef stay references.",
        {"--file", "--operator-namespace", "--log-lines"}},
-      {"completion", "bash|zsh", "print the shell completion script",
+      {"completion",
+       "bash|zsh",
+       "print the shell completion script",
        "Prints a completion script for kubectl-stillontime. bash: source <(kubectl-stillontime completion bash). "
        "zsh: kubectl-stillontime completion zsh > \"${fpath[1]}/_kubectl-stillontime\". `kubectl stillontime` "
        "completes through kubectl (1.26+) with the kubectl_complete-stillontime helper installed beside the plugin.",
        {}},
       {"version", "", "print the plugin's version", "Prints the plugin's version.", {}},
       {"help", "[COMMAND]", "help for a command", "Prints the overview or one command's help.", {}},
-      {"__complete", "WORDS...", "completion candidates (the Cobra protocol kubectl uses for plugins)",
-       "Prints the candidates for the last word, one a line, then :DIRECTIVE.", {}, true},
+      {"__complete",
+       "WORDS...",
+       "completion candidates (the Cobra protocol kubectl uses for plugins)",
+       "Prints the candidates for the last word, one a line, then :DIRECTIVE.",
+       {},
+       true},
   };
   return kCommands;
 }
@@ -101,7 +129,9 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-const std::vector<CommandSpec>& commands() { return all_commands(); }
+const std::vector<CommandSpec>& commands() {
+  return all_commands();
+}
 
 const CommandSpec* find_command(std::string_view name) {
   for (const auto& c : all_commands()) {
@@ -137,7 +167,8 @@ bool valid_resource_name(std::string_view name) {
       return false;
     }
   }
-  return std::isalnum(static_cast<unsigned char>(name.front())) && std::isalnum(static_cast<unsigned char>(name.back()));
+  return std::isalnum(static_cast<unsigned char>(name.front())) &&
+         std::isalnum(static_cast<unsigned char>(name.back()));
 }
 
 bool valid_namespace(std::string_view name) {
@@ -160,7 +191,7 @@ kube::Result<std::chrono::seconds> parse_duration(std::string_view text) {
     }
     if (i == start) return make_error(Code::kInvalid, bad);
     if (i == text.size()) {
-      if (any_unit) return make_error(Code::kInvalid, bad);   // "1m30": the unit of 30 is missing
+      if (any_unit) return make_error(Code::kInvalid, bad);  // "1m30": the unit of 30 is missing
       total += n;
       break;
     }
@@ -199,7 +230,7 @@ std::string format_duration(std::chrono::seconds d) {
 kube::Result<Invocation> parse_args(const std::vector<std::string>& args) {
   Invocation inv;
   std::vector<std::string> positional;
-  std::vector<std::string> given;   // long names of the flags on the line
+  std::vector<std::string> given;  // long names of the flags on the line
   auto usage = [&](const std::string& message) -> kube::Result<Invocation> {
     const std::string topic = inv.command.empty() ? "" : " " + inv.command;
     return make_error(Code::kInvalid, message + " (see `kubectl stillontime" + topic + " --help`)");
@@ -295,7 +326,8 @@ kube::Result<Invocation> parse_args(const std::vector<std::string>& args) {
       inv.operator_namespace = *value;
     } else if (name == "--log-lines") {
       const std::string& v = *value;
-      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      if (v.empty() || v.size() > 6 ||
+          !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
         return usage("--log-lines: \"" + v + "\" is not a number from 1 to 999999");
       }
       inv.log_lines = std::stoi(v);
@@ -351,7 +383,8 @@ kube::Result<Invocation> parse_args(const std::vector<std::string>& args) {
     inv.name = positional[0];
   }
   if (inv.command == "deploy" && inv.version.empty()) return usage("deploy needs --version V");
-  if (inv.command == "restore" && inv.from.empty()) return usage("restore needs --from BACKUP (see `kubectl stillontime backups " + inv.name + "`)");
+  if (inv.command == "restore" && inv.from.empty())
+    return usage("restore needs --from BACKUP (see `kubectl stillontime backups " + inv.name + "`)");
   if (inv.output == Output::kYaml && inv.command != "status") {
     return usage("-o yaml is for status; " + inv.command + " prints text or json");
   }

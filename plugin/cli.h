@@ -20,9 +20,9 @@ namespace sot::plugin {
 
 // Exit codes, the same for every command (docs/operations.md lists them).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;     // refused, an API error, stalled, a failed Job or check
-inline constexpr int kExitUsage = 2;      // the command line is wrong
-inline constexpr int kExitTimeout = 3;    // --wait ran out of --timeout
+inline constexpr int kExitFailed = 1;   // refused, an API error, stalled, a failed Job or check
+inline constexpr int kExitUsage = 2;    // the command line is wrong
+inline constexpr int kExitTimeout = 3;  // --wait ran out of --timeout
 
 // The field manager of every write the plugin makes.
 inline constexpr const char* kFieldManager = "kubectl-stillontime";
@@ -30,41 +30,41 @@ inline constexpr const char* kFieldManager = "kubectl-stillontime";
 enum class Output { kText, kJson, kYaml };
 
 struct Invocation {
-  std::string command;                 // "status", "deploy", ..., "help", "version", "completion", "__complete"
-  std::string name;                    // the StillOnTime
-  std::optional<std::string> ns;       // -n; unset: the kubeconfig context's namespace, else "default"
+  std::string command;            // "status", "deploy", ..., "help", "version", "completion", "__complete"
+  std::string name;               // the StillOnTime
+  std::optional<std::string> ns;  // -n; unset: the kubeconfig context's namespace, else "default"
   std::string kubeconfig;
   std::string context;
   Output output = Output::kText;
-  std::string version;                 // deploy --version
-  std::string to;                      // rollback --to
-  std::string from;                    // restore --from
-  std::string id;                      // backup / restore --id
+  std::string version;  // deploy --version
+  std::string to;       // rollback --to
+  std::string from;     // restore --from
+  std::string id;       // backup / restore --id
   bool wait = false;
-  std::optional<std::chrono::seconds> timeout;   // --timeout; unset: the command's default
+  std::optional<std::chrono::seconds> timeout;  // --timeout; unset: the command's default
   bool force = false;
-  std::string file;                    // report --file
+  std::string file;  // report --file
   std::string operator_namespace = "stillontime-system";
-  int log_lines = 2000;                // report --log-lines
-  std::string shell;                   // completion bash|zsh
+  int log_lines = 2000;  // report --log-lines
+  std::string shell;     // completion bash|zsh
   bool help = false;
-  std::string help_topic;              // help COMMAND
-  std::vector<std::string> words;      // __complete: the words to complete, the last one partial
+  std::string help_topic;          // help COMMAND
+  std::vector<std::string> words;  // __complete: the words to complete, the last one partial
 };
 
 struct FlagSpec {
-  const char* name;         // "--namespace"
-  const char* shorthand;    // "-n" or nullptr
-  const char* value;        // "NS"; nullptr for a boolean flag
+  const char* name;       // "--namespace"
+  const char* shorthand;  // "-n" or nullptr
+  const char* value;      // "NS"; nullptr for a boolean flag
   const char* help;
 };
 
 struct CommandSpec {
   const char* name;
-  const char* args;         // "NAME", "bash|zsh", "" ...
-  const char* summary;      // one line for the overview and completion
-  const char* description;  // the paragraph of `COMMAND --help`
-  std::vector<const char*> flags;   // long names beyond the global ones
+  const char* args;                // "NAME", "bash|zsh", "" ...
+  const char* summary;             // one line for the overview and completion
+  const char* description;         // the paragraph of `COMMAND --help`
+  std::vector<const char*> flags;  // long names beyond the global ones
   bool hidden = false;
 };
 

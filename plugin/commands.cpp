@@ -22,16 +22,18 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::Code;
 using kube::int_field;
 using kube::object_field;
 using kube::string_field;
+using nlohmann::json;
 using namespace std::chrono_literals;
 
 const kube::ResourceRef kPods{"", "v1", "pods", "Pod", true};
 
-std::string key_text(const Session& s, const std::string& name) { return s.ns() + "/" + name; }
+std::string key_text(const Session& s, const std::string& name) {
+  return s.ns() + "/" + name;
+}
 
 int fail(std::ostream& err, const std::string& message) {
   err << "error: " << message << "\n";
@@ -55,9 +57,15 @@ int status_command(Session& s, const Invocation& inv, std::ostream& out, std::os
   if (!cr.ok()) return fail(err, cr.error().message);
   const json doc = status_document(s.snapshot(*cr, true), Session::now());
   switch (inv.output) {
-    case Output::kJson: out << doc.dump(2) << "\n"; break;
-    case Output::kYaml: out << stillontime::json_to_yaml(doc); break;
-    case Output::kText: out << render_status(doc, Session::now()); break;
+    case Output::kJson:
+      out << doc.dump(2) << "\n";
+      break;
+    case Output::kYaml:
+      out << stillontime::json_to_yaml(doc);
+      break;
+    case Output::kText:
+      out << render_status(doc, Session::now());
+      break;
   }
   return kExitOk;
 }
@@ -89,7 +97,7 @@ int set_version(Session& s, const Invocation& inv, const json& cr, const std::st
                  {"spec", {{"version", version}}}};
     kube::ApplyOptions ao;
     ao.field_manager = kFieldManager;
-    ao.force = true;   // decided above: only a person's kubectl or nobody holds it
+    ao.force = true;  // decided above: only a person's kubectl or nobody holds it
     auto applied = s.client().apply(stillontime::stillontime_resource(), {s.ns(), inv.name}, body, ao);
     if (!applied.ok()) {
       if (applied.code() == Code::kInvalid) {
@@ -100,8 +108,10 @@ int set_version(Session& s, const Invocation& inv, const json& cr, const std::st
     generation = int_field(object_field(*applied, "metadata"), "generation");
     out << "spec.version of " << key << ": " << current << " -> " << version << " (generation " << generation << ")\n";
     for (const auto& o : owners) {
-      if (o.manager != kFieldManager && o.manager.rfind("kubectl", 0) == 0 && (o.operation == "Apply" || o.manager == "kubectl-client-side-apply")) {
-        out << "note: " << current << " came from `kubectl apply` (" << o.manager << "); applying that manifest again puts it back\n";
+      if (o.manager != kFieldManager && o.manager.rfind("kubectl", 0) == 0 &&
+          (o.operation == "Apply" || o.manager == "kubectl-client-side-apply")) {
+        out << "note: " << current << " came from `kubectl apply` (" << o.manager
+            << "); applying that manifest again puts it back\n";
       }
     }
   }
@@ -109,7 +119,8 @@ int set_version(Session& s, const Invocation& inv, const json& cr, const std::st
     out << "the operator rolls it out; follow with `kubectl stillontime status " << inv.name << "` or use --wait\n";
     return kExitOk;
   }
-  return s.wait(inv.name, [&](const json& c) { return judge_rollout(c, generation, version); }, timeout_or(inv, 10min), out, err);
+  return s.wait(
+      inv.name, [&](const json& c) { return judge_rollout(c, generation, version); }, timeout_or(inv, 10min), out, err);
 }
 
 int deploy_command(Session& s, const Invocation& inv, std::ostream& out, std::ostream& err) {
@@ -143,12 +154,15 @@ kube::Result<Workable> workable_resource(Session& s, const Invocation& inv) {
   if (!cr.ok()) return cr.error();
   auto r = defaulted_resource(*cr);
   if (!r.ok()) {
-    return kube::make_error(Code::kInvalid, "the spec of " + key_text(s, inv.name) + " does not pass the operator's checks (" +
-                                                r.error().message + "); fix it first");
+    return kube::make_error(Code::kInvalid, "the spec of " + key_text(s, inv.name) +
+                                                " does not pass the operator's checks (" + r.error().message +
+                                                "); fix it first");
   }
   if (r->spec.paused) {
-    return kube::make_error(Code::kInvalid, key_text(s, inv.name) + " is paused (spec.paused): the operator starts nothing "
-                                            "until `kubectl stillontime resume " + inv.name + "`");
+    return kube::make_error(Code::kInvalid, key_text(s, inv.name) +
+                                                " is paused (spec.paused): the operator starts nothing "
+                                                "until `kubectl stillontime resume " +
+                                                inv.name + "`");
   }
   return Workable{std::move(*cr), std::move(*r)};
 }
@@ -159,32 +173,36 @@ int backup_command(Session& s, const Invocation& inv, std::ostream& out, std::os
   const json& cr = w->cr;
   const stillontime::StillOnTime* r = &w->resource;
   if (!r->spec.backup.enabled.value_or(false)) {
-    return fail(err, "backups are disabled for " + key_text(s, inv.name) + " (spec.backup.enabled is false): there is no "
-                     "backup volume to write to. Enable them with: kubectl patch stillontime " + inv.name + " -n " + s.ns() +
-                     " --type merge -p '{\"spec\":{\"backup\":{\"enabled\":true}}}'");
+    return fail(err, "backups are disabled for " + key_text(s, inv.name) +
+                         " (spec.backup.enabled is false): there is no "
+                         "backup volume to write to. Enable them with: kubectl patch stillontime " +
+                         inv.name + " -n " + s.ns() + " --type merge -p '{\"spec\":{\"backup\":{\"enabled\":true}}}'");
   }
   const std::string id = inv.id.empty() ? "manual-" + compact_utc(Session::now()) : inv.id;
   const json& last = object_field(object_field(object_field(cr, "status"), "backup"), "lastRequest");
   if (string_field(last, "id") == id) {
     return fail(err, "backup request " + id + " was already made (phase " + string_field(last, "phase", "Pending") +
-                     "); each id runs once: pass another --id");
+                         "); each id runs once: pass another --id");
   }
-  auto patched = s.client().merge_patch(stillontime::stillontime_resource(), {s.ns(), inv.name},
-                                        {{"metadata", {{"annotations", {{stillontime::kBackupRequestAnnotation, id}}}}}},
-                                        patch_options());
+  auto patched = s.client().merge_patch(
+      stillontime::stillontime_resource(), {s.ns(), inv.name},
+      {{"metadata", {{"annotations", {{stillontime::kBackupRequestAnnotation, id}}}}}}, patch_options());
   if (!patched.ok()) return fail(err, api_error("requesting a backup of " + key_text(s, inv.name), patched.error()));
   out << "backup " << id << " of " << key_text(s, inv.name) << " requested (annotation "
       << stillontime::kBackupRequestAnnotation << "); the operator runs it as Job "
       << stillontime::backup_request_job_name(*r, id) << " in " << r->target_namespace() << "\n";
   if (!inv.wait) return kExitOk;
-  return s.wait(inv.name, [&](const json& c) { return judge_backup_request(c, id); }, timeout_or(inv, 70min), out, err);
+  return s.wait(
+      inv.name, [&](const json& c) { return judge_backup_request(c, id); }, timeout_or(inv, 70min), out, err);
 }
 
 int backups_command(Session& s, const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto cr = s.get_resource(inv.name);
   if (!cr.ok()) return fail(err, cr.error().message);
   auto r = defaulted_resource(*cr);
-  if (!r.ok()) return fail(err, "the spec of " + key_text(s, inv.name) + " does not pass the operator's checks: " + r.error().message);
+  if (!r.ok())
+    return fail(err,
+                "the spec of " + key_text(s, inv.name) + " does not pass the operator's checks: " + r.error().message);
   auto listing = list_backups(s, *r, timeout_or(inv, 2min), err);
   if (!listing.ok()) return fail(err, listing.error().message);
   const std::int64_t now = Session::now();
@@ -192,14 +210,18 @@ int backups_command(Session& s, const Invocation& inv, std::ostream& out, std::o
   if (inv.output == Output::kJson) {
     json files = json::array();
     for (const auto& f : listing->files) {
-      files.push_back({{"name", f.name}, {"size", f.size}, {"modified", utc(f.modified)},
+      files.push_back({{"name", f.name},
+                       {"size", f.size},
+                       {"modified", utc(f.modified)},
                        {"latest", latest.ok() && latest->name == f.name}});
     }
-    out << json{{"volume", stillontime::backup_pvc_name(*r)}, {"total", listing->total}, {"files", files}}.dump(2) << "\n";
+    out << json{{"volume", stillontime::backup_pvc_name(*r)}, {"total", listing->total}, {"files", files}}.dump(2)
+        << "\n";
     return kExitOk;
   }
   if (listing->files.empty()) {
-    out << "no dumps in " << stillontime::backup_pvc_name(*r) << "; take one with `kubectl stillontime backup " << inv.name << " --wait`\n";
+    out << "no dumps in " << stillontime::backup_pvc_name(*r) << "; take one with `kubectl stillontime backup "
+        << inv.name << " --wait`\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "SIZE", "AGE", "MODIFIED"}};
@@ -222,7 +244,7 @@ int restore_command(Session& s, const Invocation& inv, std::ostream& out, std::o
   const std::string phase = string_field(current, "phase");
   if (phase == "ScalingDown" || phase == "Running") {
     return fail(err, "restore " + string_field(current, "id") + " of " + key_text(s, inv.name) + " is still " + phase +
-                     "; wait for it (`kubectl stillontime status " + inv.name + "`) before starting another");
+                         "; wait for it (`kubectl stillontime status " + inv.name + "`) before starting another");
   }
   const std::string id = inv.id.empty() ? "restore-" + compact_utc(Session::now()) : inv.id;
   if (string_field(current, "id") == id) {
@@ -249,24 +271,26 @@ int restore_command(Session& s, const Invocation& inv, std::ostream& out, std::o
       << "The operator scales the backend to 0, takes a safety dump (pre-restore-*.dump), restores in one transaction "
          "and scales the backend back.\n";
   if (!inv.wait) return kExitOk;
-  return s.wait(inv.name, [&](const json& c) { return judge_restore(c, id); }, timeout_or(inv, 130min), out, err);
+  return s.wait(
+      inv.name, [&](const json& c) { return judge_restore(c, id); }, timeout_or(inv, 130min), out, err);
 }
 
 // ---- health
 
 struct Check {
   std::string name;
-  std::string result;   // PASS | FAIL | SKIP
+  std::string result;  // PASS | FAIL | SKIP
   std::string detail;
 };
 
 Check proxy_check(Session& s, const std::string& ns, const std::string& service, const std::string& port,
                   const std::string& path, const std::string& label) {
-  const std::string url = "/api/v1/namespaces/" + kube::url_encode(ns) + "/services/" + kube::url_encode(service) + ":" + port +
-                          "/proxy" + path;
+  const std::string url = "/api/v1/namespaces/" + kube::url_encode(ns) + "/services/" + kube::url_encode(service) +
+                          ":" + port + "/proxy" + path;
   const auto start = std::chrono::steady_clock::now();
   auto r = s.client().get_raw(url, 10s);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   const std::string via = "service " + service + " port " + port;
   if (!r.ok()) return {label, "FAIL", api_error(via, r.error())};
   if (r->status >= 200 && r->status < 300) {
@@ -289,7 +313,8 @@ Check component_check(const json& cr, const std::string& component) {
   const json& c = object_field(object_field(object_field(cr, "status"), "components"), component);
   if (c.empty()) return {component, "FAIL", "not in status.components (has the operator created it?)"};
   const std::int64_t desired = int_field(c, "desired"), ready = int_field(c, "ready");
-  const std::string text = std::to_string(ready) + "/" + std::to_string(desired) + " ready (status.components." + component + ")";
+  const std::string text =
+      std::to_string(ready) + "/" + std::to_string(desired) + " ready (status.components." + component + ")";
   return {component, desired > 0 && ready >= desired ? "PASS" : "FAIL", text};
 }
 
@@ -303,9 +328,10 @@ int health_command(Session& s, const Invocation& inv, std::ostream& out, std::os
     const json& ready = condition(*cr, "Ready");
     const json& stalled = condition(*cr, "Stalled");
     const bool ok = string_field(ready, "status") == "True" && string_field(stalled, "status") != "True";
-    std::string detail = ready.empty() ? "no Ready condition yet (is the operator running?)"
-                                       : "Ready=" + string_field(ready, "status") + " " + string_field(ready, "reason") + ": " +
-                                             one_line(string_field(ready, "message"), 160);
+    std::string detail = ready.empty()
+                             ? "no Ready condition yet (is the operator running?)"
+                             : "Ready=" + string_field(ready, "status") + " " + string_field(ready, "reason") + ": " +
+                                   one_line(string_field(ready, "message"), 160);
     if (string_field(stalled, "status") == "True") {
       detail += "; Stalled " + string_field(stalled, "reason") + ": " + one_line(string_field(stalled, "message"), 160);
     }
@@ -316,7 +342,8 @@ int health_command(Session& s, const Invocation& inv, std::ostream& out, std::os
   checks.push_back(proxy_check(s, target, n + "-" + stillontime::kFrontend, "http", "/healthz", "frontend /healthz"));
   auto r = defaulted_resource(*cr);
   if (r.ok() && r->spec.postgres.external) {
-    checks.push_back({"postgres", "SKIP", "external database (spec.postgres.external): the backend's /ready checks it"});
+    checks.push_back(
+        {"postgres", "SKIP", "external database (spec.postgres.external): the backend's /ready checks it"});
   } else {
     checks.push_back(component_check(*cr, stillontime::kPostgres));
   }
@@ -353,11 +380,13 @@ int pause_command(Session& s, const Invocation& inv, bool paused, std::ostream& 
                                           {{"spec", {{"paused", paused}}}}, patch_options());
     if (!patched.ok()) return fail(err, api_error("setting spec.paused of " + key_text(s, inv.name), patched.error()));
     generation = int_field(object_field(*patched, "metadata"), "generation");
-    out << key_text(s, inv.name) << (paused ? ": spec.paused is true; the operator changes nothing until `resume`\n"
-                                            : ": spec.paused is false; the operator brings the children back to the spec\n");
+    out << key_text(s, inv.name)
+        << (paused ? ": spec.paused is true; the operator changes nothing until `resume`\n"
+                   : ": spec.paused is false; the operator brings the children back to the spec\n");
   }
   if (!inv.wait) return kExitOk;
-  return s.wait(inv.name, [&](const json& c) { return judge_paused(c, generation, paused); }, timeout_or(inv, 2min), out, err);
+  return s.wait(
+      inv.name, [&](const json& c) { return judge_paused(c, generation, paused); }, timeout_or(inv, 2min), out, err);
 }
 
 // ---- completion: the cluster's part
@@ -365,7 +394,9 @@ int pause_command(Session& s, const Invocation& inv, bool paused, std::ostream& 
 class SessionSource final : public CompletionSource {
  public:
   explicit SessionSource(Session* s) : s_(s) {}
-  std::vector<std::string> resources(const std::string& ns) override { return s_ ? s_->resource_names(ns) : std::vector<std::string>{}; }
+  std::vector<std::string> resources(const std::string& ns) override {
+    return s_ ? s_->resource_names(ns) : std::vector<std::string>{};
+  }
   std::vector<std::string> namespaces() override {
     std::vector<std::string> out;
     if (!s_) return out;
@@ -422,12 +453,14 @@ kube::Result<BackupListing> list_backups(Session& s, const stillontime::StillOnT
   const std::string pvc = stillontime::backup_pvc_name(r);
   auto claim = s.client().get(kube::resources::persistent_volume_claims(), {target, pvc});
   if (claim.code() == Code::kNotFound) {
-    return kube::make_error(Code::kNotFound, "no backup volume " + pvc + " in namespace " + target +
-                                                 ": backups were never enabled (spec.backup.enabled) or the claim was deleted");
+    return kube::make_error(Code::kNotFound,
+                            "no backup volume " + pvc + " in namespace " + target +
+                                ": backups were never enabled (spec.backup.enabled) or the claim was deleted");
   }
   if (!claim.ok()) return kube::make_error(claim.code(), api_error("reading the claim " + pvc, claim.error()));
   auto created = s.client().create(kPods, target, backup_list_pod(r));
-  if (!created.ok()) return kube::make_error(created.code(), api_error("starting the listing pod in " + target, created.error()));
+  if (!created.ok())
+    return kube::make_error(created.code(), api_error("starting the listing pod in " + target, created.error()));
   const std::string name = string_field(object_field(*created, "metadata"), "name");
   // The pod goes whatever happens below.
   struct Cleanup {
@@ -464,8 +497,9 @@ kube::Result<BackupListing> list_backups(Session& s, const stillontime::StillOnT
       }
       if (phase == "Succeeded") return parse_backup_listing(message);
       if (phase == "Failed") {
-        return kube::make_error(Code::kInternal, "the listing pod " + name + " failed: " +
-                                                     one_line(message.empty() ? string_field(st, "reason", "no message") : message, 300));
+        return kube::make_error(
+            Code::kInternal, "the listing pod " + name + " failed: " +
+                                 one_line(message.empty() ? string_field(st, "reason", "no message") : message, 300));
       }
       if (!told && std::chrono::steady_clock::now() - start > 5s) {
         out << "waiting for the listing pod " << target << "/" << name << " (" << last_state << ")\n" << std::flush;
@@ -476,9 +510,10 @@ kube::Result<BackupListing> list_backups(Session& s, const stillontime::StillOnT
     }
     std::this_thread::sleep_for(300ms);
   }
-  return kube::make_error(Code::kTimeout, "the listing pod " + target + "/" + name + " did not finish within " +
-                                              format_duration(timeout) + " (" + last_state +
-                                              "); a ReadWriteOnce backup volume attached to another node keeps it Pending");
+  return kube::make_error(
+      Code::kTimeout, "the listing pod " + target + "/" + name + " did not finish within " + format_duration(timeout) +
+                          " (" + last_state +
+                          "); a ReadWriteOnce backup volume attached to another node keeps it Pending");
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -41,7 +41,7 @@ std::string complete(const std::vector<std::string>& words_in, CompletionSource&
         if (std::string(f->name) == "--namespace") ns = words[i + 1];
         ++i;
       } else {
-        value_flag = f->name;   // the partial word is this flag's value
+        value_flag = f->name;  // the partial word is this flag's value
       }
       continue;
     }
@@ -71,7 +71,8 @@ std::string complete(const std::vector<std::string>& words_in, CompletionSource&
     if (value_flag == "--namespace" || value_flag == "--operator-namespace") {
       add_all(source.namespaces());
     } else if (value_flag == "--output") {
-      add_all(command == "status" ? std::vector<std::string>{"text", "json", "yaml"} : std::vector<std::string>{"text", "json"});
+      add_all(command == "status" ? std::vector<std::string>{"text", "json", "yaml"}
+                                  : std::vector<std::string>{"text", "json"});
     } else if (value_flag == "--to" || value_flag == "--version") {
       if (!name.empty()) add_all(source.versions(ns, name));
     } else if (value_flag == "--from") {

@@ -13,14 +13,14 @@
 namespace sot::plugin {
 
 // Cobra's ShellCompDirective bits.
-inline constexpr int kDirectiveDefault = 0;       // the shell may complete files
+inline constexpr int kDirectiveDefault = 0;  // the shell may complete files
 inline constexpr int kDirectiveNoFileComp = 4;
 
 class CompletionSource {
  public:
   virtual ~CompletionSource() = default;
   // Every answer is best effort: an unreachable cluster gives an empty list.
-  virtual std::vector<std::string> resources(const std::string& ns) = 0;   // ns "": the default namespace
+  virtual std::vector<std::string> resources(const std::string& ns) = 0;  // ns "": the default namespace
   virtual std::vector<std::string> namespaces() = 0;
   virtual std::vector<std::string> versions(const std::string& ns, const std::string& name) = 0;
   virtual std::vector<std::string> backups(const std::string& ns, const std::string& name) = 0;

@@ -28,10 +28,12 @@ std::string age(const std::string& rfc3339, std::int64_t now) {
   return t ? age_seconds(now - *t) : "-";
 }
 
-std::string utc(std::int64_t epoch) { return stillontime::rfc3339(epoch); }
+std::string utc(std::int64_t epoch) {
+  return stillontime::rfc3339(epoch);
+}
 
 std::string compact_utc(std::int64_t epoch) {
-  std::string s = utc(epoch);   // 2024-05-15T02:00:12Z -> 20240515T020012Z
+  std::string s = utc(epoch);  // 2024-05-15T02:00:12Z -> 20240515T020012Z
   std::erase_if(s, [](char c) { return c == '-' || c == ':'; });
   return s;
 }

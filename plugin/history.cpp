@@ -9,7 +9,7 @@ kube::Result<std::string> choose_rollback(const nlohmann::json& history, const s
   using kube::Code;
   using kube::make_error;
   using kube::string_field;
-  std::string listed;   // "1.2.0 (Ready), 1.1.0 (never Ready)" for messages
+  std::string listed;  // "1.2.0 (Ready), 1.1.0 (never Ready)" for messages
   const nlohmann::json* pick = nullptr;
   const nlohmann::json* named = nullptr;
   const nlohmann::json entries = history.is_array() ? history : nlohmann::json::array();
@@ -33,15 +33,15 @@ kube::Result<std::string> choose_rollback(const nlohmann::json& history, const s
                                              "); to deploy it anyway use `deploy --version " + to + "`");
     }
     if (string_field(*named, "becameReady").empty()) {
-      return make_error(Code::kInvalid, to + " was applied at " + string_field(*named, "firstApplied", "an unknown time") +
-                                            " but never became Ready; to deploy it anyway use `deploy --version " + to + "`");
+      return make_error(Code::kInvalid,
+                        to + " was applied at " + string_field(*named, "firstApplied", "an unknown time") +
+                            " but never became Ready; to deploy it anyway use `deploy --version " + to + "`");
     }
     return to;
   }
   if (pick == nullptr) {
-    return make_error(Code::kNotFound, "no version other than " + current +
-                                           " became Ready in status.versionHistory (" + listed +
-                                           "); name one with --to, or use `deploy --version V`");
+    return make_error(Code::kNotFound, "no version other than " + current + " became Ready in status.versionHistory (" +
+                                           listed + "); name one with --to, or use `deploy --version V`");
   }
   return string_field(*pick, "version");
 }

@@ -7,10 +7,10 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::array_field;
 using kube::object_field;
 using kube::string_field;
+using nlohmann::json;
 
 FieldOwner owner_of(const json& entry) {
   return {string_field(entry, "manager"), string_field(entry, "operation"), string_field(entry, "time")};
@@ -39,7 +39,7 @@ void leaves(const json& node, const std::string& prefix, std::vector<std::string
   bool has_children = false;
   if (node.is_object()) {
     for (const auto& [key, child] : node.items()) {
-      if (key == ".") continue;   // the node itself (a list item or a map) is owned too
+      if (key == ".") continue;  // the node itself (a list item or a map) is owned too
       has_children = true;
       if (out.size() >= limit) return;
       leaves(child, prefix + segment(key), out, limit);
@@ -48,7 +48,9 @@ void leaves(const json& node, const std::string& prefix, std::vector<std::string
   if (!has_children && !prefix.empty() && out.size() < limit) out.push_back(prefix.substr(1));
 }
 
-bool person_tool(std::string_view manager) { return manager == "kubectl" || manager.rfind("kubectl-", 0) == 0; }
+bool person_tool(std::string_view manager) {
+  return manager == "kubectl" || manager.rfind("kubectl-", 0) == 0;
+}
 
 }  // namespace
 
@@ -72,10 +74,14 @@ std::vector<FieldOwner> owners_of(const json& object, const std::vector<std::str
 
 std::string describe_owner(const FieldOwner& owner) {
   static const std::vector<std::pair<const char*, const char*>> kKnown = {
-      {"argocd-controller", "Argo CD"},        {"argocd-application-controller", "Argo CD"},
-      {"kustomize-controller", "Flux"},        {"helm-controller", "Flux"},
-      {"helm", "Helm"},                        {"fleet-agent", "Rancher Fleet"},
-      {"kapp", "kapp"},                        {"kapp-controller", "Carvel kapp-controller"},
+      {"argocd-controller", "Argo CD"},
+      {"argocd-application-controller", "Argo CD"},
+      {"kustomize-controller", "Flux"},
+      {"helm-controller", "Flux"},
+      {"helm", "Helm"},
+      {"fleet-agent", "Rancher Fleet"},
+      {"kapp", "kapp"},
+      {"kapp-controller", "Carvel kapp-controller"},
   };
   std::string text = owner.manager + " (";
   for (const auto& [name, tool] : kKnown) {
@@ -94,7 +100,8 @@ std::optional<FieldOwner> blocking_owner(const std::vector<FieldOwner>& owners, 
   return std::nullopt;
 }
 
-std::vector<ForeignFields> foreign_fields(const json& object, const std::vector<std::string>& ignored, std::size_t limit) {
+std::vector<ForeignFields> foreign_fields(const json& object, const std::vector<std::string>& ignored,
+                                          std::size_t limit) {
   std::vector<ForeignFields> out;
   for (const auto& entry : array_field(object_field(object, "metadata"), "managedFields")) {
     FieldOwner owner = owner_of(entry);

@@ -19,8 +19,8 @@ namespace sot::plugin {
 
 struct FieldOwner {
   std::string manager;
-  std::string operation;   // Apply | Update
-  std::string time;        // RFC 3339, "" when the server did not record it
+  std::string operation;  // Apply | Update
+  std::string time;       // RFC 3339, "" when the server did not record it
 };
 
 // Managers that hold the field at `path` (e.g. {"spec", "version"}).
@@ -40,7 +40,7 @@ std::optional<FieldOwner> blocking_owner(const std::vector<FieldOwner>& owners, 
 // dotted paths ("spec.replicas", "spec.template.spec.containers[name=backend].image").
 struct ForeignFields {
   FieldOwner owner;
-  std::vector<std::string> paths;   // at most `limit` per manager
+  std::vector<std::string> paths;  // at most `limit` per manager
 };
 std::vector<ForeignFields> foreign_fields(const nlohmann::json& object, const std::vector<std::string>& ignored,
                                           std::size_t limit = 3);

@@ -21,7 +21,8 @@ void redact_env_everywhere(json& node) {
           auto v = e.find("value");
           if (v == e.end() || !v->is_string()) continue;
           const std::string name = kube::string_field(e, "name");
-          *v = runtime::looks_like_credential(name) ? std::string(kRedacted) : redact_url_passwords(v->get<std::string>());
+          *v = runtime::looks_like_credential(name) ? std::string(kRedacted)
+                                                    : redact_url_passwords(v->get<std::string>());
         }
       } else {
         redact_env_everywhere(value);
@@ -48,7 +49,9 @@ void redact_keys_everywhere(json& node) {
   }
 }
 
-bool key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
+bool key_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+}
 
 // key=value and key: value pairs whose key looks like a credential, in free text.
 std::string redact_pairs(std::string text) {
@@ -99,8 +102,8 @@ std::string redact_url_passwords(std::string text) {
   while ((from = text.find("://", from)) != std::string::npos) {
     const std::size_t start = from + 3;
     std::size_t end = start;
-    while (end < text.size() && text[end] != '/' && text[end] != '@' && !std::isspace(static_cast<unsigned char>(text[end])) &&
-           text[end] != '"') {
+    while (end < text.size() && text[end] != '/' && text[end] != '@' &&
+           !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '"') {
       ++end;
     }
     if (end < text.size() && text[end] == '@') {

@@ -2,15 +2,14 @@
 // (redact.h says what is removed). Anything that cannot be read (a 403, no
 // operator pods where expected) is listed in README.txt instead of failing
 // the whole report.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <ostream>
 #include <sstream>
+#include <unistd.h>
 
 #include "kube/json_fields.h"
 #include "plugin/archive.h"
@@ -25,9 +24,9 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::object_field;
 using kube::string_field;
+using nlohmann::json;
 
 const kube::ResourceRef kPods{"", "v1", "pods", "Pod", true};
 
@@ -36,7 +35,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string yaml_of(const json& object) { return stillontime::json_to_yaml(redact_object(object)); }
+std::string yaml_of(const json& object) {
+  return stillontime::json_to_yaml(redact_object(object));
+}
 
 // Writes `data` to `path` (mode 0600: a report is for the people it is sent to).
 kube::Status write_file(const std::string& path, const std::string& data) {
@@ -53,13 +54,15 @@ kube::Status write_file(const std::string& path, const std::string& data) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) return kube::make_error(kube::Code::kInvalid, "cannot write " + path + ": " + std::strerror(errno));
+  if (::close(fd) != 0)
+    return kube::make_error(kube::Code::kInvalid, "cannot write " + path + ": " + std::strerror(errno));
   return kube::ok_status();
 }
 
 json sorted_events(std::vector<json> events) {
   auto when = [](const json& e) {
-    return string_field(e, "lastTimestamp", string_field(e, "eventTime", string_field(object_field(e, "metadata"), "creationTimestamp")));
+    return string_field(e, "lastTimestamp",
+                        string_field(e, "eventTime", string_field(object_field(e, "metadata"), "creationTimestamp")));
   };
   std::sort(events.begin(), events.end(), [&](const json& a, const json& b) { return when(a) < when(b); });
   json out = json::array();
@@ -106,7 +109,8 @@ int report_command(Session& s, const Invocation& inv, std::ostream& out, std::os
   add("status.json", doc.dump(2) + "\n");
   for (const auto* list : {&snap.children, &snap.pods}) {
     for (const auto& child : *list) {
-      add("children/" + lower(string_field(child, "kind")) + "/" + string_field(object_field(child, "metadata"), "name") + ".yaml",
+      add("children/" + lower(string_field(child, "kind")) + "/" +
+              string_field(object_field(child, "metadata"), "name") + ".yaml",
           yaml_of(child));
     }
   }
@@ -125,7 +129,8 @@ int report_command(Session& s, const Invocation& inv, std::ostream& out, std::os
   auto in_target = kube::list_all(s.client(), kube::resources::events(), target, {});
   if (in_target.ok()) {
     for (auto& e : in_target->items) {
-      if (target != s.ns() || string_field(object_field(e, "involvedObject"), "kind") != "StillOnTime") events.push_back(std::move(e));
+      if (target != s.ns() || string_field(object_field(e, "involvedObject"), "kind") != "StillOnTime")
+        events.push_back(std::move(e));
     }
   } else {
     problems.push_back(api_error("events in " + target, in_target.error()));
@@ -159,12 +164,14 @@ int report_command(Session& s, const Invocation& inv, std::ostream& out, std::os
       add("operator/" + pod_name + ".yaml", yaml_of(pod));
       for (const auto& c : kube::array_field(object_field(pod, "spec"), "containers")) {
         const std::string container = string_field(c, "name");
-        const std::string url = kube::object_path(kPods, {op_ns, pod_name}, "log") + "?container=" + kube::url_encode(container) +
+        const std::string url = kube::object_path(kPods, {op_ns, pod_name}, "log") +
+                                "?container=" + kube::url_encode(container) +
                                 "&tailLines=" + std::to_string(inv.log_lines);
         auto log = s.client().get_raw(url, std::chrono::seconds(30));
         if (!log.ok() || log->status != 200) {
           problems.push_back("log of " + op_ns + "/" + pod_name + " (" + container + "): " +
-                             (log.ok() ? "HTTP " + std::to_string(log->status) + " " + one_line(log->body, 200) : log.error().message));
+                             (log.ok() ? "HTTP " + std::to_string(log->status) + " " + one_line(log->body, 200)
+                                       : log.error().message));
           continue;
         }
         std::istringstream lines(log->body);
@@ -185,8 +192,8 @@ int report_command(Session& s, const Invocation& inv, std::ostream& out, std::os
          << "written " << utc(now) << " by kubectl-stillontime " << STILLONTIME_VERSION << "\n\n"
          << "stillontime.yaml     the resource\n"
          << "status.txt, .json    what `kubectl stillontime status` shows\n"
-         << "children/KIND/*.yaml every child (label stillontime.app/owner=" << s.ns() << "." << inv.name << ") and the pods in "
-         << target << "\n"
+         << "children/KIND/*.yaml every child (label stillontime.app/owner=" << s.ns() << "." << inv.name
+         << ") and the pods in " << target << "\n"
          << "events.txt, .yaml    events of the resource and of " << target << "\n"
          << "operator/            the operator's pods in " << op_ns << ", their last " << inv.log_lines
          << " log lines, its Lease\n"

@@ -13,9 +13,9 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::Code;
 using kube::string_field;
+using nlohmann::json;
 
 const kube::ResourceRef kPods{"", "v1", "pods", "Pod", true};
 
@@ -43,7 +43,8 @@ std::string api_error(const std::string& what, const kube::Error& e) {
       return what + ": TLS: " + e.message + " (the kubeconfig's certificate-authority does not match the server)";
     case Code::kUnavailable:
     case Code::kTimeout:
-      return what + ": the API server did not answer (" + e.message + "); check the kubeconfig's server and your network";
+      return what + ": the API server did not answer (" + e.message +
+             "); check the kubeconfig's server and your network";
     default:
       return what + ": " + e.message;
   }
@@ -75,7 +76,9 @@ kube::Result<json> Session::get_resource(const std::string& name) {
   auto got = client_->get(ref, {ns_, name});
   if (got.ok()) return got;
   if (got.code() != Code::kNotFound) {
-    return kube::make_error(got.code(), api_error("reading StillOnTime " + name + " in namespace " + ns_ + " (" + source_ + ")", got.error()));
+    return kube::make_error(
+        got.code(),
+        api_error("reading StillOnTime " + name + " in namespace " + ns_ + " (" + source_ + ")", got.error()));
   }
   auto here = kube::list_all(*client_, ref, ns_, {});
   if (!here.ok() && here.code() == Code::kNotFound) {
@@ -106,7 +109,9 @@ kube::Result<json> Session::get_resource(const std::string& name) {
     elsewhere.resize(10);
     elsewhere.push_back("and " + std::to_string(more) + " more");
   }
-  if (!elsewhere.empty()) return kube::make_error(Code::kNotFound, msg + " (none there); in other namespaces: " + join(elsewhere) + " (use -n)");
+  if (!elsewhere.empty())
+    return kube::make_error(Code::kNotFound,
+                            msg + " (none there); in other namespaces: " + join(elsewhere) + " (use -n)");
   return kube::make_error(Code::kNotFound, msg + " (none there" + (all.ok() ? " or anywhere else)" : ")"));
 }
 
@@ -128,7 +133,8 @@ ClusterSnapshot Session::snapshot(const json& cr, bool dump_sizes) {
   for (const auto& kind : stillontime::child_kinds(snap.api)) {
     auto list = kube::list_all(*client_, kind, target, by_owner);
     if (!list.ok()) {
-      if (list.code() != Code::kNotFound) snap.notes.push_back(api_error("listing " + kind.plural + " in " + target, list.error()));
+      if (list.code() != Code::kNotFound)
+        snap.notes.push_back(api_error("listing " + kind.plural + " in " + target, list.error()));
       continue;
     }
     for (auto& item : list->items) {
@@ -154,10 +160,12 @@ ClusterSnapshot Session::snapshot(const json& cr, bool dump_sizes) {
     // The sizes of the newest successful backup runs, from backup.sh's "wrote NAME (N bytes)" log line.
     int read = 0;
     for (const auto& pod : snap.pods) {
-      const std::string job = string_field(kube::object_field(kube::object_field(pod, "metadata"), "labels"), "job-name");
+      const std::string job =
+          string_field(kube::object_field(kube::object_field(pod, "metadata"), "labels"), "job-name");
       if (job.empty() || read >= 5 || string_field(kube::object_field(pod, "status"), "phase") != "Succeeded") continue;
-      const std::string path = kube::object_path(kPods, {target, string_field(kube::object_field(pod, "metadata"), "name")}, "log") +
-                               "?container=backup&tailLines=50";
+      const std::string path =
+          kube::object_path(kPods, {target, string_field(kube::object_field(pod, "metadata"), "name")}, "log") +
+          "?container=backup&tailLines=50";
       auto log = client_->get_raw(path, std::chrono::seconds(10));
       ++read;
       if (log.ok() && log->status == 200) snap.backup_sizes[job] = dump_size_from_log(log->body);
@@ -215,23 +223,27 @@ int Session::wait(const std::string& name, const Judge& judge, std::chrono::seco
     wo.timeout_seconds = static_cast<int>(std::min<long long>(remaining + 1, 300));
     std::optional<Progress> final;
     kube::Cancellation cancel;
-    auto watched = client_->watch(ref, ns_, wo, [&](kube::WatchEvent&& ev) {
-      if (ev.type == kube::EventType::kBookmark) return Clock::now() < deadline;
-      if (ev.type == kube::EventType::kDeleted) {
-        final = Progress{Verdict::kFailed, "StillOnTime " + ns_ + "/" + name + " was deleted while waiting"};
-        return false;
-      }
-      Progress q = judge(ev.object);
-      if (q.verdict != Verdict::kWaiting) {
-        final = q;
-        return false;
-      }
-      show(q);
-      return Clock::now() < deadline;
-    }, cancel);
+    auto watched = client_->watch(
+        ref, ns_, wo,
+        [&](kube::WatchEvent&& ev) {
+          if (ev.type == kube::EventType::kBookmark) return Clock::now() < deadline;
+          if (ev.type == kube::EventType::kDeleted) {
+            final = Progress{Verdict::kFailed, "StillOnTime " + ns_ + "/" + name + " was deleted while waiting"};
+            return false;
+          }
+          Progress q = judge(ev.object);
+          if (q.verdict != Verdict::kWaiting) {
+            final = q;
+            return false;
+          }
+          show(q);
+          return Clock::now() < deadline;
+        },
+        cancel);
     if (final) return finish(*final);
     if (!watched.ok() && watched.code() != Code::kGone) {
-      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::seconds(1), std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero())));
+      std::this_thread::sleep_for(std::min<Clock::duration>(
+          std::chrono::seconds(1), std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero())));
     }
   }
   err << "error: timed out after " << format_duration(timeout) << (last.empty() ? "" : "; last seen: " + last) << "\n";

@@ -17,26 +17,48 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::array_field;
 using kube::int_field;
 using kube::object_field;
 using kube::string_field;
+using nlohmann::json;
 
-const json& meta(const json& o) { return object_field(o, "metadata"); }
-std::string name_of(const json& o) { return string_field(meta(o), "name"); }
-std::string kind_of(const json& o) { return string_field(o, "kind"); }
-std::string label(const json& o, const char* key) { return string_field(object_field(meta(o), "labels"), key); }
+const json& meta(const json& o) {
+  return object_field(o, "metadata");
+}
+std::string name_of(const json& o) {
+  return string_field(meta(o), "name");
+}
+std::string kind_of(const json& o) {
+  return string_field(o, "kind");
+}
+std::string label(const json& o, const char* key) {
+  return string_field(object_field(meta(o), "labels"), key);
+}
 std::string annotation(const json& o, const char* key) {
   return string_field(object_field(meta(o), "annotations"), key);
 }
 
 // The order kinds appear in the tree: what runs first, then what connects, stores and guards it.
 int kind_rank(const std::string& kind) {
-  static const std::vector<std::string> kOrder = {
-      "Deployment", "StatefulSet", "CronJob", "Job", "Pod", "Service", "Ingress", "HorizontalPodAutoscaler",
-      "PodDisruptionBudget", "PersistentVolumeClaim", "ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding",
-      "NetworkPolicy", "ServiceMonitor", "PrometheusRule"};
+  static const std::vector<std::string> kOrder = {"Deployment",
+                                                  "StatefulSet",
+                                                  "CronJob",
+                                                  "Job",
+                                                  "Pod",
+                                                  "Service",
+                                                  "Ingress",
+                                                  "HorizontalPodAutoscaler",
+                                                  "PodDisruptionBudget",
+                                                  "PersistentVolumeClaim",
+                                                  "ConfigMap",
+                                                  "Secret",
+                                                  "ServiceAccount",
+                                                  "Role",
+                                                  "RoleBinding",
+                                                  "NetworkPolicy",
+                                                  "ServiceMonitor",
+                                                  "PrometheusRule"};
   const auto it = std::find(kOrder.begin(), kOrder.end(), kind);
   return it == kOrder.end() ? static_cast<int>(kOrder.size()) : static_cast<int>(it - kOrder.begin());
 }
@@ -76,7 +98,7 @@ std::string termination_message(const json& pod, const std::string& container) {
 }
 
 struct State {
-  std::string state = "ok";     // ok | not-ready | drift | missing | failed
+  std::string state = "ok";  // ok | not-ready | drift | missing | failed
   std::string summary;
   std::vector<std::string> problems;
   void mark(const std::string& s, const std::string& problem) {
@@ -88,7 +110,9 @@ struct State {
   }
 };
 
-std::string ratio(std::int64_t a, std::int64_t b) { return std::to_string(a) + "/" + std::to_string(b); }
+std::string ratio(std::int64_t a, std::int64_t b) {
+  return std::to_string(a) + "/" + std::to_string(b);
+}
 
 State workload_state(const json& o, const std::string& spec_version) {
   State s;
@@ -106,14 +130,17 @@ State workload_state(const json& o, const std::string& spec_version) {
     shown = std::min(ready, updated);
     ok = ok && updated >= desired;
   }
-  if (!current) shown = 0;   // as the operator counts: replicas of an older template are not this spec's
+  if (!current) shown = 0;  // as the operator counts: replicas of an older template are not this spec's
   const json& pod_spec = object_field(object_field(spec, "template"), "spec");
   const json& containers = array_field(pod_spec, "containers");
   const std::string image = containers.empty() ? "" : string_field(containers[0], "image");
   s.summary = desired == 0 ? "scaled to 0" : ratio(shown, desired) + " ready";
   if (!image.empty()) s.summary += ", image " + image_tag(image);
-  if (!current) s.mark("not-ready", "rollout pending: generation " + std::to_string(generation) + ", observed " + std::to_string(observed));
-  else if (!ok) s.mark("not-ready", ratio(shown, desired) + " ready");
+  if (!current)
+    s.mark("not-ready",
+           "rollout pending: generation " + std::to_string(generation) + ", observed " + std::to_string(observed));
+  else if (!ok)
+    s.mark("not-ready", ratio(shown, desired) + " ready");
   // backend and frontend run spec.version; another tag is drift.
   const std::string component = label(o, stillontime::kLabelComponent);
   if ((component == stillontime::kBackend || component == stillontime::kFrontend) && !image.empty() &&
@@ -144,8 +171,10 @@ State pod_state(const json& pod) {
   s.summary = phase + (phase == "Running" ? (ready ? ", ready" : ", not ready") : "");
   if (restarts > 0) s.summary += ", " + std::to_string(restarts) + " restarts";
   if (phase == "Succeeded") return s;
-  if (phase == "Failed") s.mark("failed", why.empty() ? "failed" : why);
-  else if (!(phase == "Running" && ready)) s.mark("not-ready", why.empty() ? phase : why);
+  if (phase == "Failed")
+    s.mark("failed", why.empty() ? "failed" : why);
+  else if (!(phase == "Running" && ready))
+    s.mark("not-ready", why.empty() ? phase : why);
   return s;
 }
 
@@ -177,15 +206,17 @@ State child_state(const json& o, const std::string& spec_version, bool autoscale
     const json& st = object_field(o, "status");
     const std::string phase = string_field(st, "phase", "Pending");
     s.summary = phase;
-    const std::string size = string_field(object_field(st, "capacity"), "storage",
-                                          string_field(object_field(object_field(object_field(o, "spec"), "resources"), "requests"), "storage"));
+    const std::string size = string_field(
+        object_field(st, "capacity"), "storage",
+        string_field(object_field(object_field(object_field(o, "spec"), "resources"), "requests"), "storage"));
     if (!size.empty()) s.summary += ", " + size;
     // Pending is normal until a pod uses the claim (WaitForFirstConsumer); the pod shows why it waits.
     if (phase == "Lost") s.mark("failed", "claim Lost: its volume is gone");
   } else if (kind == "HorizontalPodAutoscaler") {
     const json& spec = object_field(o, "spec");
-    s.summary = std::to_string(int_field(spec, "minReplicas", 1)) + "-" + std::to_string(int_field(spec, "maxReplicas")) +
-                " replicas, now " + std::to_string(int_field(object_field(o, "status"), "currentReplicas"));
+    s.summary = std::to_string(int_field(spec, "minReplicas", 1)) + "-" +
+                std::to_string(int_field(spec, "maxReplicas")) + " replicas, now " +
+                std::to_string(int_field(object_field(o, "status"), "currentReplicas"));
   } else if (kind == "Secret") {
     const std::size_t keys = object_field(o, "data").size();
     s.summary = std::to_string(keys) + (keys == 1 ? " key" : " keys");
@@ -207,8 +238,9 @@ State child_state(const json& o, const std::string& spec_version, bool autoscale
 }
 
 json entry(const std::string& kind, const std::string& ns, const std::string& name, const State& s) {
-  return {{"kind", kind}, {"namespace", ns}, {"name", name}, {"state", s.state},
-          {"summary", s.summary}, {"problems", s.problems}, {"children", json::array()}};
+  return {
+      {"kind", kind},           {"namespace", ns},          {"name", name}, {"state", s.state}, {"summary", s.summary},
+      {"problems", s.problems}, {"children", json::array()}};
 }
 
 // The key an owner reference points at; ReplicaSets stand for their Deployment.
@@ -249,7 +281,8 @@ json backup_runs(const ClusterSnapshot& snap) {
     json run = {{"job", name_of(*job)},
                 {"trigger", label(*job, stillontime::kTriggerLabel)},
                 {"result", o.result},
-                {"started", string_field(object_field(*job, "status"), "startTime", string_field(meta(*job), "creationTimestamp"))}};
+                {"started", string_field(object_field(*job, "status"), "startTime",
+                                         string_field(meta(*job), "creationTimestamp"))}};
     const std::string request = annotation(*job, stillontime::kBackupRequestAnnotation);
     if (!request.empty()) run["request"] = request;
     if (!o.finished.empty()) run["finished"] = o.finished;
@@ -267,8 +300,8 @@ json backup_runs(const ClusterSnapshot& snap) {
 }  // namespace
 
 const std::vector<std::string>& expected_managers() {
-  static const std::vector<std::string> kManagers = {stillontime::kManagedBy, "kube-controller-manager", "kube-scheduler",
-                                                      "kubelet"};
+  static const std::vector<std::string> kManagers = {stillontime::kManagedBy, "kube-controller-manager",
+                                                     "kube-scheduler", "kubelet"};
   return kManagers;
 }
 
@@ -308,12 +341,15 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
               {"statusVersion", string_field(st, "version")},
               {"targetNamespace", string_field(st, "targetNamespace", string_field(spec, "targetNamespace", ns))}};
   doc["notes"] = snap.notes;
-  if (!resource.ok()) doc["notes"].push_back("the spec does not pass the operator's checks: " + resource.error().message);
+  if (!resource.ok())
+    doc["notes"].push_back("the spec does not pass the operator's checks: " + resource.error().message);
 
   json conditions = json::array();
   for (const auto& c : array_field(st, "conditions")) {
-    conditions.push_back({{"type", string_field(c, "type")}, {"status", string_field(c, "status")},
-                          {"reason", string_field(c, "reason")}, {"message", string_field(c, "message")},
+    conditions.push_back({{"type", string_field(c, "type")},
+                          {"status", string_field(c, "status")},
+                          {"reason", string_field(c, "reason")},
+                          {"message", string_field(c, "message")},
                           {"lastTransitionTime", string_field(c, "lastTransitionTime")}});
   }
   doc["conditions"] = conditions;
@@ -321,8 +357,11 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
   json components = json::array();
   for (const auto& [component, c] : object_field(st, "components").items()) {
     const std::string image = string_field(c, "image");
-    components.push_back({{"name", component}, {"desired", int_field(c, "desired")}, {"ready", int_field(c, "ready")},
-                          {"image", image}, {"version", image_tag(image)}});
+    components.push_back({{"name", component},
+                          {"desired", int_field(c, "desired")},
+                          {"ready", int_field(c, "ready")},
+                          {"image", image},
+                          {"version", image_tag(image)}});
   }
   doc["components"] = components;
   doc["versionHistory"] = array_field(st, "versionHistory");
@@ -336,8 +375,10 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
   }
   for (const auto& [k, v] : object_field(st, "backup").items()) backups[k] = v;
   const json& healthy = condition(cr, "BackupHealthy");
-  if (!healthy.empty()) backups["healthy"] = {{"status", string_field(healthy, "status")}, {"reason", string_field(healthy, "reason")},
-                                              {"message", string_field(healthy, "message")}};
+  if (!healthy.empty())
+    backups["healthy"] = {{"status", string_field(healthy, "status")},
+                          {"reason", string_field(healthy, "reason")},
+                          {"message", string_field(healthy, "message")}};
   doc["backups"] = backups;
   doc["restore"] = object_field(st, "restore");
   doc["bootstrap"] = object_field(st, "bootstrap");
@@ -353,13 +394,13 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
     if (kind_of(*a) != kind_of(*b)) return kind_of(*a) < kind_of(*b);
     return name_of(*a) < name_of(*b);
   });
-  std::set<std::string> scaled;   // "Kind/name" an HPA scales
+  std::set<std::string> scaled;  // "Kind/name" an HPA scales
   for (const json* o : objects) {
     if (kind_of(*o) != "HorizontalPodAutoscaler") continue;
     const json& target = object_field(object_field(*o, "spec"), "scaleTargetRef");
     scaled.insert(string_field(target, "kind") + "/" + string_field(target, "name"));
   }
-  std::map<std::string, json> nodes;   // "Kind/name" -> entry
+  std::map<std::string, json> nodes;  // "Kind/name" -> entry
   std::vector<std::string> order;
   std::set<std::string> present;
   for (const json* o : objects) {
@@ -387,7 +428,8 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
   std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
     const int ra = kind_rank(nodes[a]["kind"]), rb = kind_rank(nodes[b]["kind"]);
     if (ra != rb) return ra < rb;
-    if (nodes[a]["kind"] != nodes[b]["kind"]) return nodes[a]["kind"].get<std::string>() < nodes[b]["kind"].get<std::string>();
+    if (nodes[a]["kind"] != nodes[b]["kind"])
+      return nodes[a]["kind"].get<std::string>() < nodes[b]["kind"].get<std::string>();
     return nodes[a]["name"].get<std::string>() < nodes[b]["name"].get<std::string>();
   });
   // Attach each node under its owner (deepest first, so a Job takes its pods before going under its CronJob).
@@ -403,7 +445,8 @@ json status_document(const ClusterSnapshot& snap, std::int64_t now) {
     return d;
   };
   std::vector<std::string> by_depth = order;
-  std::stable_sort(by_depth.begin(), by_depth.end(), [&](const std::string& a, const std::string& b) { return depth(a) > depth(b); });
+  std::stable_sort(by_depth.begin(), by_depth.end(),
+                   [&](const std::string& a, const std::string& b) { return depth(a) > depth(b); });
   int attention = 0;
   for (const auto& key : order) attention += nodes[key]["state"] != "ok" ? 1 : 0;
   for (const auto& key : by_depth) {
@@ -445,12 +488,16 @@ std::string render_tree(const json& doc) {
                 one_line(string_field(n, "summary"), 100)};
       const std::string state = string_field(n, "state");
       if (state != "ok") {
-        const std::string upper = state == "not-ready" ? "NOT READY" : state == "drift" ? "DRIFT" : state == "missing" ? "MISSING" : "FAILED";
+        const std::string upper = state == "not-ready" ? "NOT READY"
+                                  : state == "drift"   ? "DRIFT"
+                                  : state == "missing" ? "MISSING"
+                                                       : "FAILED";
         std::string problems;
         for (const auto& p : array_field(n, "problems")) {
           if (p.is_string()) problems += (problems.empty() ? "" : "; ") + one_line(p.get<std::string>(), 160);
         }
-        line.right += (line.right.empty() ? "" : "  ") + ("[" + upper + (problems.empty() ? "" : ": " + problems) + "]");
+        line.right +=
+            (line.right.empty() ? "" : "  ") + ("[" + upper + (problems.empty() ? "" : ": " + problems) + "]");
       }
       lines.push_back(std::move(line));
       walk(array_field(n, "children"), indent + (last ? "   " : "│  "));
@@ -479,14 +526,15 @@ std::string render_status(const json& doc, std::int64_t now) {
   std::ostringstream out;
   const std::string phase = string_field(doc, "phase");
   out << "StillOnTime " << string_field(doc, "namespace") << "/" << string_field(doc, "name") << "\n";
-  out << table({{"  Environment:", string_field(doc, "environment")},
-                {"  Version:", string_field(doc, "version") + " (spec), " +
-                                   (string_field(doc, "statusVersion").empty() ? "none" : string_field(doc, "statusVersion")) +
-                                   " (status)"},
-                {"  Phase:", phase + (kube::bool_field(doc, "paused") ? " (spec.paused)" : "") + ", generation " +
-                                 std::to_string(int_field(doc, "generation")) + ", observed " +
-                                 std::to_string(int_field(doc, "observedGeneration"))},
-                {"  Children in:", string_field(doc, "targetNamespace")}});
+  out << table(
+      {{"  Environment:", string_field(doc, "environment")},
+       {"  Version:", string_field(doc, "version") + " (spec), " +
+                          (string_field(doc, "statusVersion").empty() ? "none" : string_field(doc, "statusVersion")) +
+                          " (status)"},
+       {"  Phase:", phase + (kube::bool_field(doc, "paused") ? " (spec.paused)" : "") + ", generation " +
+                        std::to_string(int_field(doc, "generation")) + ", observed " +
+                        std::to_string(int_field(doc, "observedGeneration"))},
+       {"  Children in:", string_field(doc, "targetNamespace")}});
   for (const auto& n : array_field(doc, "notes")) out << "  Note: " << one_line(n.get<std::string>(), 300) << "\n";
 
   out << "\nConditions:\n";
@@ -495,18 +543,22 @@ std::string render_status(const json& doc, std::int64_t now) {
     rows.push_back({string_field(c, "type"), string_field(c, "status"), string_field(c, "reason"),
                     age(string_field(c, "lastTransitionTime"), now), one_line(string_field(c, "message"), 120)});
   }
-  if (rows.size() == 1) out << "  none yet: the operator has not written status (is it running?)\n";
-  else out << table(rows, "  ");
+  if (rows.size() == 1)
+    out << "  none yet: the operator has not written status (is it running?)\n";
+  else
+    out << table(rows, "  ");
 
   out << "\nComponents:\n";
   rows = {{"NAME", "READY", "VERSION", "IMAGE"}};
   for (const auto& c : array_field(doc, "components")) {
     const std::int64_t ready = int_field(c, "ready"), desired = int_field(c, "desired");
-    rows.push_back({string_field(c, "name") + (ready < desired ? " !" : ""), ratio(ready, desired), string_field(c, "version"),
-                    string_field(c, "image")});
+    rows.push_back({string_field(c, "name") + (ready < desired ? " !" : ""), ratio(ready, desired),
+                    string_field(c, "version"), string_field(c, "image")});
   }
-  if (rows.size() == 1) out << "  none observed yet\n";
-  else out << table(rows, "  ");
+  if (rows.size() == 1)
+    out << "  none observed yet\n";
+  else
+    out << table(rows, "  ");
 
   out << "\nVersion history (newest first):\n";
   rows = {{"VERSION", "APPLIED", "READY", "LEFT"}};
@@ -518,15 +570,18 @@ std::string render_status(const json& doc, std::int64_t now) {
                     ready.empty() ? "never" : (a && r ? "after " + age_seconds(*r - *a) : age(ready, now) + " ago"),
                     string_field(h, "left").empty() ? "-" : age(string_field(h, "left"), now) + " ago"});
   }
-  if (rows.size() == 1) out << "  none recorded yet\n";
-  else out << table(rows, "  ");
+  if (rows.size() == 1)
+    out << "  none recorded yet\n";
+  else
+    out << table(rows, "  ");
 
   const json& b = object_field(doc, "backups");
   out << "\nBackups: ";
   if (!kube::bool_field(b, "enabled")) {
     out << "disabled (spec.backup.enabled)\n";
   } else {
-    out << "schedule " << string_field(b, "schedule") << " (UTC)" << (kube::bool_field(b, "suspended") ? ", suspended" : "") << "\n";
+    out << "schedule " << string_field(b, "schedule") << " (UTC)"
+        << (kube::bool_field(b, "suspended") ? ", suspended" : "") << "\n";
   }
   const json& healthy = object_field(b, "healthy");
   if (!healthy.empty()) {
@@ -534,12 +589,14 @@ std::string render_status(const json& doc, std::int64_t now) {
         << one_line(string_field(healthy, "message"), 160) << "\n";
   }
   if (!string_field(b, "lastBackup").empty()) {
-    out << "  Last backup: " << string_field(b, "lastBackup") << " (" << age(string_field(b, "lastSuccessfulTime"), now) << " ago)\n";
+    out << "  Last backup: " << string_field(b, "lastBackup") << " (" << age(string_field(b, "lastSuccessfulTime"), now)
+        << " ago)\n";
   }
   const json& request = object_field(b, "lastRequest");
   if (!request.empty()) {
     out << "  Last request: " << string_field(request, "id") << " " << string_field(request, "phase")
-        << (string_field(request, "message").empty() ? "" : ": " + one_line(string_field(request, "message"), 160)) << "\n";
+        << (string_field(request, "message").empty() ? "" : ": " + one_line(string_field(request, "message"), 160))
+        << "\n";
   }
   rows = {{"JOB", "TRIGGER", "RESULT", "FINISHED", "FILE", "SIZE"}};
   for (const auto& r : array_field(b, "runs")) {
@@ -547,11 +604,14 @@ std::string render_status(const json& doc, std::int64_t now) {
     if (!string_field(r, "request").empty()) trigger += " " + string_field(r, "request");
     const std::string finished = string_field(r, "finished");
     const auto* size = kube::json_field(r, "size");
-    rows.push_back({string_field(r, "job"), trigger, string_field(r, "result"), finished.empty() ? "-" : age(finished, now) + " ago",
-                    string_field(r, "file", "-"), size != nullptr && size->is_number_integer() ? human_size(size->get<std::int64_t>()) : "-"});
+    rows.push_back({string_field(r, "job"), trigger, string_field(r, "result"),
+                    finished.empty() ? "-" : age(finished, now) + " ago", string_field(r, "file", "-"),
+                    size != nullptr && size->is_number_integer() ? human_size(size->get<std::int64_t>()) : "-"});
   }
-  if (rows.size() > 1) out << table(rows, "  ");
-  else if (kube::bool_field(b, "enabled")) out << "  no backup runs in the cluster (Jobs are kept: 3 succeeded, 3 failed)\n";
+  if (rows.size() > 1)
+    out << table(rows, "  ");
+  else if (kube::bool_field(b, "enabled"))
+    out << "  no backup runs in the cluster (Jobs are kept: 3 succeeded, 3 failed)\n";
 
   for (const char* what : {"restore", "bootstrap"}) {
     const json& r = object_field(doc, what);
@@ -560,15 +620,18 @@ std::string render_status(const json& doc, std::int64_t now) {
     if (!string_field(r, "id").empty()) out << string_field(r, "id") << " ";
     out << "from " << string_field(r, "from") << ", " << string_field(r, "phase");
     const std::string finished = string_field(r, "finishedAt");
-    if (!finished.empty()) out << " " << age(finished, now) << " ago";
-    else if (!string_field(r, "startedAt").empty()) out << ", started " << age(string_field(r, "startedAt"), now) << " ago";
+    if (!finished.empty())
+      out << " " << age(finished, now) << " ago";
+    else if (!string_field(r, "startedAt").empty())
+      out << ", started " << age(string_field(r, "startedAt"), now) << " ago";
     out << "\n";
     if (!string_field(r, "message").empty()) out << "  " << one_line(string_field(r, "message"), 400) << "\n";
   }
 
   const std::int64_t attention = int_field(doc, "needAttention");
   out << "\nChildren in " << string_field(doc, "targetNamespace") << " ("
-      << (attention == 0 ? std::string("all ok") : std::to_string(attention) + (attention == 1 ? " needs" : " need") + " attention")
+      << (attention == 0 ? std::string("all ok")
+                         : std::to_string(attention) + (attention == 1 ? " needs" : " need") + " attention")
       << "):\n";
   out << render_tree(doc);
   return out.str();

@@ -27,11 +27,11 @@
 namespace sot::plugin {
 
 struct ClusterSnapshot {
-  nlohmann::json resource;                       // the StillOnTime
-  std::vector<nlohmann::json> children;          // labelled children, apiVersion and kind set
-  std::vector<nlohmann::json> pods;              // pods of the instance
-  std::map<std::string, std::int64_t> backup_sizes;   // backup Job name -> dump size, from its pod's log
-  std::vector<std::string> notes;                // what could not be read, and why
+  nlohmann::json resource;                           // the StillOnTime
+  std::vector<nlohmann::json> children;              // labelled children, apiVersion and kind set
+  std::vector<nlohmann::json> pods;                  // pods of the instance
+  std::map<std::string, std::int64_t> backup_sizes;  // backup Job name -> dump size, from its pod's log
+  std::vector<std::string> notes;                    // what could not be read, and why
   stillontime::ApiVersions api = stillontime::ApiVersions::latest();
 };
 

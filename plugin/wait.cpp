@@ -9,12 +9,14 @@
 namespace sot::plugin {
 namespace {
 
-using nlohmann::json;
 using kube::int_field;
 using kube::object_field;
 using kube::string_field;
+using nlohmann::json;
 
-std::int64_t observed(const json& cr) { return int_field(object_field(cr, "status"), "observedGeneration"); }
+std::int64_t observed(const json& cr) {
+  return int_field(object_field(cr, "status"), "observedGeneration");
+}
 
 std::string ready_text(const json& cr) {
   const json& ready = condition(cr, "Ready");
@@ -26,7 +28,8 @@ std::string ready_text(const json& cr) {
 // Stalled=True at (or after) `generation`: the operator cannot go on without a human.
 std::optional<std::string> stalled(const json& cr, std::int64_t generation) {
   const json& s = condition(cr, "Stalled");
-  if (string_field(s, "status") != "True" || int_field(s, "observedGeneration", observed(cr)) < generation) return std::nullopt;
+  if (string_field(s, "status") != "True" || int_field(s, "observedGeneration", observed(cr)) < generation)
+    return std::nullopt;
   return "stalled (" + string_field(s, "reason") + "): " + one_line(string_field(s, "message"), 400);
 }
 
@@ -36,7 +39,12 @@ Progress judge_rollout(const json& cr, std::int64_t generation, const std::strin
   const json& spec = object_field(cr, "spec");
   const json& st = object_field(cr, "status");
   if (string_field(spec, "version") != version) {
-    return {Verdict::kFailed, "spec.version was changed to " + string_field(spec, "version") + " by someone else while waiting"};
+    return {Verdict::kFailed,
+            "spec.version was changed to " + string_field(spec, "version") + " by someone else while waiting"};
+  }
+  if (kube::bool_field(spec, "paused")) {
+    return {Verdict::kFailed, "spec.paused is true: the operator rolls " + version +
+                                  " out after `kubectl stillontime resume`; not waiting"};
   }
   if (observed(cr) < generation) {
     return {Verdict::kWaiting, "waiting for the operator to observe generation " + std::to_string(generation) +
@@ -44,9 +52,11 @@ Progress judge_rollout(const json& cr, std::int64_t generation, const std::strin
   }
   if (auto s = stalled(cr, generation)) return {Verdict::kFailed, *s};
   const std::string phase = string_field(st, "phase");
-  const std::string line = "phase " + phase + ", version " + string_field(st, "version", "none") + ", " + ready_text(cr);
+  const std::string line =
+      "phase " + phase + ", version " + string_field(st, "version", "none") + ", " + ready_text(cr);
   if (string_field(st, "version") == version && phase == "Ready" && condition_status(cr, "Ready") == "True") {
-    return {Verdict::kDone, version + " is Ready (" + one_line(string_field(condition(cr, "Ready"), "message"), 160) + ")"};
+    return {Verdict::kDone,
+            version + " is Ready (" + one_line(string_field(condition(cr, "Ready"), "message"), 160) + ")"};
   }
   return {Verdict::kWaiting, line};
 }
@@ -63,8 +73,9 @@ Progress judge_backup_request(const json& cr, const std::string& id) {
     return {Verdict::kDone, "backup " + id + " succeeded (job " + job + ")" + (file.empty() ? "" : ": " + file)};
   }
   if (phase == "Failed" || phase == "Skipped") {
-    return {Verdict::kFailed, "backup " + id + " " + phase + (message.empty() ? "" : ": " + message) +
-                                  (job.empty() || phase == "Skipped" ? "" : "; see `kubectl logs job/" + job + " -c backup`")};
+    return {Verdict::kFailed,
+            "backup " + id + " " + phase + (message.empty() ? "" : ": " + message) +
+                (job.empty() || phase == "Skipped" ? "" : "; see `kubectl logs job/" + job + " -c backup`")};
   }
   return {Verdict::kWaiting, "backup " + id + ": " + (phase.empty() ? "Pending" : phase) + " (job " + job + ")"};
 }
@@ -77,7 +88,8 @@ Progress judge_restore(const json& cr, const std::string& id) {
   }
   const std::string phase = string_field(r, "phase");
   const std::string message = one_line(string_field(r, "message"), 600);
-  if (phase == "Succeeded") return {Verdict::kDone, "restore " + id + " from " + string_field(r, "from") + " succeeded: " + message};
+  if (phase == "Succeeded")
+    return {Verdict::kDone, "restore " + id + " from " + string_field(r, "from") + " succeeded: " + message};
   if (phase == "Failed") return {Verdict::kFailed, "restore " + id + " failed: " + message};
   return {Verdict::kWaiting, "restore " + id + ": " + phase + ": " + message};
 }

@@ -15,14 +15,15 @@ enum class Verdict { kWaiting, kDone, kFailed };
 
 struct Progress {
   Verdict verdict = Verdict::kWaiting;
-  std::string line;   // what to print (progress, the result, or why it failed)
+  std::string line;  // what to print (progress, the result, or why it failed)
 };
 
 using Judge = std::function<Progress(const nlohmann::json& cr)>;
 
 // deploy/rollback: the operator observed `generation`, status.version is
 // `version`, phase Ready and Ready=True. Fails when it stalls at that
-// generation, or when spec.version moves on to something else.
+// generation, when spec.version moves on to something else, and when the
+// resource is paused (nothing would roll out).
 Progress judge_rollout(const nlohmann::json& cr, std::int64_t generation, const std::string& version);
 // backup --wait: status.backup.lastRequest for `id` reaches Succeeded (done),
 // Failed or Skipped (failed).

@@ -28,7 +28,7 @@ jobs=${JOBS:-2}
 seconds=30
 build_only=0
 declare -a targets=() extra_targets=()
-all_targets=(fuzz_spec fuzz_cron fuzz_watch fuzz_kube_list fuzz_kubeconfig fuzz_jwt fuzz_call_sheet fuzz_pdf_text fuzz_http)
+all_targets=(fuzz_spec fuzz_cron fuzz_watch fuzz_kube_list fuzz_kubeconfig fuzz_plugin fuzz_jwt fuzz_call_sheet fuzz_pdf_text fuzz_http)
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'

@@ -54,8 +54,8 @@ Documentation: docs/operations.md and docs/install.md in the repository.
 TXT
 mkdir -p "$out"
 # Reproducible: fixed owner, order and times.
-tar --owner=0 --group=0 --numeric-owner --sort=name --mtime='@0' -C "$stage" -czf "$out/$name.tar.gz" \
-  kubectl-stillontime kubectl_complete-stillontime README.txt
+tar --owner=0 --group=0 --numeric-owner --sort=name --mtime='@0' -C "$stage" -cf - \
+  kubectl-stillontime kubectl_complete-stillontime README.txt | gzip -9n >"$out/$name.tar.gz"
 sha=$(sha256sum "$out/$name.tar.gz" | cut -d' ' -f1)
 printf '%s  %s\n' "$sha" "$name.tar.gz" >"$out/$name.tar.gz.sha256"
 

@@ -19,8 +19,8 @@ struct ClientConfig {
   std::string token;             // bearer token, optional
   std::string token_file;        // re-read periodically (projected service-account tokens rotate)
   std::string source;            // where this came from, for messages ("kubeconfig /x, context y")
-  std::string default_namespace; // the context's namespace (in-cluster: the pod's); "" when unset
-  std::string user_agent;        // "" : stillontime-operator/<version>
+  std::string default_namespace;  // the context's namespace (in-cluster: the pod's); "" when unset
+  std::string user_agent;         // "" : stillontime-operator/<version>
 };
 
 // Loads `path`, using `context` or else current-context. Relative file paths in

@@ -689,7 +689,7 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   in.generation = generation;
   in.version = resource.spec.version;
   in.target_namespace = target;
-  in.version_applied = !resource.spec.paused;   // status.versionHistory
+  in.version_applied = !resource.spec.paused;  // status.versionHistory
   in.components = observe_components(desired, ctx);
   const Readiness readiness = readiness_of(in.components);
   const Json old = current_status(cr);

@@ -115,5 +115,4 @@ nlohmann::json update_version_history(const nlohmann::json& old_history, const s
   return history;
 }
 
-
 }  // namespace sot::stillontime

@@ -218,6 +218,43 @@ def http_seeds():
     write("fuzz_http", "nested-object-10000", "POST /api/schedules\n" + auth + "\n" + "{\"a\":" * depth + "1" + "}" * depth)
 
 
+def plugin_seeds():
+    cr = {"apiVersion": "stillontime.app/v1alpha1", "kind": "StillOnTime",
+          "metadata": {"name": "app", "namespace": "ns1", "generation": 3,
+                       "managedFields": [{"manager": "kustomize-controller", "operation": "Apply",
+                                          "fieldsV1": {"f:spec": {"f:version": {}}}}]},
+          "spec": {"environment": "staging", "version": "1.1.0", "backup": {"enabled": True}},
+          "status": {"observedGeneration": 3, "phase": "Ready", "version": "1.1.0",
+                     "conditions": [{"type": "Ready", "status": "True", "reason": "AllComponentsReady",
+                                     "message": "all 4 components ready", "lastTransitionTime": "2024-05-15T01:58:00Z"}],
+                     "components": {"backend": {"desired": 2, "ready": 2, "image": "repo/backend:1.1.0"}},
+                     "versionHistory": [{"version": "1.1.0", "firstApplied": "2024-05-15T01:58:00Z"},
+                                        {"version": "1.0.0", "firstApplied": "2024-05-14T00:00:00Z",
+                                         "becameReady": "2024-05-14T00:01:30Z", "left": "2024-05-15T01:58:00Z"}],
+                     "backup": {"lastBackup": "stillontime-20240515T015000Z.dump"},
+                     "restore": {"id": "r1", "from": "latest", "phase": "Succeeded"}}}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                  "metadata": {"name": "app-backend", "namespace": "ns1", "generation": 2,
+                               "labels": {"app.kubernetes.io/component": "backend"},
+                               "managedFields": [{"manager": "stillontime-operator", "operation": "Apply",
+                                                  "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                                                 {"manager": "kubectl-edit", "operation": "Update",
+                                                  "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+                                                      "k:{\"name\":\"backend\"}": {".": {}, "f:image": {}}}}}}}}]},
+                  "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "backend", "image": "repo/backend:1.0.0",
+                                                                                  "env": [{"name": "DB_PASSWORD", "value": "x"}]}]}}},
+                  "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1}}
+    pod = {"kind": "Pod", "metadata": {"name": "app-backend-5d9-x", "ownerReferences": [{"kind": "ReplicaSet", "name": "app-backend-5d9"}]},
+           "status": {"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}
+    secret = {"kind": "Secret", "metadata": {"name": "app-postgres-credentials"}, "data": {"POSTGRES_PASSWORD": "c2VjcmV0"}}
+    write("fuzz_plugin", "resource-and-children", "\n---\n".join(json.dumps(o) for o in [cr, deployment, pod, secret]))
+    write("fuzz_plugin", "listing", "total 3\n1715738412.05 1048576 stillontime-20240515T020012Z.dump\n"
+                                    "1715600000 2048 pre-restore-20240513T120000Z.dump\n1715652000 12 ../etc/passwd.dump\n")
+    write("fuzz_plugin", "command-and-log", "restore app -n prod --from latest --wait --timeout 10m\n"
+                                            '{"level":"info","password":"pw","url":"postgres://u:p@h/db"}\n'
+                                            "wrote stillontime-20240515T020012Z.dump (123 bytes)\nAuthorization: Bearer abc\n")
+
+
 def main():
     if OUT.exists():
         keep = OUT / "fuzz_pdf_text"
@@ -229,6 +266,7 @@ def main():
     watch_seeds()
     list_seeds()
     kubeconfig_seeds()
+    plugin_seeds()
     jwt_seeds()
     call_sheet_seeds()
     http_seeds()

@@ -5,22 +5,22 @@
 // subresource (the listing pod of `backups` included), and gives a Service an
 // Endpoints object whose pod address is a small HTTP server of its own, so the
 // API server's Service proxy reaches something for `health`.
-#include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <atomic>
+#include <filesystem>
+#include <future>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-
-#include <atomic>
-#include <filesystem>
-#include <future>
 #include <thread>
+#include <unistd.h>
 
+#include <doctest/doctest.h>
+
+#include "../stillontime/operator_process.h"
 #include "e2e/support.h"
 #include "kube/config.h"
-#include "../stillontime/operator_process.h"
 
 using namespace sot;
 using namespace sot::kube;
@@ -34,19 +34,25 @@ const ResourceRef kEndpoints{"", "v1", "endpoints", "Endpoints", true};
 const std::string kPlugin = std::string(STILLONTIME_BINARY_DIR) + "/bin/kubectl-stillontime";
 
 // Runs the plugin (KUBECONFIG is the admin's), stdout and stderr together.
-e2e::CommandResult plugin(const std::string& args) { return e2e::run(kPlugin + " " + args); }
+e2e::CommandResult plugin(const std::string& args) {
+  return e2e::run(kPlugin + " " + args);
+}
 std::future<e2e::CommandResult> plugin_async(const std::string& args) {
   return std::async(std::launch::async, [args] { return plugin(args); });
 }
-bool done(std::future<e2e::CommandResult>& f) { return f.wait_for(0s) == std::future_status::ready; }
+bool done(std::future<e2e::CommandResult>& f) {
+  return f.wait_for(0s) == std::future_status::ready;
+}
 
 // Creates the resource as a person would, with `kubectl apply --server-side`
 // (field manager "kubectl"), or with another manager.
 void apply_resource(const std::string& ns, const std::string& spec_yaml, const std::string& manager = "kubectl") {
   e2e::shared_operator();
-  const std::string doc = "apiVersion: stillontime.app/v1alpha1\nkind: StillOnTime\nmetadata: {name: app, namespace: " + ns +
-                          "}\nspec: " + spec_yaml + "\n";
-  auto r = e2e::run("printf '%s' '" + doc + "' | kubectl apply --server-side --force-conflicts --field-manager " + manager + " -f -");
+  const std::string doc =
+      "apiVersion: stillontime.app/v1alpha1\nkind: StillOnTime\nmetadata: {name: app, namespace: " + ns +
+      "}\nspec: " + spec_yaml + "\n";
+  auto r = e2e::run("printf '%s' '" + doc + "' | kubectl apply --server-side --force-conflicts --field-manager " +
+                    manager + " -f -");
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
 }
 
@@ -58,12 +64,18 @@ std::string condition(const Json& cr, const std::string& type, const std::string
 }
 
 void wait_ready(KubeClient& c, const std::string& ns) {
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(c, resources::deployments(), {ns, "app-frontend"}).is_object(); }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(c, resources::deployments(), {ns, "app-frontend"}).is_object();
+      },
+      20s));
   e2e::make_workloads_ready(c, ns, ns + ".app");
-  REQUIRE(e2e::eventually([&] {
-    const Json cr = e2e::get_or_null(c, kSot, {ns, "app"});
-    return cr.is_object() && cr["status"].value("phase", "") == "Ready";
-  }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        const Json cr = e2e::get_or_null(c, kSot, {ns, "app"});
+        return cr.is_object() && cr["status"].value("phase", "") == "Ready";
+      },
+      20s));
 }
 
 // Plays the workload controllers while `f` runs: whatever the operator rolls out becomes ready.
@@ -80,20 +92,27 @@ void finish_listing_pod(KubeClient& c, const std::string& ns, const std::string&
   ListOptions lo;
   lo.label_selector = "app.kubernetes.io/component=backup-list";
   Json pod;
-  REQUIRE(e2e::eventually([&] {
-    auto list = c.list(kPod, ns, lo);
-    if (!list.ok()) return false;
-    for (const auto& p : (*list)["items"]) {
-      if (!p.contains("status") || p["status"].value("phase", "Pending") == "Pending") pod = p;
-    }
-    return pod.is_object();
-  }, 20s));
-  e2e::set_status(c, kPod, {ns, pod["metadata"]["name"]},
-                  {{"phase", "Succeeded"},
-                   {"containerStatuses", Json::array({{{"name", "list"}, {"ready", false}, {"restartCount", 0},
-                                                      {"image", "postgres:16"}, {"imageID", ""},
-                                                      {"state", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"},
-                                                                                  {"message", message}}}}}}})}});
+  REQUIRE(e2e::eventually(
+      [&] {
+        auto list = c.list(kPod, ns, lo);
+        if (!list.ok()) return false;
+        for (const auto& p : (*list)["items"]) {
+          if (!p.contains("status") || p["status"].value("phase", "Pending") == "Pending") pod = p;
+        }
+        return pod.is_object();
+      },
+      20s));
+  e2e::set_status(
+      c, kPod, {ns, pod["metadata"]["name"]},
+      {{"phase", "Succeeded"},
+       {"containerStatuses",
+        Json::array(
+            {{{"name", "list"},
+              {"ready", false},
+              {"restartCount", 0},
+              {"image", "postgres:16"},
+              {"imageID", ""},
+              {"state", {{"terminated", {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}}}}}}})}});
 }
 
 const std::string kListing =
@@ -138,7 +157,9 @@ class FakeServer {
       char buf[4096];
       const ssize_t n = read(c, buf, sizeof buf - 1);
       const std::string req(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-      const std::string path = req.substr(4, req.find(' ', 4) - 4);
+      // "GET /path HTTP/1.1"; anything else (a probe that sends nothing) gets the 404.
+      const auto end = req.find(' ', 4);
+      const std::string path = req.rfind("GET ", 0) == 0 && end != std::string::npos ? req.substr(4, end - 4) : "";
       int status = 404;
       std::string body = "not found";
       if (path == "/health" || path == "/healthz") {
@@ -148,8 +169,10 @@ class FakeServer {
         status = ready_status;
         body = status == 200 ? R"({"status":"ready"})" : R"({"status":"not ready","database":"unreachable"})";
       }
-      const std::string answer = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      const std::string answer =
+          "HTTP/1.1 " + std::to_string(status) +
+          " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
       (void)!write(c, answer.data(), answer.size());
       close(c);
     }
@@ -181,19 +204,28 @@ std::string host_address() {
 // carries that IP (the proxy only follows endpoints that name a pod with it).
 void route_service(KubeClient& c, const std::string& ns, const std::string& service, const std::string& ip, int port) {
   const std::string pod = service + "-fake";
-  auto created = c.create(kPod, ns, {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", pod}, {"namespace", ns}}},
-                                     {"spec", {{"containers", {{{"name", "c"}, {"image", "none"}}}}}}});
+  auto created = c.create(kPod, ns,
+                          {{"apiVersion", "v1"},
+                           {"kind", "Pod"},
+                           {"metadata", {{"name", pod}, {"namespace", ns}}},
+                           {"spec", {{"containers", {{{"name", "c"}, {"image", "none"}}}}}}});
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
   e2e::set_status(c, kPod, {ns, pod}, {{"phase", "Running"}, {"podIP", ip}, {"podIPs", {{{"ip", ip}}}}});
-  auto ep = c.create(kEndpoints, ns, {{"apiVersion", "v1"}, {"kind", "Endpoints"}, {"metadata", {{"name", service}, {"namespace", ns}}},
-                                      {"subsets", {{{"addresses", {{{"ip", ip}, {"targetRef", {{"kind", "Pod"}, {"name", pod}, {"namespace", ns}}}}}},
-                                                    {"ports", {{{"name", "http"}, {"port", port}, {"protocol", "TCP"}}}}}}}});
+  auto ep =
+      c.create(kEndpoints, ns,
+               {{"apiVersion", "v1"},
+                {"kind", "Endpoints"},
+                {"metadata", {{"name", service}, {"namespace", ns}}},
+                {"subsets",
+                 {{{"addresses", {{{"ip", ip}, {"targetRef", {{"kind", "Pod"}, {"name", pod}, {"namespace", ns}}}}}},
+                   {"ports", {{{"name", "http"}, {"port", port}, {"protocol", "TCP"}}}}}}}});
   REQUIRE_MESSAGE(ep.ok(), ep.error().to_string());
 }
 
 }  // namespace
 
-TEST_CASE("status: conditions, components, history, the tree with drift marked; -o json|yaml; errors name what exists") {
+TEST_CASE(
+    "status: conditions, components, history, the tree with drift marked; -o json|yaml; errors name what exists") {
   auto c = e2e::client();
   e2e::TestNamespace ns("plg-status");
   apply_resource(ns.name(), "{environment: development, version: \"1.0.0\"}");
@@ -201,8 +233,8 @@ TEST_CASE("status: conditions, components, history, the tree with drift marked; 
 
   auto text = plugin("status app -n " + ns.name());
   CHECK_MESSAGE(text.exit_code == 0, text.output);
-  for (const char* want : {"AllComponentsReady", "backend   1/1    1.0.0", "Version history", "├─ Deployment app-backend",
-                           "(all ok)"}) {
+  for (const char* want :
+       {"AllComponentsReady", "backend   1/1    1.0.0", "Version history", "├─ Deployment app-backend", "(all ok)"}) {
     CHECK_MESSAGE(text.output.find(want) != std::string::npos, (std::string(want) + "\n" + text.output));
   }
 
@@ -221,7 +253,8 @@ TEST_CASE("status: conditions, components, history, the tree with drift marked; 
   CHECK_MESSAGE(paused.exit_code == 0, paused.output);
   CHECK(paused.output.find("paused: the operator changes nothing") != std::string::npos);
   REQUIRE(c->merge_patch(resources::deployments(), {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 3}}}},
-                         PatchOptions{"kubectl-edit", ""}).ok());
+                         PatchOptions{"kubectl-edit", ""})
+              .ok());
   auto drift = plugin("status app -n " + ns.name());
   // Not ready (0/3) is the worse mark; the drift is listed with it.
   CHECK_MESSAGE(drift.output.find("changed by kubectl-edit") != std::string::npos, drift.output);
@@ -229,11 +262,16 @@ TEST_CASE("status: conditions, components, history, the tree with drift marked; 
   CHECK(drift.output.find("Paused (spec.paused)") != std::string::npos);
   auto resumed = plugin("resume app --wait --timeout 20s -n " + ns.name());
   CHECK_MESSAGE(resumed.exit_code == 0, resumed.output);
-  CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, resources::deployments(), {ns.name(), "app-frontend"})["spec"]["replicas"] == 1; }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, resources::deployments(), {ns.name(), "app-frontend"})["spec"]["replicas"] == 1;
+      },
+      10s));
 
   auto missing = plugin("status nope -n " + ns.name());
   CHECK(missing.exit_code == 1);
-  CHECK(missing.output.find("no StillOnTime named nope in namespace " + ns.name() + "; found: app") != std::string::npos);
+  CHECK(missing.output.find("no StillOnTime named nope in namespace " + ns.name() + "; found: app") !=
+        std::string::npos);
   e2e::TestNamespace empty("plg-empty");
   auto elsewhere = plugin("status app -n " + empty.name());
   CHECK(elsewhere.exit_code == 1);
@@ -258,7 +296,8 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   const Json after = e2e::get_or_null(*c, kSot, {ns.name(), "app"});
   bool ours = false;
   for (const auto& m : after["metadata"]["managedFields"]) {
-    ours = ours || (m["manager"] == "kubectl-stillontime" && m["operation"] == "Apply" && m["fieldsV1"]["f:spec"].contains("f:version"));
+    ours = ours || (m["manager"] == "kubectl-stillontime" && m["operation"] == "Apply" &&
+                    m["fieldsV1"]["f:spec"].contains("f:version"));
   }
   CHECK_MESSAGE(ours, after["metadata"].dump());
 
@@ -270,7 +309,7 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   auto slow = plugin("deploy app --version 1.2.0 --wait --timeout 3s" + n);
   CHECK(slow.exit_code == 3);
   CHECK(slow.output.find("timed out after 3s") != std::string::npos);
-  CHECK(slow.output.find("ComponentsNotReady") != std::string::npos);   // the operator's reason
+  CHECK(slow.output.find("ComponentsNotReady") != std::string::npos);  // the operator's reason
 
   // 1.2.0 never became Ready: rollback goes to 1.1.0, and will not go back to 1.2.0.
   auto back = plugin_async("rollback app --wait --timeout 30s" + n);
@@ -285,12 +324,16 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   auto refused = plugin("rollback app --to 1.2.0" + n);
   CHECK(refused.exit_code == 1);
   CHECK_MESSAGE(refused.output.find("1.2.0 was applied at") != std::string::npos, refused.output);
-  CHECK(refused.output.find("never became Ready; to deploy it anyway use `deploy --version 1.2.0`") != std::string::npos);
+  CHECK(refused.output.find("never became Ready; to deploy it anyway use `deploy --version 1.2.0`") !=
+        std::string::npos);
 
   // A spec the operator refuses: --wait stops at once with its reason.
-  REQUIRE(c->merge_patch(kSot, {ns.name(), "app"},
-                         {{"spec", {{"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 4}, {"maxReplicas", 2}}}}}}}},
-                         PatchOptions{"kubectl-patch", ""}).ok());
+  REQUIRE(
+      c->merge_patch(
+           kSot, {ns.name(), "app"},
+           {{"spec", {{"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 4}, {"maxReplicas", 2}}}}}}}},
+           PatchOptions{"kubectl-patch", ""})
+          .ok());
   auto stalled = plugin("deploy app --version 1.3.0 --wait --timeout 20s" + n);
   CHECK(stalled.exit_code == 1);
   CHECK(stalled.output.find("stalled (InvalidSpec)") != std::string::npos);
@@ -301,7 +344,11 @@ TEST_CASE("a GitOps controller's spec.version is refused unless --force") {
   auto c = e2e::client();
   e2e::TestNamespace ns("plg-gitops");
   apply_resource(ns.name(), "{environment: development, version: \"1.0.0\"}", "kustomize-controller");
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, {ns.name(), "app"}), "Ready") != ""; }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return condition(e2e::get_or_null(*c, kSot, {ns.name(), "app"}), "Ready") != "";
+      },
+      20s));
   auto refused = plugin("deploy app --version 1.1.0 -n " + ns.name());
   CHECK(refused.exit_code == 1);
   CHECK(refused.output.find("managed by kustomize-controller (Flux; server-side apply") != std::string::npos);
@@ -324,11 +371,13 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   ListOptions by_request;
   by_request.label_selector = "stillontime.app/trigger=request";
   Json job;
-  REQUIRE(e2e::eventually([&] {
-    auto jobs = c->list(resources::jobs(), ns.name(), by_request);
-    if (jobs.ok() && !(*jobs)["items"].empty()) job = (*jobs)["items"][0];
-    return job.is_object();
-  }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        auto jobs = c->list(resources::jobs(), ns.name(), by_request);
+        if (jobs.ok() && !(*jobs)["items"].empty()) job = (*jobs)["items"][0];
+        return job.is_object();
+      },
+      20s));
   job["metadata"]["namespace"] = ns.name();
   e2e::create_finished_pod(*c, job, "stillontime-20240515T020012Z.dump");
   e2e::set_status(*c, resources::jobs(), {ns.name(), job["metadata"]["name"]}, e2e::job_status(true, 1));
@@ -351,14 +400,16 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   // The listing pod is gone afterwards.
   ListOptions listing_pods;
   listing_pods.label_selector = "app.kubernetes.io/component=backup-list";
-  CHECK(e2e::eventually([&] {
-    auto pods = c->list(kPod, ns.name(), listing_pods);
-    if (!pods.ok()) return false;
-    for (const auto& p : (*pods)["items"]) {
-      if (!p["metadata"].contains("deletionTimestamp")) return false;
-    }
-    return true;
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        auto pods = c->list(kPod, ns.name(), listing_pods);
+        if (!pods.ok()) return false;
+        for (const auto& p : (*pods)["items"]) {
+          if (!p["metadata"].contains("deletionTimestamp")) return false;
+        }
+        return true;
+      },
+      10s));
 
   auto wrong = plugin_async("restore app --from stillontime-20200101T000000Z.dump" + n);
   finish_listing_pod(*c, ns.name(), kListing);
@@ -372,16 +423,22 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   finish_listing_pod(*c, ns.name(), kListing);
   // The operator scales the backend to 0, then starts the Job; play both.
   const ObjectKey backend{ns.name(), "app-backend"};
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, resources::deployments(), backend)["spec"]["replicas"] == 0; }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] { return e2e::get_or_null(*c, resources::deployments(), backend)["spec"]["replicas"] == 0; }, 20s));
   const Json d = e2e::get_or_null(*c, resources::deployments(), backend);
   e2e::set_status(*c, resources::deployments(), backend,
-                  {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0},
+                  {{"observedGeneration", d["metadata"]["generation"]},
+                   {"replicas", 0},
+                   {"readyReplicas", 0},
+                   {"updatedReplicas", 0},
                    {"availableReplicas", 0}});
   std::string restore_job;
-  REQUIRE(e2e::eventually([&] {
-    restore_job = e2e::get_or_null(*c, kSot, {ns.name(), "app"})["status"]["restore"].value("job", "");
-    return !restore_job.empty() && c->get(resources::jobs(), {ns.name(), restore_job}).ok();
-  }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        restore_job = e2e::get_or_null(*c, kSot, {ns.name(), "app"})["status"]["restore"].value("job", "");
+        return !restore_job.empty() && c->get(resources::jobs(), {ns.name(), restore_job}).ok();
+      },
+      20s));
   e2e::set_status(*c, resources::jobs(), {ns.name(), restore_job}, e2e::job_status(true, 1));
   auto restored = restore.get();
   CHECK_MESSAGE(restored.exit_code == 0, restored.output);
@@ -393,7 +450,11 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
 
   e2e::TestNamespace off("plg-nobackup");
   apply_resource(off.name(), "{environment: development, version: \"1.0.0\", backup: {enabled: false}}");
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, {off.name(), "app"}), "Ready") != ""; }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return condition(e2e::get_or_null(*c, kSot, {off.name(), "app"}), "Ready") != "";
+      },
+      20s));
   auto disabled = plugin("backup app -n " + off.name());
   CHECK(disabled.exit_code == 1);
   CHECK(disabled.output.find("backups are disabled") != std::string::npos);
@@ -412,8 +473,9 @@ TEST_CASE("health: every check runs and prints, through the Service proxy; 0 onl
   // No pod behind the Services yet: those checks fail, the others still run and pass.
   auto none = plugin("health app" + n);
   CHECK(none.exit_code == 1);
-  for (const char* line : {"resource           PASS", "backend /health    FAIL", "backend /ready     FAIL",
-                           "frontend /healthz  FAIL", "postgres           PASS", "redis              PASS", "3 of 6 checks passed"}) {
+  for (const char* line :
+       {"resource           PASS", "backend /health    FAIL", "backend /ready     FAIL", "frontend /healthz  FAIL",
+        "postgres           PASS", "redis              PASS", "3 of 6 checks passed"}) {
     CHECK_MESSAGE(none.output.find(line) != std::string::npos, (std::string(line) + "\n" + none.output));
   }
   CHECK(none.output.find("no endpoints") != std::string::npos);
@@ -436,13 +498,15 @@ TEST_CASE("health: every check runs and prints, through the Service proxy; 0 onl
   REQUIRE(doc["checks"].size() == 6);
   CHECK(doc["checks"][2]["result"] == "FAIL");
   CHECK(doc["checks"][2]["detail"].get<std::string>().find("database") != std::string::npos);
-  CHECK(doc["checks"][3]["result"] == "PASS");   // after a failure, the next checks still ran
+  CHECK(doc["checks"][3]["result"] == "PASS");  // after a failure, the next checks still ran
 }
 
 TEST_CASE("report: a tar.gz of the resource, children, events and status, with no secret value in it") {
   auto c = e2e::client();
   e2e::TestNamespace ns("plg-report");
-  apply_resource(ns.name(), "{environment: development, version: \"1.0.0\", backend: {env: [{name: SMTP_PASSWORD, value: hunter22}]}}");
+  apply_resource(
+      ns.name(),
+      "{environment: development, version: \"1.0.0\", backend: {env: [{name: SMTP_PASSWORD, value: hunter22}]}}");
   wait_ready(*c, ns.name());
   auto secret = c->get(resources::secrets(), {ns.name(), "app-postgres-credentials"});
   REQUIRE(secret.ok());
@@ -457,9 +521,9 @@ TEST_CASE("report: a tar.gz of the resource, children, events and status, with n
   CHECK(r.output.find("no operator pods in namespace " + ns.name()) != std::string::npos);
   auto untar = e2e::run("tar -xzf " + dir + "/r.tar.gz -C " + dir + " && find " + dir + " -type f | sort");
   REQUIRE_MESSAGE(untar.exit_code == 0, untar.output);
-  for (const char* f : {"/stillontime.yaml", "/status.txt", "/status.json", "/events.txt", "/events.yaml", "/README.txt",
-                        "/children/secret/app-postgres-credentials.yaml", "/children/deployment/app-backend.yaml",
-                        "/cluster-version.yaml"}) {
+  for (const char* f : {"/stillontime.yaml", "/status.txt", "/status.json", "/events.txt", "/events.yaml",
+                        "/README.txt", "/children/secret/app-postgres-credentials.yaml",
+                        "/children/deployment/app-backend.yaml", "/cluster-version.yaml"}) {
     CHECK_MESSAGE(untar.output.find(f) != std::string::npos, (std::string(f) + "\n" + untar.output));
   }
   // Not the password, its base64, nor the plain env value, anywhere.
@@ -467,8 +531,8 @@ TEST_CASE("report: a tar.gz of the resource, children, events and status, with n
     auto grep = e2e::run("grep -rlF --exclude=r.tar.gz -- '" + needle + "' " + dir);
     CHECK_MESSAGE(grep.output.empty(), grep.output);
   }
-  auto keys = e2e::run("grep -E 'POSTGRES_PASSWORD: .?<redacted: " + std::to_string(password.size()) + " bytes>' " + dir +
-                       "/*/children/secret/app-postgres-credentials.yaml");
+  auto keys = e2e::run("grep -E 'POSTGRES_PASSWORD: .?<redacted: " + std::to_string(password.size()) + " bytes>' " +
+                       dir + "/*/children/secret/app-postgres-credentials.yaml");
   CHECK_MESSAGE(keys.exit_code == 0, keys.output);
   std::filesystem::remove_all(dir);
 }
@@ -482,11 +546,12 @@ TEST_CASE("completion from the cluster, the scripts, and --help for every comman
   CHECK(names.output == "app\n:4\n");
   // kubectl's own plugin completion calls the helper with the words after the plugin name.
   auto helper = e2e::run("PATH=" STILLONTIME_BINARY_DIR "/bin:$PATH " STILLONTIME_BINARY_DIR
-                         "/bin/kubectl_complete-stillontime -n " + ns.name() + " deploy ''");
+                         "/bin/kubectl_complete-stillontime -n " +
+                         ns.name() + " deploy ''");
   CHECK(helper.output == "app\n:4\n");
   CHECK(e2e::run(kPlugin + " completion bash | bash -n").exit_code == 0);
-  for (const char* cmd : {"status", "deploy", "rollback", "backup", "backups", "restore", "health", "pause", "resume", "report",
-                          "completion", "version"}) {
+  for (const char* cmd : {"status", "deploy", "rollback", "backup", "backups", "restore", "health", "pause", "resume",
+                          "report", "completion", "version"}) {
     auto h = plugin(std::string(cmd) + " --help");
     CHECK_MESSAGE(h.exit_code == 0, cmd);
     CHECK(h.output.find(std::string("kubectl stillontime ") + cmd) != std::string::npos);

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "plugin/cli.h"
+
+#include <doctest/doctest.h>
 
 using namespace sot::plugin;
 using namespace std::chrono_literals;
@@ -54,15 +54,17 @@ TEST_CASE("mistakes are refused with what to type instead") {
   CHECK(refused({"status"}).find("needs the name of a StillOnTime") != std::string::npos);
   CHECK(refused({"status", "a", "b"}).find("one name") != std::string::npos);
   CHECK(refused({"status", "App_1"}).find("not a resource name") != std::string::npos);
-  CHECK(refused({"status", "app", "--force"}) .find("--force is not a flag of status") != std::string::npos);
+  CHECK(refused({"status", "app", "--force"}).find("--force is not a flag of status") != std::string::npos);
   CHECK(refused({"--force", "status", "app"}).find("--force is not a flag of status") != std::string::npos);
   CHECK(refused({"status", "app", "--colour"}).find("unknown flag --colour") != std::string::npos);
   CHECK(refused({"launch", "app"}).find("unknown command \"launch\"") != std::string::npos);
   CHECK(refused({"status", "app", "-o", "xml"}).find("text, json, yaml") != std::string::npos);
   CHECK(refused({"health", "app", "-o", "yaml"}).find("-o yaml is for status") != std::string::npos);
   CHECK(refused({"deploy", "app", "--version"}).find("needs a value") != std::string::npos);
-  CHECK(refused({"deploy", "app", "--version", "1", "--timeout", "5m"}).find("--timeout goes with --wait") != std::string::npos);
-  CHECK(refused({"deploy", "app", "--version", "1", "--wait", "--timeout", "soon"}).find("not a duration") != std::string::npos);
+  CHECK(refused({"deploy", "app", "--version", "1", "--timeout", "5m"}).find("--timeout goes with --wait") !=
+        std::string::npos);
+  CHECK(refused({"deploy", "app", "--version", "1", "--wait", "--timeout", "soon"}).find("not a duration") !=
+        std::string::npos);
   CHECK(refused({"status", "app", "-n", "Bad_NS"}).find("not a namespace name") != std::string::npos);
   CHECK(refused({"restore", "app"}).find("--from") != std::string::npos);
   CHECK(refused({"completion", "fish"}).find("bash or zsh") != std::string::npos);

@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include <set>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "plugin/backups.h"
 #include "plugin/completion.h"
@@ -42,10 +42,11 @@ std::vector<std::string> values(const std::string& output) {
 }
 
 sot::stillontime::StillOnTime resource() {
-  auto parsed = sot::stillontime::parse({{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
-                                         {"metadata", {{"name", "app"}, {"namespace", "ns1"}}},
-                                         {"spec", {{"environment", "production"}, {"version", "1.0.0"},
-                                                   {"targetNamespace", "prod"}}}});
+  auto parsed = sot::stillontime::parse(
+      {{"apiVersion", "stillontime.app/v1alpha1"},
+       {"kind", "StillOnTime"},
+       {"metadata", {{"name", "app"}, {"namespace", "ns1"}}},
+       {"spec", {{"environment", "production"}, {"version", "1.0.0"}, {"targetNamespace", "prod"}}}});
   REQUIRE(parsed.ok());
   return sot::stillontime::apply_defaults(parsed.resource);
 }
@@ -55,7 +56,11 @@ json cr_with(json status, json spec = {{"version", "1.1.0"}}, int generation = 4
 }
 
 json cond(const std::string& type, const std::string& status, const std::string& reason, int gen = 4) {
-  return {{"type", type}, {"status", status}, {"reason", reason}, {"message", reason + " message"}, {"observedGeneration", gen}};
+  return {{"type", type},
+          {"status", status},
+          {"reason", reason},
+          {"message", reason + " message"},
+          {"observedGeneration", gen}};
 }
 
 }  // namespace
@@ -73,7 +78,8 @@ TEST_CASE("completion: commands, then names from the namespace on the line, then
   CHECK(values(complete({"status", "app", ""}, src)) == std::vector<std::string>{":4"});
   CHECK(values(complete({"status", "app", "-o", ""}, src)) == std::vector<std::string>{"text", "json", "yaml", ":4"});
   CHECK(values(complete({"health", "app", "-o", "j"}, src)) == std::vector<std::string>{"json", ":4"});
-  CHECK(values(complete({"rollback", "app", "-n", "prod", "--to", ""}, src)) == std::vector<std::string>{"1.1.0", "1.0.0", ":4"});
+  CHECK(values(complete({"rollback", "app", "-n", "prod", "--to", ""}, src)) ==
+        std::vector<std::string>{"1.1.0", "1.0.0", ":4"});
   CHECK(src.asked.back() == "versions prod app");
   CHECK(values(complete({"restore", "app", "--from", "st"}, src)) ==
         std::vector<std::string>{"stillontime-20240515T020012Z.dump", ":4"});
@@ -98,7 +104,8 @@ TEST_CASE("completion scripts call back into the binary with __complete") {
     CHECK(script.find("__complete") != std::string::npos);
     CHECK(script.find("kubectl-stillontime") != std::string::npos);
   }
-  CHECK(completion_script("bash").find("complete -o default -F _kubectl_stillontime kubectl-stillontime") != std::string::npos);
+  CHECK(completion_script("bash").find("complete -o default -F _kubectl_stillontime kubectl-stillontime") !=
+        std::string::npos);
   CHECK(completion_script("zsh").rfind("#compdef kubectl-stillontime", 0) == 0);
   CHECK(completion_script("fish").empty());
 }
@@ -109,7 +116,7 @@ TEST_CASE("the listing pod: the backup pod's image and security, the volume read
   CHECK(pod["metadata"]["namespace"] == "prod");
   CHECK(pod["metadata"]["labels"]["app.kubernetes.io/component"] == kListComponent);
   CHECK(pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kubectl-stillontime");
-  CHECK_FALSE(pod["metadata"]["labels"].contains("stillontime.app/owner"));   // not a child the operator prunes
+  CHECK_FALSE(pod["metadata"]["labels"].contains("stillontime.app/owner"));  // not a child the operator prunes
   const json& spec = pod["spec"];
   CHECK(spec["restartPolicy"] == "Never");
   CHECK(spec["automountServiceAccountToken"] == false);
@@ -118,7 +125,7 @@ TEST_CASE("the listing pod: the backup pod's image and security, the volume read
   REQUIRE(spec["containers"].size() == 1);
   const json& c = spec["containers"][0];
   CHECK(c["image"] == "postgres:16");
-  CHECK_FALSE(c.contains("env"));   // no credentials
+  CHECK_FALSE(c.contains("env"));  // no credentials
   CHECK(c["securityContext"]["readOnlyRootFilesystem"] == true);
   CHECK(c["securityContext"]["allowPrivilegeEscalation"] == false);
   REQUIRE(c["volumeMounts"].size() == 1);
@@ -136,14 +143,14 @@ TEST_CASE("the listing: newest first, hostile lines skipped, latest as restore.s
       "1715652000 999 stillontime-20240514T020000Z.dump\n"
       "1715652000 12 ../../etc/passwd.dump\n"
       "17156520xx 12 stillontime-bad.dump\n"
-      "1715652000 12 stillontime-20240513T0200");   // cut by the 4096-byte limit
+      "1715652000 12 stillontime-20240513T0200");  // cut by the 4096-byte limit
   REQUIRE(l.ok());
   CHECK(l->total == 5);
   REQUIRE(l->files.size() == 3);
   CHECK(l->files[0] == BackupFile{"stillontime-20240515T020012Z.dump", 1048576, 1715738412});
   auto latest = find_backup(*l, "latest");
   REQUIRE(latest.ok());
-  CHECK(latest->name == "stillontime-20240515T020012Z.dump");   // not the newer pre-restore safety dump
+  CHECK(latest->name == "stillontime-20240515T020012Z.dump");  // not the newer pre-restore safety dump
   CHECK(find_backup(*l, "pre-restore-20240515T021000Z.dump").ok());
   auto missing = find_backup(*l, "stillontime-20200101T000000Z.dump");
   REQUIRE_FALSE(missing.ok());
@@ -161,43 +168,62 @@ TEST_CASE("the listing: newest first, hostile lines skipped, latest as restore.s
 
 TEST_CASE("rollout judge: observed generation first, then stalled, then Ready at the version") {
   CHECK(judge_rollout(cr_with({{"observedGeneration", 3}}), 4, "1.1.0").verdict == Verdict::kWaiting);
-  auto stalled = judge_rollout(cr_with({{"observedGeneration", 4}, {"conditions", {cond("Stalled", "True", "InvalidSpec")}}}), 4, "1.1.0");
+  auto stalled = judge_rollout(
+      cr_with({{"observedGeneration", 4}, {"conditions", {cond("Stalled", "True", "InvalidSpec")}}}), 4, "1.1.0");
   CHECK(stalled.verdict == Verdict::kFailed);
   CHECK(stalled.line.find("InvalidSpec") != std::string::npos);
   // A Stalled left over from an older generation does not count.
-  CHECK(judge_rollout(cr_with({{"observedGeneration", 4}, {"conditions", {cond("Stalled", "True", "Old", 3)}}}), 4, "1.1.0").verdict ==
-        Verdict::kWaiting);
+  CHECK(judge_rollout(cr_with({{"observedGeneration", 4}, {"conditions", {cond("Stalled", "True", "Old", 3)}}}), 4,
+                      "1.1.0")
+            .verdict == Verdict::kWaiting);
   // Ready=True while still applying (phase Progressing) is not done yet.
-  json progressing = {{"observedGeneration", 4}, {"phase", "Progressing"}, {"version", "1.1.0"},
+  json progressing = {{"observedGeneration", 4},
+                      {"phase", "Progressing"},
+                      {"version", "1.1.0"},
                       {"conditions", {cond("Ready", "True", "AllComponentsReady")}}};
   CHECK(judge_rollout(cr_with(progressing), 4, "1.1.0").verdict == Verdict::kWaiting);
   progressing["phase"] = "Ready";
   auto done = judge_rollout(cr_with(progressing), 4, "1.1.0");
   CHECK(done.verdict == Verdict::kDone);
   CHECK(done.line.find("1.1.0 is Ready") == 0);
+  auto paused = judge_rollout(cr_with(progressing, {{"version", "1.1.0"}, {"paused", true}}), 4, "1.1.0");
+  CHECK(paused.verdict == Verdict::kFailed);
+  CHECK(paused.line.find("resume") != std::string::npos);
   auto moved = judge_rollout(cr_with(progressing, {{"version", "2.0.0"}}), 4, "1.1.0");
   CHECK(moved.verdict == Verdict::kFailed);
   CHECK(moved.line.find("changed to 2.0.0") != std::string::npos);
 }
 
 TEST_CASE("backup, restore and pause judges") {
-  CHECK(judge_backup_request(cr_with({{"backup", {{"lastRequest", {{"id", "old"}}}}}}), "new").verdict == Verdict::kWaiting);
-  auto ok = judge_backup_request(cr_with({{"backup", {{"lastBackup", "f.dump"}, {"lastRequest", {{"id", "new"}, {"phase", "Succeeded"}, {"job", "j"}}}}}}), "new");
+  CHECK(judge_backup_request(cr_with({{"backup", {{"lastRequest", {{"id", "old"}}}}}}), "new").verdict ==
+        Verdict::kWaiting);
+  auto ok = judge_backup_request(
+      cr_with({{"backup",
+                {{"lastBackup", "f.dump"}, {"lastRequest", {{"id", "new"}, {"phase", "Succeeded"}, {"job", "j"}}}}}}),
+      "new");
   CHECK(ok.verdict == Verdict::kDone);
   CHECK(ok.line.find("f.dump") != std::string::npos);
-  auto failed = judge_backup_request(cr_with({{"backup", {{"lastRequest", {{"id", "new"}, {"phase", "Failed"}, {"job", "j"}, {"message", "pg_dump failed"}}}}}}), "new");
+  auto failed = judge_backup_request(
+      cr_with({{"backup",
+                {{"lastRequest", {{"id", "new"}, {"phase", "Failed"}, {"job", "j"}, {"message", "pg_dump failed"}}}}}}),
+      "new");
   CHECK(failed.verdict == Verdict::kFailed);
   CHECK(failed.line.find("kubectl logs job/j") != std::string::npos);
-  CHECK(judge_backup_request(cr_with({{"backup", {{"lastRequest", {{"id", "new"}, {"phase", "Skipped"}}}}}}), "new").verdict == Verdict::kFailed);
+  CHECK(judge_backup_request(cr_with({{"backup", {{"lastRequest", {{"id", "new"}, {"phase", "Skipped"}}}}}}), "new")
+            .verdict == Verdict::kFailed);
 
-  CHECK(judge_restore(cr_with({{"restore", {{"id", "r1"}, {"phase", "ScalingDown"}}}}), "r1").verdict == Verdict::kWaiting);
+  CHECK(judge_restore(cr_with({{"restore", {{"id", "r1"}, {"phase", "ScalingDown"}}}}), "r1").verdict ==
+        Verdict::kWaiting);
   CHECK(judge_restore(cr_with({{"restore", {{"id", "r1"}, {"phase", "Succeeded"}}}}), "r1").verdict == Verdict::kDone);
-  auto rf = judge_restore(cr_with({{"restore", {{"id", "r1"}, {"phase", "Failed"}, {"message", "see logs; remove spec.restore"}}}}), "r1");
+  auto rf = judge_restore(
+      cr_with({{"restore", {{"id", "r1"}, {"phase", "Failed"}, {"message", "see logs; remove spec.restore"}}}}), "r1");
   CHECK(rf.verdict == Verdict::kFailed);
   CHECK(rf.line.find("remove spec.restore") != std::string::npos);
-  CHECK(judge_restore(cr_with({{"restore", {{"id", "r0"}, {"phase", "Succeeded"}}}}), "r1").verdict == Verdict::kWaiting);
+  CHECK(judge_restore(cr_with({{"restore", {{"id", "r0"}, {"phase", "Succeeded"}}}}), "r1").verdict ==
+        Verdict::kWaiting);
 
   CHECK(judge_paused(cr_with({{"observedGeneration", 3}, {"phase", "Paused"}}), 4, true).verdict == Verdict::kWaiting);
   CHECK(judge_paused(cr_with({{"observedGeneration", 4}, {"phase", "Paused"}}), 4, true).verdict == Verdict::kDone);
-  CHECK(judge_paused(cr_with({{"observedGeneration", 4}, {"phase", "Progressing"}}), 4, false).verdict == Verdict::kDone);
+  CHECK(judge_paused(cr_with({{"observedGeneration", 4}, {"phase", "Progressing"}}), 4, false).verdict ==
+        Verdict::kDone);
 }

@@ -8,12 +8,14 @@ using nlohmann::json;
 
 namespace {
 json history() {
-  return json::array({{{"version", "1.3.0"}, {"firstApplied", "t5"}},                        // current, not Ready yet
-                      {{"version", "1.2.0"}, {"firstApplied", "t4"}, {"left", "t5"}},        // never Ready
+  return json::array({{{"version", "1.3.0"}, {"firstApplied", "t5"}},                  // current, not Ready yet
+                      {{"version", "1.2.0"}, {"firstApplied", "t4"}, {"left", "t5"}},  // never Ready
                       {{"version", "1.1.0"}, {"firstApplied", "t2"}, {"becameReady", "t3"}, {"left", "t4"}},
                       {{"version", "1.0.0"}, {"firstApplied", "t0"}, {"becameReady", "t1"}, {"left", "t2"}}});
 }
-json with_fields(json managed) { return {{"metadata", {{"managedFields", std::move(managed)}}}}; }
+json with_fields(json managed) {
+  return {{"metadata", {{"managedFields", std::move(managed)}}}};
+}
 json entry(const std::string& manager, const std::string& op, json fields) {
   return {{"manager", manager}, {"operation", op}, {"time", "2024-05-15T02:00:00Z"}, {"fieldsV1", std::move(fields)}};
 }
@@ -59,7 +61,8 @@ TEST_CASE("spec.version owners: GitOps controllers block, a person's kubectl and
   CHECK(blocking->manager == "kustomize-controller");
   CHECK(describe_owner(*blocking) == "kustomize-controller (Flux; server-side apply at 2024-05-15T02:00:00Z)");
   CHECK(describe_owner({"argocd-controller", "Update", ""}) == "argocd-controller (Argo CD; update)");
-  for (const char* person : {"kubectl", "kubectl-edit", "kubectl-patch", "kubectl-client-side-apply", "kubectl-stillontime"}) {
+  for (const char* person :
+       {"kubectl", "kubectl-edit", "kubectl-patch", "kubectl-client-side-apply", "kubectl-stillontime"}) {
     CAPTURE(person);
     CHECK_FALSE(blocking_owner({{person, "Apply", ""}}, "kubectl-stillontime"));
   }
@@ -72,14 +75,15 @@ TEST_CASE("spec.version owners: GitOps controllers block, a person's kubectl and
 TEST_CASE("foreign fields: leaf paths under spec and data, list items by key, ignored managers and subresources") {
   const json fields = json::parse(R"({"f:metadata": {"f:labels": {"f:x": {}}},
       "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"backend\"}": {".": {}, "f:image": {}}}}}}})");
-  const json obj = with_fields(json::array({entry("kubectl-edit", "Update", fields),
-                                            entry("stillontime-operator", "Apply", fields),
-                                            entry("kubectl-patch", "Update", {{"f:metadata", json::object()}}),
-                                            entry("kubectl", "Update", {{"f:spec", {{"f:replicas", json::object()}}}})}));
+  const json obj =
+      with_fields(json::array({entry("kubectl-edit", "Update", fields), entry("stillontime-operator", "Apply", fields),
+                               entry("kubectl-patch", "Update", {{"f:metadata", json::object()}}),
+                               entry("kubectl", "Update", {{"f:spec", {{"f:replicas", json::object()}}}})}));
   auto found = foreign_fields(obj, {"stillontime-operator"});
   REQUIRE(found.size() == 2);
   CHECK(found[0].owner.manager == "kubectl-edit");
-  CHECK(found[0].paths == std::vector<std::string>{"spec.replicas", "spec.template.spec.containers[name=backend].image"});
+  CHECK(found[0].paths ==
+        std::vector<std::string>{"spec.replicas", "spec.template.spec.containers[name=backend].image"});
   CHECK(found[1].owner.manager == "kubectl");
   json status_write = entry("kubectl", "Update", {{"f:spec", {{"f:replicas", json::object()}}}});
   status_write["subresource"] = "status";

@@ -1,9 +1,8 @@
-#include <doctest/doctest.h>
-
-#include <zlib.h>
-
 #include <cstring>
 #include <map>
+#include <zlib.h>
+
+#include <doctest/doctest.h>
 
 #include "plugin/archive.h"
 #include "plugin/redact.h"
@@ -53,12 +52,17 @@ std::map<std::string, std::string> untar(const std::string& gz) {
 }  // namespace
 
 TEST_CASE("Secrets keep their keys, never their values; last-applied and managedFields go") {
-  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
-                 {"metadata", {{"name", "app-postgres-credentials"}, {"managedFields", json::array({json::object()})},
-                               {"annotations", {{"kubectl.kubernetes.io/last-applied-configuration", "{\"data\":{\"POSTGRES_PASSWORD\":\"c2VjcmV0\"}}"},
-                                                {"keep", "me"}}}}},
-                 {"data", {{"POSTGRES_PASSWORD", "c2VjcmV0"}, {"POSTGRES_USER", "c3RpbGxvbnRpbWU="}}},
-                 {"stringData", {{"JWT_SECRET", "plain-text"}}}};
+  json secret = {
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata",
+       {{"name", "app-postgres-credentials"},
+        {"managedFields", json::array({json::object()})},
+        {"annotations",
+         {{"kubectl.kubernetes.io/last-applied-configuration", "{\"data\":{\"POSTGRES_PASSWORD\":\"c2VjcmV0\"}}"},
+          {"keep", "me"}}}}},
+      {"data", {{"POSTGRES_PASSWORD", "c2VjcmV0"}, {"POSTGRES_USER", "c3RpbGxvbnRpbWU="}}},
+      {"stringData", {{"JWT_SECRET", "plain-text"}}}};
   const json r = redact_object(secret);
   const std::string text = r.dump();
   CHECK(text.find("c2VjcmV0") == std::string::npos);
@@ -72,7 +76,8 @@ TEST_CASE("Secrets keep their keys, never their values; last-applied and managed
 }
 
 TEST_CASE("env: credential-like names and URL passwords are replaced, secretKeyRef stays a reference") {
-  json deploy = json::parse(R"({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "backend", "env": [
+  json deploy =
+      json::parse(R"({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "backend", "env": [
       {"name": "PORT", "value": "3000"},
       {"name": "OAUTH_CLIENT_SECRET", "value": "s3cr3t"},
       {"name": "API_TOKEN", "value": "tok"},
@@ -86,13 +91,15 @@ TEST_CASE("env: credential-like names and URL passwords are replaced, secretKeyR
   CHECK(env[3]["value"] == "postgresql://app:<redacted>@db:5432/app");
   CHECK(env[4]["valueFrom"]["secretKeyRef"]["name"] == "app-app-secrets");
   // The resource's own spec.backend.env is treated alike.
-  json cr = {{"kind", "StillOnTime"}, {"spec", {{"backend", {{"env", {{{"name", "SMTP_PASSWORD"}, {"value", "pw"}}}}}}}}};
+  json cr = {{"kind", "StillOnTime"},
+             {"spec", {{"backend", {{"env", {{{"name", "SMTP_PASSWORD"}, {"value", "pw"}}}}}}}}};
   CHECK(redact_object(cr)["spec"]["backend"]["env"][0]["value"] == kRedacted);
   CHECK(redact_object(json("not an object")) == json("not an object"));
 }
 
 TEST_CASE("log lines: JSON keys at any depth, key=value pairs and URLs") {
-  const std::string json_line = R"({"level":"info","msg":"x","password":"pw","nested":{"apiToken":"t","url":"redis://:pw2@r:6379"}})";
+  const std::string json_line =
+      R"({"level":"info","msg":"x","password":"pw","nested":{"apiToken":"t","url":"redis://:pw2@r:6379"}})";
   const json out = json::parse(redact_log_line(json_line));
   CHECK(out["password"] == kRedacted);
   CHECK(out["nested"]["apiToken"] == kRedacted);
@@ -113,7 +120,7 @@ TEST_CASE("tar.gz: ustar entries with directories, read back byte for byte") {
   w.add_file("report/children/deployment/app-backend.yaml", big, 1715738400);
   const std::string long_name = "report/children/secret/" + std::string(150, 'a') + ".yaml";
   w.add_file(long_name, "long", 1715738400);
-  w.add_file("report/README.txt", "again", 1715738400);   // a repeated name gets its own entry
+  w.add_file("report/README.txt", "again", 1715738400);  // a repeated name gets its own entry
   auto gz = w.finish();
   REQUIRE(gz.ok());
   CHECK(gz->size() < big.size() / 10);
@@ -135,7 +142,7 @@ TEST_CASE("tar.gz: ustar entries with directories, read back byte for byte") {
 TEST_CASE("ustar_safe_path keeps what fits and shortens the rest uniquely") {
   CHECK(ustar_safe_path("a/b.yaml") == "a/b.yaml");
   const std::string dir(120, 'd');
-  CHECK(ustar_safe_path(dir + "/file.yaml") == dir + "/file.yaml");   // prefix 120, name 9
+  CHECK(ustar_safe_path(dir + "/file.yaml") == dir + "/file.yaml");  // prefix 120, name 9
   const std::string a = ustar_safe_path("x/" + std::string(120, 'a') + "1.yaml");
   const std::string b = ustar_safe_path("x/" + std::string(120, 'a') + "2.yaml");
   CHECK(a != b);

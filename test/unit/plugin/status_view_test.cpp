@@ -1,18 +1,21 @@
-#include <doctest/doctest.h>
+#include "plugin/status_view.h"
 
 #include <functional>
 
-#include "plugin/status_view.h"
+#include <doctest/doctest.h>
 
 using namespace sot::plugin;
 using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kNow = 1715738400;   // 2024-05-15T02:00:00Z
+constexpr std::int64_t kNow = 1715738400;  // 2024-05-15T02:00:00Z
 
 json meta(const std::string& name, json extra = json::object()) {
-  json m = {{"name", name}, {"namespace", "ns1"}, {"creationTimestamp", "2024-05-15T01:00:00Z"}, {"generation", 1},
+  json m = {{"name", name},
+            {"namespace", "ns1"},
+            {"creationTimestamp", "2024-05-15T01:00:00Z"},
+            {"generation", 1},
             {"labels", {{"app.kubernetes.io/instance", "app"}, {"stillontime.app/owner", "ns1.app"}}}};
   m.update(extra);
   return m;
@@ -22,7 +25,8 @@ json managed(const std::string& manager, json fields) {
   return {{"manager", manager}, {"operation", "Update"}, {"time", "2024-05-15T01:50:00Z"}, {"fieldsV1", fields}};
 }
 
-json deployment(const std::string& name, const std::string& component, const std::string& tag, int generation, int observed) {
+json deployment(const std::string& name, const std::string& component, const std::string& tag, int generation,
+                int observed) {
   json m = meta(name, {{"generation", generation}});
   m["labels"]["app.kubernetes.io/component"] = component;
   m["managedFields"] = json::array({managed("stillontime-operator", {{"f:spec", {{"f:replicas", json::object()}}}})});
@@ -36,21 +40,38 @@ json deployment(const std::string& name, const std::string& component, const std
 }
 
 json resource() {
-  return {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
+  return {{"apiVersion", "stillontime.app/v1alpha1"},
+          {"kind", "StillOnTime"},
           {"metadata", {{"name", "app"}, {"namespace", "ns1"}, {"generation", 3}, {"uid", "u1"}}},
           {"spec", {{"environment", "development"}, {"version", "1.1.0"}, {"backup", {{"enabled", true}}}}},
           {"status",
-           {{"observedGeneration", 3}, {"phase", "Progressing"}, {"version", "1.1.0"}, {"targetNamespace", "ns1"},
-            {"conditions", {{{"type", "Ready"}, {"status", "False"}, {"reason", "ComponentsNotReady"},
-                             {"message", "frontend 0/1 ready"}, {"lastTransitionTime", "2024-05-15T01:58:00Z"}}}},
-            {"components", {{"backend", {{"desired", 1}, {"ready", 1}, {"image", "repo/backend:1.1.0"}}},
-                            {"frontend", {{"desired", 1}, {"ready", 0}, {"image", "repo/frontend:1.1.0"}}}}},
-            {"versionHistory", {{{"version", "1.1.0"}, {"firstApplied", "2024-05-15T01:58:00Z"}},
-                                {{"version", "1.0.0"}, {"firstApplied", "2024-05-14T00:00:00Z"},
-                                 {"becameReady", "2024-05-14T00:01:30Z"}, {"left", "2024-05-15T01:58:00Z"}}}},
-            {"backup", {{"lastBackup", "stillontime-20240515T015000Z.dump"}, {"lastSuccessfulTime", "2024-05-15T01:50:30Z"}}},
-            {"restore", {{"id", "r1"}, {"from", "latest"}, {"phase", "Succeeded"}, {"finishedAt", "2024-05-15T01:40:00Z"},
-                         {"message", "restored stillontime-20240514T020000Z.dump"}}}}}};
+           {{"observedGeneration", 3},
+            {"phase", "Progressing"},
+            {"version", "1.1.0"},
+            {"targetNamespace", "ns1"},
+            {"conditions",
+             {{{"type", "Ready"},
+               {"status", "False"},
+               {"reason", "ComponentsNotReady"},
+               {"message", "frontend 0/1 ready"},
+               {"lastTransitionTime", "2024-05-15T01:58:00Z"}}}},
+            {"components",
+             {{"backend", {{"desired", 1}, {"ready", 1}, {"image", "repo/backend:1.1.0"}}},
+              {"frontend", {{"desired", 1}, {"ready", 0}, {"image", "repo/frontend:1.1.0"}}}}},
+            {"versionHistory",
+             {{{"version", "1.1.0"}, {"firstApplied", "2024-05-15T01:58:00Z"}},
+              {{"version", "1.0.0"},
+               {"firstApplied", "2024-05-14T00:00:00Z"},
+               {"becameReady", "2024-05-14T00:01:30Z"},
+               {"left", "2024-05-15T01:58:00Z"}}}},
+            {"backup",
+             {{"lastBackup", "stillontime-20240515T015000Z.dump"}, {"lastSuccessfulTime", "2024-05-15T01:50:30Z"}}},
+            {"restore",
+             {{"id", "r1"},
+              {"from", "latest"},
+              {"phase", "Succeeded"},
+              {"finishedAt", "2024-05-15T01:40:00Z"},
+              {"message", "restored stillontime-20240514T020000Z.dump"}}}}}};
 }
 
 ClusterSnapshot snapshot() {
@@ -58,29 +79,41 @@ ClusterSnapshot snapshot() {
   s.resource = resource();
   s.api = sot::stillontime::ApiVersions::k8s_1_20();
   s.children.push_back(deployment("app-backend", "backend", "1.1.0", 2, 2));
-  s.children.push_back(deployment("app-frontend", "frontend", "1.0.0", 2, 1));   // old image, rollout pending
+  s.children.push_back(deployment("app-frontend", "frontend", "1.0.0", 2, 1));  // old image, rollout pending
   json pg = deployment("app-postgres", "postgres", "16", 1, 1);
   pg["kind"] = "StatefulSet";
   pg["metadata"]["managedFields"].push_back(managed("kubectl-edit", {{"f:spec", {{"f:replicas", json::object()}}}}));
   // The cluster's own controllers and status writers are not drift.
-  pg["metadata"]["managedFields"].push_back(managed("kube-controller-manager", {{"f:spec", {{"f:replicas", json::object()}}}}));
+  pg["metadata"]["managedFields"].push_back(
+      managed("kube-controller-manager", {{"f:spec", {{"f:replicas", json::object()}}}}));
   pg["metadata"]["managedFields"].push_back(managed("someone", {{"f:status", {{"f:replicas", json::object()}}}}));
   s.children.push_back(pg);
-  s.children.push_back({{"apiVersion", "batch/v1beta1"}, {"kind", "CronJob"}, {"metadata", meta("app-backup", {{"uid", "cj"}})},
-                        {"spec", {{"schedule", "0 2 * * *"}}}, {"status", {{"lastScheduleTime", "2024-05-15T01:45:00Z"}}}});
-  json scheduled = {{"apiVersion", "batch/v1"}, {"kind", "Job"},
-                    {"metadata", meta("app-backup-100", {{"creationTimestamp", "2024-05-15T01:45:00Z"}})},
-                    {"status", {{"completionTime", "2024-05-15T01:50:30Z"},
-                                {"conditions", {{{"type", "Complete"}, {"status", "True"}}}}}}};
+  s.children.push_back({{"apiVersion", "batch/v1beta1"},
+                        {"kind", "CronJob"},
+                        {"metadata", meta("app-backup", {{"uid", "cj"}})},
+                        {"spec", {{"schedule", "0 2 * * *"}}},
+                        {"status", {{"lastScheduleTime", "2024-05-15T01:45:00Z"}}}});
+  json scheduled = {
+      {"apiVersion", "batch/v1"},
+      {"kind", "Job"},
+      {"metadata", meta("app-backup-100", {{"creationTimestamp", "2024-05-15T01:45:00Z"}})},
+      {"status",
+       {{"completionTime", "2024-05-15T01:50:30Z"}, {"conditions", {{{"type", "Complete"}, {"status", "True"}}}}}}};
   scheduled["metadata"]["labels"]["stillontime.app/task"] = "backup";
   scheduled["metadata"]["labels"]["stillontime.app/trigger"] = "schedule";
   scheduled["metadata"]["ownerReferences"] = {{{"kind", "CronJob"}, {"name", "app-backup"}, {"controller", true}}};
   s.children.push_back(scheduled);
-  json request = {{"apiVersion", "batch/v1"}, {"kind", "Job"},
-                  {"metadata", meta("app-backup-abc", {{"creationTimestamp", "2024-05-15T01:55:00Z"},
-                                                        {"annotations", {{"stillontime.app/backup-request", "before-upgrade"}}}})},
-                  {"status", {{"conditions", {{{"type", "Failed"}, {"status", "True"}, {"message", "BackoffLimitExceeded"},
-                                               {"lastTransitionTime", "2024-05-15T01:57:00Z"}}}}}}};
+  json request = {
+      {"apiVersion", "batch/v1"},
+      {"kind", "Job"},
+      {"metadata", meta("app-backup-abc", {{"creationTimestamp", "2024-05-15T01:55:00Z"},
+                                           {"annotations", {{"stillontime.app/backup-request", "before-upgrade"}}}})},
+      {"status",
+       {{"conditions",
+         {{{"type", "Failed"},
+           {"status", "True"},
+           {"message", "BackoffLimitExceeded"},
+           {"lastTransitionTime", "2024-05-15T01:57:00Z"}}}}}}};
   request["metadata"]["labels"]["stillontime.app/task"] = "backup";
   request["metadata"]["labels"]["stillontime.app/trigger"] = "request";
   s.children.push_back(request);
@@ -129,7 +162,7 @@ TEST_CASE("status document: conditions, components with versions, history, backu
   CHECK(doc["backups"]["schedule"] == "0 2 * * *");
   const json& runs = doc["backups"]["runs"];
   REQUIRE(runs.size() == 2);
-  CHECK(runs[0]["job"] == "app-backup-abc");   // newest first
+  CHECK(runs[0]["job"] == "app-backup-abc");  // newest first
   CHECK(runs[0]["result"] == "Failed");
   CHECK(runs[0]["request"] == "before-upgrade");
   CHECK(runs[1]["result"] == "Succeeded");
@@ -156,7 +189,7 @@ TEST_CASE("children: a tree by owner, not-ready and drift marked, missing ones l
 
   const json* frontend = find_node(tree, "Deployment", "app-frontend");
   REQUIRE(frontend != nullptr);
-  CHECK((*frontend)["state"] == "not-ready");   // worse than its drift
+  CHECK((*frontend)["state"] == "not-ready");  // worse than its drift
   CHECK(has_problem(*frontend, "rollout pending: generation 2, observed 1"));
   CHECK(has_problem(*frontend, "runs 1.0.0, spec.version is 1.1.0"));
   const json* frontend_pod = find_node(tree, "Pod", "app-frontend-77-y2");
@@ -167,7 +200,7 @@ TEST_CASE("children: a tree by owner, not-ready and drift marked, missing ones l
   const json* pg = find_node(tree, "StatefulSet", "app-postgres");
   REQUIRE(pg != nullptr);
   CHECK((*pg)["state"] == "drift");
-  REQUIRE((*pg)["problems"].size() == 1);   // kube-controller-manager and status writers do not count
+  REQUIRE((*pg)["problems"].size() == 1);  // kube-controller-manager and status writers do not count
   CHECK(has_problem(*pg, "changed by kubectl-edit 10m ago: spec.replicas"));
 
   const json* failed = find_node(tree, "Job", "app-backup-abc");
@@ -185,11 +218,16 @@ TEST_CASE("children: a tree by owner, not-ready and drift marked, missing ones l
 TEST_CASE("drift is judged only on what the operator applied; an HPA's replicas are its own") {
   ClusterSnapshot s = snapshot();
   // A person scaled the backend, which an HPA scales: not drift.
-  s.children[0]["metadata"]["managedFields"].push_back(managed("kubectl-patch", {{"f:spec", {{"f:replicas", json::object()}}}}));
-  s.children.push_back({{"apiVersion", "autoscaling/v2beta2"}, {"kind", "HorizontalPodAutoscaler"}, {"metadata", meta("app-backend")},
-                        {"spec", {{"scaleTargetRef", {{"kind", "Deployment"}, {"name", "app-backend"}}}, {"maxReplicas", 5}}}});
+  s.children[0]["metadata"]["managedFields"].push_back(
+      managed("kubectl-patch", {{"f:spec", {{"f:replicas", json::object()}}}}));
+  s.children.push_back(
+      {{"apiVersion", "autoscaling/v2beta2"},
+       {"kind", "HorizontalPodAutoscaler"},
+       {"metadata", meta("app-backend")},
+       {"spec", {{"scaleTargetRef", {{"kind", "Deployment"}, {"name", "app-backend"}}}, {"maxReplicas", 5}}}});
   // A pod written by someone else entirely (here kubectl-create) is not compared at all.
-  s.pods[0]["metadata"]["managedFields"] = json::array({managed("kubectl-create", {{"f:spec", {{"f:containers", json::object()}}}})});
+  s.pods[0]["metadata"]["managedFields"] =
+      json::array({managed("kubectl-create", {{"f:spec", {{"f:containers", json::object()}}}})});
   const json doc = status_document(s, kNow);
   CHECK(find_node(doc["children"], "Deployment", "app-backend")->at("state") == "ok");
   CHECK(find_node(doc["children"], "Pod", "app-backend-5d9-x1")->at("state") == "ok");

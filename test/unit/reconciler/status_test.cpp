@@ -121,7 +121,8 @@ TEST_CASE("versionHistory is bounded and drops entries it cannot read") {
   h = update_version_history(h, "0.9.0", false, "2026-01-01T00:00:00Z");
   REQUIRE(h.size() == 1);
   CHECK(h[0]["firstApplied"] == "x");
-  for (int i = 0; i < 15; ++i) h = update_version_history(h, "1." + std::to_string(i) + ".0", true, "t" + std::to_string(i));
+  for (int i = 0; i < 15; ++i)
+    h = update_version_history(h, "1." + std::to_string(i) + ".0", true, "t" + std::to_string(i));
   CHECK(h.size() == kVersionHistoryLimit);
   CHECK(h[0]["version"] == "1.14.0");
   CHECK(h[9]["version"] == "1.5.0");
@@ -131,7 +132,7 @@ TEST_CASE("versionHistory is bounded and drops entries it cannot read") {
 TEST_CASE("build_status moves versionHistory only on a pass that applied the version, Ready only with phase Ready") {
   StatusInput in = progressing();
   json s = build_status(json::object(), in, "2026-01-01T00:00:00Z");
-  CHECK_FALSE(s.contains("versionHistory"));   // stalled or paused: not applied
+  CHECK_FALSE(s.contains("versionHistory"));  // stalled or paused: not applied
   in.version_applied = true;
   // Ready condition True while the pass still writes (phase Progressing): not yet Ready.
   in.ready = {true, "AllComponentsReady", "all ready"};
