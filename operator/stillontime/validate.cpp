@@ -352,7 +352,11 @@ class Validator {
     };
     const std::string one_of = "must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef";
     if (!from.is_object() || from.size() != 1) return add(field, "", one_of);
-    const auto& [kind, ref] = *from.items().begin();
+    // The key and value through the object's own iterator: a binding to *items().begin() would
+    // refer into a temporary proxy that is gone by the next line.
+    const auto only = from.begin();
+    const std::string& kind = only.key();
+    const Json& ref = only.value();
     const Source* source = nullptr;
     for (const auto& s : kSources) {
       if (kind == s.name) source = &s;
