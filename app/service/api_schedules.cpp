@@ -204,16 +204,22 @@ Result<http::Response> Application::schedules_create(RequestContext& ctx) {
   return r;
 }
 
-Result<http::Response> Application::schedules_get(RequestContext& ctx) {
-  auto schedule = load_schedule(ctx.user_id(), ctx.params["id"]);
+Result<Application::ShootingDay> Application::load_day(const std::string& user_id, const std::string& id) {
+  auto schedule = load_schedule(user_id, id);
   if (!schedule) return schedule.error();
-  auto route = routes_.find(ctx.user_id(), ctx.params["id"]);
+  auto route = routes_.find(user_id, id);
   if (!route) return route.error();
-  auto weather = weather_.find(ctx.user_id(), ctx.params["id"]);
+  auto weather = weather_.find(user_id, id);
   if (!weather) return weather.error();
-  (*schedule)["routePlan"] = route->value_or(nullptr);
-  (*schedule)["weather"] = weather->value_or(nullptr);
-  return json_response(200, {{"schedule", *schedule}});
+  return ShootingDay{std::move(schedule).value(), route->value_or(nullptr), weather->value_or(nullptr)};
+}
+
+Result<http::Response> Application::schedules_get(RequestContext& ctx) {
+  auto day = load_day(ctx.user_id(), ctx.params["id"]);
+  if (!day) return day.error();
+  day->schedule["routePlan"] = std::move(day->route);
+  day->schedule["weather"] = std::move(day->weather);
+  return json_response(200, {{"schedule", day->schedule}});
 }
 
 Result<http::Response> Application::schedules_update(RequestContext& ctx) {

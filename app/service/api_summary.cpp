@@ -6,13 +6,9 @@
 namespace sot {
 
 Result<http::Response> Application::summary_get(RequestContext& ctx) {
-  auto schedule = load_schedule(ctx.user_id(), ctx.params["id"]);
-  if (!schedule) return schedule.error();
-  auto route = routes_.find(ctx.user_id(), ctx.params["id"]);
-  if (!route) return route.error();
-  auto weather = weather_.find(ctx.user_id(), ctx.params["id"]);
-  if (!weather) return weather.error();
-  const auto summary = domain::render_summary(*schedule, route->value_or(nullptr), weather->value_or(nullptr));
+  auto day = load_day(ctx.user_id(), ctx.params["id"]);
+  if (!day) return day.error();
+  const auto summary = domain::render_summary(day->schedule, day->route, day->weather);
   auto saved = summaries_.save(ctx.user_id(), ctx.params["id"], summary);
   if (!saved) return saved.error();
   if (!*saved) return make_error(ErrorCode::kNotFound, "schedule not found");  // deleted meanwhile

@@ -31,6 +31,7 @@
 #include "storage/route_repository.h"
 #include "storage/schedule_repository.h"
 #include "storage/summary_repository.h"
+#include "storage/user_repository.h"
 #include "storage/weather_repository.h"
 
 namespace sot {
@@ -138,6 +139,13 @@ class Application {
   Result<nlohmann::json> load_config(const std::string& user_id);
   Result<domain::Buffers> load_buffers(const std::string& user_id);
   Result<nlohmann::json> load_schedule(const std::string& user_id, const std::string& id);
+  // A schedule with its stored route plan and forecast (null where there is none yet).
+  struct ShootingDay {
+    nlohmann::json schedule;
+    nlohmann::json route;
+    nlohmann::json weather;
+  };
+  Result<ShootingDay> load_day(const std::string& user_id, const std::string& id);
   Result<nlohmann::json> fetch_weather(const std::string& user_id, const nlohmann::json& schedule);
   Result<std::vector<domain::Segment>> directions(const std::string& location, const nlohmann::json& config);
   // The plan for target from the client's body (travel minutes or segments, buffers) and the user's
@@ -150,6 +158,7 @@ class Application {
   Result<nlohmann::json> issue_session(const std::string& user_id, const std::string& email, const std::string& role);
 
   Dependencies deps_;
+  db::UserRepository users_{deps_.db};
   db::ScheduleRepository schedules_{deps_.db};
   db::RouteRepository routes_{deps_.db};
   db::WeatherRepository weather_{deps_.db};

@@ -123,6 +123,36 @@ Result<nlohmann::json> ScheduleRepository::upcoming(const std::string& user_id, 
   return list;
 }
 
+Result<std::vector<CalendarDay>> ScheduleRepository::calendar(const std::string& user_id) {
+  auto rows = db_.exec(
+      "SELECT s.id::text AS id, s.shooting_date::text AS shooting_date, to_char(s.call_time, 'HH24:MI') AS call_time, "
+      "s.title, s.location, s.base_location, s.safety_notes::text AS safety_notes, "
+      "extract(epoch FROM s.updated_at)::bigint AS updated_unix, "
+      "to_char(r.wake_up_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS wake, "
+      "to_char(r.departure_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS departure "
+      "FROM schedules s LEFT JOIN route_plans r ON r.schedule_id = s.id "
+      "WHERE s.user_id = $1 AND s.shooting_date >= (now() - interval '60 days')::date "
+      "ORDER BY s.shooting_date, s.call_time LIMIT 500",
+      {user_id});
+  if (!rows) return rows.error();
+  std::vector<CalendarDay> days;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    CalendarDay d;
+    d.schedule_id = rows->get(i, "id");
+    d.shooting_date = rows->get(i, "shooting_date");
+    d.call_time = rows->get(i, "call_time");
+    d.title = rows->get(i, "title");
+    d.location = rows->get(i, "location");
+    d.base_location = rows->get(i, "base_location");
+    d.safety_notes = nlohmann::json::parse(rows->get(i, "safety_notes"), nullptr, false);
+    d.updated_unix = std::stoll(rows->get(i, "updated_unix"));
+    if (!rows->is_null(i, "wake")) d.wake_up = rows->get(i, "wake");
+    if (!rows->is_null(i, "departure")) d.departure = rows->get(i, "departure");
+    days.push_back(std::move(d));
+  }
+  return days;
+}
+
 Result<ScheduleStatistics> ScheduleRepository::statistics(const std::string& user_id, const std::string& day) {
   auto rows = db_.exec(
       "SELECT count(*) AS total, count(*) FILTER (WHERE shooting_date >= $2::date) AS upcoming, "

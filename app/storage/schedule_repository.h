@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,20 @@ struct ScheduleStatistics {
   std::optional<std::string> next_shooting_date;
 };
 
+// One shooting day as the calendar shows it.
+struct CalendarDay {
+  std::string schedule_id;
+  std::string shooting_date;  // YYYY-MM-DD
+  std::string call_time;      // HH:MM
+  std::string title;
+  std::string location;
+  std::string base_location;
+  nlohmann::json safety_notes = nlohmann::json::array();
+  long long updated_unix = 0;
+  std::optional<std::string> wake_up;    // YYYY-MM-DDTHH:MM:SS, with a route plan
+  std::optional<std::string> departure;  // likewise
+};
+
 class ScheduleRepository {
  public:
   explicit ScheduleRepository(Database& db) : db_(db) {}
@@ -48,6 +63,8 @@ class ScheduleRepository {
   // Schedules from day (YYYY-MM-DD) on, each with its wakeUpTime and departureTime (null without a
   // route plan) and weatherWarnings (null before a forecast was stored).
   [[nodiscard]] Result<nlohmann::json> upcoming(const std::string& user_id, const std::string& day, int limit);
+  // The days a calendar shows: from 60 days ago on, in shooting order, at most 500.
+  [[nodiscard]] Result<std::vector<CalendarDay>> calendar(const std::string& user_id);
   [[nodiscard]] Result<ScheduleStatistics> statistics(const std::string& user_id, const std::string& day);
   // A schedule entered by hand; returns its id. An unknown user is an ErrorCode::kInvalid error.
   [[nodiscard]] Result<std::string> create(const std::string& user_id, const nlohmann::json& schedule);
