@@ -90,23 +90,13 @@ Result<http::Response> Application::auth_callback(RequestContext& ctx) {
   }
   auto identity = oauth_.complete(code, state);
   if (!identity) return identity.error();
-  // Upsert by provider id; a user first seen by e-mail gets the provider id attached.
-  auto rows = deps_.db.exec(
-      "INSERT INTO users (email, name, google_id, last_login_at) VALUES ($1, $2, $3, now()) "
-      "ON CONFLICT (email) DO UPDATE SET google_id = EXCLUDED.google_id, name = EXCLUDED.name, "
-      "last_login_at = now(), updated_at = now() "
-      "RETURNING id::text, email, name, role, (xmax = 0) AS created",
-      {identity->email, identity->name, identity->subject});
-  if (!rows) return rows.error();
-  const std::string user_id = rows->get(0, "id");
-  auto config = deps_.db.exec("INSERT INTO user_configs (user_id) VALUES ($1) ON CONFLICT DO NOTHING", {user_id});
-  if (!config) return config.error();
-  auto session = issue_session(user_id, rows->get(0, "email"), rows->get(0, "role"));
+  auto account = users_.record_login(identity->email, identity->name, identity->subject);
+  if (!account) return account.error();
+  auto session = issue_session(account->id, account->email, account->role);
   if (!session) return session.error();
-  (*session)["user"] = {{"id", user_id}, {"email", rows->get(0, "email")}, {"name", rows->get(0, "name")},
-                        {"role", rows->get(0, "role")}};
-  (*session)["newUser"] = rows->get(0, "created") == "t";
-  log::info("user logged in", {{"userId", user_id}, {"requestId", ctx.request_id}});
+  (*session)["user"] = {{"id", account->id}, {"email", account->email}, {"name", account->name}, {"role", account->role}};
+  (*session)["newUser"] = account->created;
+  log::info("user logged in", {{"userId", account->id}, {"requestId", ctx.request_id}});
   return json_response(200, *session);
 }
 
@@ -174,20 +164,10 @@ Result<http::Response> Application::auth_status(RequestContext& ctx) {
 }
 
 Result<nlohmann::json> Application::load_user(const std::string& user_id) {
-  auto rows = deps_.db.exec(
-      "SELECT id::text, email, name, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, "
-      "to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_login_at, calendar_token_hash IS NOT NULL AS has_feed "
-      "FROM users WHERE id = $1",
-      {user_id});
-  if (!rows) return rows.error();
-  if (rows->empty()) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
-  return nlohmann::json{{"id", rows->get(0, "id")},
-                        {"email", rows->get(0, "email")},
-                        {"name", rows->get(0, "name")},
-                        {"role", rows->get(0, "role")},
-                        {"createdAt", rows->get(0, "created_at")},
-                        {"lastLoginAt", rows->is_null(0, "last_login_at") ? nlohmann::json(nullptr) : nlohmann::json(rows->get(0, "last_login_at"))},
-                        {"calendarFeedEnabled", rows->get(0, "has_feed") == "t"}};
+  auto user = users_.find(user_id);
+  if (!user) return user.error();
+  if (!*user) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
+  return std::move(**user);
 }
 
 Result<http::Response> Application::auth_profile(RequestContext& ctx) {
@@ -202,37 +182,23 @@ Result<http::Response> Application::user_update_profile(RequestContext& ctx) {
   if (!body->contains("name") || !(*body)["name"].is_string()) return make_error(ErrorCode::kInvalid, "name must be a string");
   const std::string name = (*body)["name"];
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalid, "name must be 1..200 characters");
-  auto rows = deps_.db.exec("UPDATE users SET name = $2, updated_at = now() WHERE id = $1", {ctx.user_id(), name});
-  if (!rows) return rows.error();
+  auto renamed = users_.rename(ctx.user_id(), name);
+  if (!renamed) return renamed.error();
   return auth_profile(ctx);
 }
 
 Result<nlohmann::json> Application::load_config(const std::string& user_id) {
-  auto rows = deps_.db.exec(
-      "INSERT INTO user_configs (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) "
-      "ON CONFLICT DO NOTHING",
-      {user_id});
-  if (!rows) return rows.error();
-  rows = deps_.db.exec(
-      "SELECT home_address, office_address, buffer_car_change, buffer_parking, buffer_entry, buffer_traffic, "
-      "buffer_morning_routine, notify_email, notify_sms, notify_push, sms_number, "
-      "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at "
-      "FROM user_configs WHERE user_id = $1",
-      {user_id});
-  if (!rows) return rows.error();
-  if (rows->empty()) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
-  auto opt = [&](const char* col) { return rows->is_null(0, col) ? nlohmann::json(nullptr) : nlohmann::json(rows->get(0, col)); };
-  domain::Buffers b{std::stoi(rows->get(0, "buffer_car_change")), std::stoi(rows->get(0, "buffer_parking")),
-                    std::stoi(rows->get(0, "buffer_entry")), std::stoi(rows->get(0, "buffer_traffic")),
-                    std::stoi(rows->get(0, "buffer_morning_routine"))};
-  return nlohmann::json{{"homeAddress", opt("home_address")},
-                        {"officeAddress", opt("office_address")},
-                        {"buffers", domain::to_json(b)},
-                        {"notifications", {{"email", rows->get(0, "notify_email") == "t"},
-                                           {"sms", rows->get(0, "notify_sms") == "t"},
-                                           {"push", rows->get(0, "notify_push") == "t"}}},
-                        {"smsNumber", opt("sms_number")},
-                        {"updatedAt", rows->get(0, "updated_at")}};
+  auto config = users_.config(user_id);
+  if (!config) return config.error();
+  if (!*config) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
+  const db::UserConfig& c = **config;
+  auto text = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return nlohmann::json{{"homeAddress", text(c.home_address)},
+                        {"officeAddress", text(c.office_address)},
+                        {"buffers", domain::to_json(c.buffers)},
+                        {"notifications", {{"email", c.notify_email}, {"sms", c.notify_sms}, {"push", c.notify_push}}},
+                        {"smsNumber", text(c.sms_number)},
+                        {"updatedAt", c.updated_at}};
 }
 
 Result<domain::Buffers> Application::load_buffers(const std::string& user_id) {
@@ -264,22 +230,21 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
     const bool bare_buffer = sec == "buffers" && (k == "carChange" || k == "parking" || k == "entry" || k == "traffic" || k == "morningRoutine");
     if (!known && !bare_buffer) return make_error(ErrorCode::kInvalid, "unknown field \"" + k + "\"");
   }
-  db::Params params{ctx.user_id(), std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                    std::nullopt,  std::nullopt, std::nullopt, std::nullopt, std::nullopt};
-  auto address = [&](const char* key, const char* label, std::size_t slot) -> Status {
+  db::UserConfig next;
+  auto address = [&](const char* key, const char* label, std::optional<std::string>& slot) -> Status {
     if (!body->contains(key)) {
       const auto& cur = (*current)[key];
-      params[slot] = cur.is_null() ? std::nullopt : std::optional<std::string>(cur.get<std::string>());
+      slot = cur.is_null() ? std::nullopt : std::optional<std::string>(cur.get<std::string>());
       return ok_status();
     }
     const auto& v = (*body)[key];
     if (v.is_null()) return ok_status();
     if (!v.is_string() || v.get<std::string>().size() > 500) return make_error(ErrorCode::kInvalid, std::string(label) + " must be a string of at most 500 characters");
-    params[slot] = v.get<std::string>().empty() ? std::nullopt : std::optional<std::string>(v.get<std::string>());
+    slot = v.get<std::string>().empty() ? std::nullopt : std::optional<std::string>(v.get<std::string>());
     return ok_status();
   };
-  if (Status s = address("homeAddress", "homeAddress", 1); !s) return s.error();
-  if (Status s = address("officeAddress", "officeAddress", 2); !s) return s.error();
+  if (Status s = address("homeAddress", "homeAddress", next.home_address); !s) return s.error();
+  if (Status s = address("officeAddress", "officeAddress", next.office_address); !s) return s.error();
   nlohmann::json buffer_patch = body->contains("buffers") ? (*body)["buffers"] : nlohmann::json::object();
   if (sec == "buffers") {
     for (auto it = body->begin(); it != body->end(); ++it) {
@@ -290,11 +255,7 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
   if (!base) return base.error();
   auto merged = domain::buffers_from_json(buffer_patch, *base);
   if (!merged) return merged.error();
-  params[3] = std::to_string(merged->car_change);
-  params[4] = std::to_string(merged->parking);
-  params[5] = std::to_string(merged->entry);
-  params[6] = std::to_string(merged->traffic);
-  params[7] = std::to_string(merged->morning_routine);
+  next.buffers = *merged;
   auto notes = (*current)["notifications"];
   if (body->contains("notifications")) {
     const auto& n = (*body)["notifications"];
@@ -305,9 +266,9 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
       notes[it.key()] = it.value();
     }
   }
-  params[8] = notes["email"].get<bool>() ? "true" : "false";
-  params[9] = notes["sms"].get<bool>() ? "true" : "false";
-  params[10] = notes["push"].get<bool>() ? "true" : "false";
+  next.notify_email = notes["email"].get<bool>();
+  next.notify_sms = notes["sms"].get<bool>();
+  next.notify_push = notes["push"].get<bool>();
   std::optional<std::string> sms = (*current)["smsNumber"].is_null() ? std::nullopt : std::optional<std::string>((*current)["smsNumber"].get<std::string>());
   if (body->contains("smsNumber")) {
     const auto& v = (*body)["smsNumber"];
@@ -316,26 +277,22 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
     else sms = v.get<std::string>();
   }
   if (notes["sms"].get<bool>() && !sms) return make_error(ErrorCode::kInvalid, "smsNumber is required for SMS notifications");
-  params.push_back(sms);
-  auto rows = deps_.db.exec(
-      "UPDATE user_configs SET home_address = $2, office_address = $3, buffer_car_change = $4, buffer_parking = $5, "
-      "buffer_entry = $6, buffer_traffic = $7, buffer_morning_routine = $8, notify_email = $9, notify_sms = $10, "
-      "notify_push = $11, sms_number = $12, updated_at = now() WHERE user_id = $1",
-      params);
-  if (!rows) return rows.error();
+  next.sms_number = sms;
+  auto saved = users_.save_config(ctx.user_id(), next);
+  if (!saved) return saved.error();
   return user_get_config(ctx);
 }
 
 Result<http::Response> Application::user_reset(RequestContext& ctx) {
-  auto rows = deps_.db.exec("DELETE FROM user_configs WHERE user_id = $1", {ctx.user_id()});
-  if (!rows) return rows.error();
+  Status reset = users_.reset_config(ctx.user_id());
+  if (!reset) return reset.error();
   return user_get_config(ctx);
 }
 
 Result<http::Response> Application::user_delete(RequestContext& ctx) {
-  auto rows = deps_.db.exec("DELETE FROM users WHERE id = $1", {ctx.user_id()});
-  if (!rows) return rows.error();
-  if (rows->affected == 0) return make_error(ErrorCode::kNotFound, "the user no longer exists");
+  auto removed = users_.remove(ctx.user_id());
+  if (!removed) return removed.error();
+  if (!*removed) return make_error(ErrorCode::kNotFound, "the user no longer exists");
   Status revoked = tokens_.revoke_all(ctx.user_id());
   if (!revoked) return revoked.error();
   // Every access token of the user, not only the one used here: another device's token would

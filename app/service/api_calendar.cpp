@@ -12,35 +12,33 @@ struct FeedRow {
   std::string schedule_id;
 };
 
-std::vector<FeedRow> feed_rows(const db::Rows& rows) {
+std::vector<FeedRow> feed_rows(const std::vector<db::CalendarDay>& days) {
   std::vector<FeedRow> out;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  for (const auto& day : days) {
     FeedRow f;
-    f.schedule_id = rows.get(i, "id");
-    const auto date = domain::parse_iso_date(rows.get(i, "shooting_date"));
-    const auto call = domain::parse_hhmm(rows.get(i, "call_time"));
+    f.schedule_id = day.schedule_id;
+    const auto date = domain::parse_iso_date(day.shooting_date);
+    const auto call = domain::parse_hhmm(day.call_time);
     if (!date || !call) continue;
     f.entry.uid = f.schedule_id + "@stillontime.app";
-    const std::string title = rows.get(i, "title");
-    f.entry.summary = title.empty() ? "Shooting day: " + rows.get(i, "location") : "Shooting day: " + title;
-    f.entry.location = rows.get(i, "location");
+    f.entry.summary = day.title.empty() ? "Shooting day: " + day.location : "Shooting day: " + day.title;
+    f.entry.location = day.location;
     f.entry.start = domain::LocalDateTime::of(*date, *call / 60, *call % 60);
-    f.entry.updated_unix = std::stoll(rows.get(i, "updated_unix"));
-    std::string description = "Call time " + rows.get(i, "call_time") + " at " + rows.get(i, "location");
-    if (!rows.is_null(i, "wake")) {
-      const std::string wake = rows.get(i, "wake");  // YYYY-MM-DDTHH:MM:SS
+    f.entry.updated_unix = day.updated_unix;
+    std::string description = "Call time " + day.call_time + " at " + day.location;
+    if (day.wake_up) {
+      const std::string& wake = *day.wake_up;  // YYYY-MM-DDTHH:MM:SS
       const auto wake_date = domain::parse_iso_date(wake.substr(0, 10));
       const auto wake_time = domain::parse_hhmm(wake.substr(11, 5));
       if (wake_date && wake_time) {
         f.entry.wake_up = domain::LocalDateTime::of(*wake_date, *wake_time / 60, *wake_time % 60);
-        description += "\nWake up " + f.entry.wake_up->hhmm() + ", leave " + rows.get(i, "departure").substr(11, 5);
+        description += "\nWake up " + f.entry.wake_up->hhmm() + ", leave " + day.departure.value_or("").substr(11, 5);
       }
     }
-    if (!rows.get(i, "base_location").empty()) description += "\nBase: " + rows.get(i, "base_location");
-    const auto notes = nlohmann::json::parse(rows.get(i, "safety_notes"), nullptr, false);
-    if (notes.is_array() && !notes.empty()) {
+    if (!day.base_location.empty()) description += "\nBase: " + day.base_location;
+    if (day.safety_notes.is_array() && !day.safety_notes.empty()) {
       description += "\nSafety:";
-      for (const auto& n : notes) {
+      for (const auto& n : day.safety_notes) {
         if (n.is_string()) description += "\n- " + n.get<std::string>();
       }
     }
@@ -50,26 +48,18 @@ std::vector<FeedRow> feed_rows(const db::Rows& rows) {
   return out;
 }
 
-constexpr const char* kFeedQuery =
-    "SELECT s.id::text AS id, s.shooting_date::text AS shooting_date, to_char(s.call_time, 'HH24:MI') AS call_time, s.title, "
-    "s.location, s.base_location, s.safety_notes::text AS safety_notes, extract(epoch FROM s.updated_at)::bigint AS updated_unix, "
-    "to_char(r.wake_up_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS wake, to_char(r.departure_time, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS departure "
-    "FROM schedules s LEFT JOIN route_plans r ON r.schedule_id = s.id "
-    "WHERE s.user_id = $1 AND s.shooting_date >= (now() - interval '60 days')::date "
-    "ORDER BY s.shooting_date, s.call_time LIMIT 500";
-
 }  // namespace
 
 Result<http::Response> Application::calendar_feed(RequestContext& ctx) {
   const std::string token = ctx.request.query("token").value_or("");
   if (token.empty() || token.size() > 128) return make_error(ErrorCode::kUnauthenticated, "a feed token is required");
-  auto user = deps_.db.exec("SELECT id::text AS id, name FROM users WHERE calendar_token_hash = $1", {crypto::sha256_hex(token)});
+  auto user = users_.find_by_calendar_token(crypto::sha256_hex(token));
   if (!user) return user.error();
-  if (user->empty()) return make_error(ErrorCode::kUnauthenticated, "unknown or revoked feed token");
-  auto rows = deps_.db.exec(kFeedQuery, {user->get(0, "id")});
-  if (!rows) return rows.error();
+  if (!*user) return make_error(ErrorCode::kUnauthenticated, "unknown or revoked feed token");
+  auto days = schedules_.calendar(**user);
+  if (!days) return days.error();
   std::vector<domain::CalendarEntry> entries;
-  for (auto& f : feed_rows(*rows)) entries.push_back(std::move(f.entry));
+  for (auto& f : feed_rows(*days)) entries.push_back(std::move(f.entry));
   http::Response r;
   r.status = 200;
   r.headers.emplace_back("content-type", "text/calendar; charset=utf-8");
@@ -80,34 +70,36 @@ Result<http::Response> Application::calendar_feed(RequestContext& ctx) {
 }
 
 Result<http::Response> Application::calendar_events(RequestContext& ctx) {
-  auto rows = deps_.db.exec(kFeedQuery, {ctx.user_id()});
-  if (!rows) return rows.error();
+  auto days = schedules_.calendar(ctx.user_id());
+  if (!days) return days.error();
   nlohmann::json events = nlohmann::json::array();
-  for (const auto& f : feed_rows(*rows)) {
+  for (const auto& f : feed_rows(*days)) {
     nlohmann::json alarms = nlohmann::json::array();
     if (f.entry.wake_up) {
-      for (int offset : {-10, 0, 5}) alarms.push_back({{"type", "wake_up"}, {"at", f.entry.wake_up->plus_minutes(offset).iso()}});
+      for (int offset : {-10, 0, 5})
+        alarms.push_back({{"type", "wake_up"}, {"at", f.entry.wake_up->plus_minutes(offset).iso()}});
     }
-    for (int hours : {12, 3, 1}) alarms.push_back({{"type", "reminder"}, {"at", f.entry.start.plus_minutes(-hours * 60).iso()}});
-    events.push_back({{"scheduleId", f.schedule_id},
-                      {"uid", f.entry.uid},
-                      {"title", f.entry.summary},
-                      {"location", f.entry.location},
-                      {"start", f.entry.start.iso()},
-                      {"end", f.entry.start.plus_minutes(f.entry.duration_minutes).iso()},
-                      {"wakeUpTime", f.entry.wake_up ? nlohmann::json(f.entry.wake_up->iso()) : nlohmann::json(nullptr)},
-                      {"description", f.entry.description},
-                      {"alarms", alarms}});
+    for (int hours : {12, 3, 1})
+      alarms.push_back({{"type", "reminder"}, {"at", f.entry.start.plus_minutes(-hours * 60).iso()}});
+    events.push_back(
+        {{"scheduleId", f.schedule_id},
+         {"uid", f.entry.uid},
+         {"title", f.entry.summary},
+         {"location", f.entry.location},
+         {"start", f.entry.start.iso()},
+         {"end", f.entry.start.plus_minutes(f.entry.duration_minutes).iso()},
+         {"wakeUpTime", f.entry.wake_up ? nlohmann::json(f.entry.wake_up->iso()) : nlohmann::json(nullptr)},
+         {"description", f.entry.description},
+         {"alarms", alarms}});
   }
   return json_response(200, {{"events", events}});
 }
 
 Result<http::Response> Application::calendar_token_create(RequestContext& ctx) {
   const std::string token = crypto::random_token(32);
-  auto rows = deps_.db.exec("UPDATE users SET calendar_token_hash = $2, updated_at = now() WHERE id = $1",
-                            {ctx.user_id(), crypto::sha256_hex(token)});
-  if (!rows) return rows.error();
-  if (rows->affected == 0) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
+  auto stored = users_.set_calendar_token(ctx.user_id(), crypto::sha256_hex(token));
+  if (!stored) return stored.error();
+  if (!*stored) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
   std::string base = deps_.config.public_base_url;
   if (base.empty()) base = "http://" + std::string(ctx.request.header("host"));
   const std::string path = "/api/calendar/feed.ics?token=" + token;
@@ -115,24 +107,27 @@ Result<http::Response> Application::calendar_token_create(RequestContext& ctx) {
 }
 
 Result<http::Response> Application::calendar_token_delete(RequestContext& ctx) {
-  auto rows = deps_.db.exec("UPDATE users SET calendar_token_hash = NULL, updated_at = now() WHERE id = $1", {ctx.user_id()});
-  if (!rows) return rows.error();
+  auto cleared = users_.clear_calendar_token(ctx.user_id());
+  if (!cleared) return cleared.error();
   return http::Response{204, {}, {}};
 }
 
 Result<http::Response> Application::system_status(RequestContext&) {
   const auto snapshot = health_->snapshot();
   nlohmann::json deps = nlohmann::json::array();
-  for (const auto& c : snapshot.checks) deps.push_back({{"name", c.name}, {"up", c.up}, {"responseTimeMs", c.response_ms}});
-  return json_response(200, {{"version", STILLONTIME_VERSION},
-                             {"environment", app_env_name(deps_.config.env)},
-                             {"uptimeSeconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
-                             {"ready", ready()},
-                             {"schemaVersion", snapshot.schema_version},
-                             {"dependencies", deps},
-                             {"features", {{"oauth", deps_.config.oauth.enabled()},
-                                           {"weather", !deps_.config.openweather_api_key.empty()},
-                                           {"maps", !deps_.config.google_maps_api_key.empty()}}}});
+  for (const auto& c : snapshot.checks)
+    deps.push_back({{"name", c.name}, {"up", c.up}, {"responseTimeMs", c.response_ms}});
+  return json_response(
+      200, {{"version", STILLONTIME_VERSION},
+            {"environment", app_env_name(deps_.config.env)},
+            {"uptimeSeconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
+            {"ready", ready()},
+            {"schemaVersion", snapshot.schema_version},
+            {"dependencies", deps},
+            {"features",
+             {{"oauth", deps_.config.oauth.enabled()},
+              {"weather", !deps_.config.openweather_api_key.empty()},
+              {"maps", !deps_.config.google_maps_api_key.empty()}}}});
 }
 
 }  // namespace sot

@@ -28,6 +28,11 @@
 #include "service/pdf_sandbox.h"
 #include "storage/database.h"
 #include "storage/redis.h"
+#include "storage/route_repository.h"
+#include "storage/schedule_repository.h"
+#include "storage/summary_repository.h"
+#include "storage/user_repository.h"
+#include "storage/weather_repository.h"
 
 namespace sot {
 
@@ -47,6 +52,16 @@ struct RequestContext {
   std::string request_id;
   std::optional<auth::AccessClaims> user;
   const std::string& user_id() const { return user->subject; }
+};
+
+// What one route computation aims at: the call to reach and where (location_known false: the
+// client named no place, so Google Directions cannot be asked), and for a stored schedule its id,
+// under which the plan is saved.
+struct RouteTarget {
+  domain::LocalDateTime call;
+  std::string location;
+  bool location_known = false;
+  std::optional<std::string> schedule_id;
 };
 
 using RouteHandler = std::function<Result<http::Response>(RequestContext&)>;
@@ -124,10 +139,18 @@ class Application {
   Result<nlohmann::json> load_config(const std::string& user_id);
   Result<domain::Buffers> load_buffers(const std::string& user_id);
   Result<nlohmann::json> load_schedule(const std::string& user_id, const std::string& id);
-  Result<nlohmann::json> load_route(const std::string& user_id, const std::string& schedule_id);
-  Result<nlohmann::json> load_weather(const std::string& user_id, const std::string& schedule_id);
+  // A schedule with its stored route plan and forecast (null where there is none yet).
+  struct ShootingDay {
+    nlohmann::json schedule;
+    nlohmann::json route;
+    nlohmann::json weather;
+  };
+  Result<ShootingDay> load_day(const std::string& user_id, const std::string& id);
   Result<nlohmann::json> fetch_weather(const std::string& user_id, const nlohmann::json& schedule);
-  Result<std::vector<domain::Segment>> directions(const nlohmann::json& schedule, const nlohmann::json& config);
+  Result<std::vector<domain::Segment>> directions(const std::string& location, const nlohmann::json& config);
+  // The plan for target from the client's body (travel minutes or segments, buffers) and the user's
+  // configuration; stored and read back in its stored shape when target names a schedule.
+  Result<nlohmann::json> make_route_plan(const std::string& user_id, const nlohmann::json& body, const RouteTarget& target);
   Result<int> google_directions_minutes(const std::string& from, const std::string& to, double& km);
   Result<std::string> cached(const std::string& user_id, const std::string& field,
                                 const std::function<Result<nlohmann::json>()>& compute);
@@ -135,6 +158,11 @@ class Application {
   Result<nlohmann::json> issue_session(const std::string& user_id, const std::string& email, const std::string& role);
 
   Dependencies deps_;
+  db::UserRepository users_{deps_.db};
+  db::ScheduleRepository schedules_{deps_.db};
+  db::RouteRepository routes_{deps_.db};
+  db::WeatherRepository weather_{deps_.db};
+  db::SummaryRepository summaries_{deps_.db};
   auth::JwtSigner jwt_;
   auth::TokenStore tokens_;
   auth::OAuthFlow oauth_;
