@@ -469,14 +469,22 @@ log_tail() {
 # wait_until NAME CHECK-COMMAND...: polls until the command succeeds, failing
 # early if NAME's process died.
 wait_until() {
+  local name=$1
+  wait_until_or_exit "$@" && return 0
+  log_tail "$name"
+  die "$name exited during startup"
+}
+
+# wait_until_or_exit NAME CHECK-COMMAND...: like wait_until, but returns 1 when
+# NAME's process died instead of failing.
+wait_until_or_exit() {
   local name=$1 t0 pid
   shift
   t0=$(now_us)
   pid=$(pid_of "$name")
   while ! "$@" >/dev/null 2>&1; do
     if ! pid_matches "$name" "$pid"; then
-      log_tail "$name"
-      die "$name exited during startup"
+      return 1
     fi
     if (($(now_us) - t0 > READY_TIMEOUT * 1000000)); then
       log_tail "$name"
@@ -902,8 +910,19 @@ cmd_restart_apiserver() {
   say "kube-apiserver stopped ($(since "$t0"))"
   if [[ $pause != 0 ]]; then sleep "$pause"; fi
   t1=$(now_us)
-  start_proc kube-apiserver
-  wait_until kube-apiserver apiserver_ready
+  # kube-apiserver 1.20 can die of a Go runtime fatal error while it starts
+  # under a burst of requests (clients retrying against the port); the kubelet
+  # would restart its static pod, and so does this, twice at most, saying why.
+  local attempt
+  for attempt in 1 2 3; do
+    start_proc kube-apiserver
+    wait_until_or_exit kube-apiserver apiserver_ready && break
+    say "kube-apiserver exited while starting (attempt $attempt): $(grep -E '^(fatal error|panic|F[0-9]{4} )' "$DIR/kube-apiserver.log" | tail -n1 || true)"
+    if ((attempt == 3)); then
+      log_tail kube-apiserver
+      die "kube-apiserver exited during startup"
+    fi
+  done
   say "kube-apiserver ready again at $KUBE_API_URL ($(since "$t1"); $(since "$t0") since stop)"
 }
 
