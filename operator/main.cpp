@@ -12,6 +12,7 @@
 
 #include "kube/config.h"
 #include "runtime/manager.h"
+#include "stillontime/identity.h"
 #include "stillontime/reconciler.h"
 #include "stillontime/render.h"
 #include "stillontime/tenancy.h"
@@ -38,6 +39,7 @@ int run(const std::vector<std::string>& args) {
     std::cerr << "stillontime-operator: " << options.error().message << "\n";
     return 2;
   }
+  sot::stillontime::configure_runtime(*options);
   std::vector<std::string> unknown;
   auto tenancy = sot::stillontime::parse_tenancy_flags(rest, &unknown);
   if (!tenancy.ok()) {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "kube/json_fields.h"
+#include "kube/yaml.h"
 #include "plugin/completion.h"
 #include "plugin/format.h"
 #include "plugin/history.h"
@@ -16,7 +17,6 @@
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/common.h"
 #include "stillontime/reconciler.h"
-#include "stillontime/render.h"
 #include "stillontime/validate.h"
 
 namespace sot::plugin {
@@ -61,7 +61,7 @@ int status_command(Session& s, const Invocation& inv, std::ostream& out, std::os
       out << doc.dump(2) << "\n";
       break;
     case Output::kYaml:
-      out << stillontime::json_to_yaml(doc);
+      out << kube::json_to_yaml(doc);
       break;
     case Output::kText:
       out << render_status(doc, Session::now());

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kube/json_fields.h"
+#include "kube/yaml.h"
 #include "plugin/archive.h"
 #include "plugin/commands.h"
 #include "plugin/format.h"
@@ -19,7 +20,6 @@
 #include "plugin/session.h"
 #include "plugin/status_view.h"
 #include "stillontime/builders/common.h"
-#include "stillontime/render.h"
 
 namespace sot::plugin {
 namespace {
@@ -36,7 +36,7 @@ std::string lower(std::string s) {
 }
 
 std::string yaml_of(const json& object) {
-  return stillontime::json_to_yaml(redact_object(object));
+  return kube::json_to_yaml(redact_object(object));
 }
 
 // Writes `data` to `path` (mode 0600: a report is for the people it is sent to).
@@ -136,11 +136,11 @@ int report_command(Session& s, const Invocation& inv, std::ostream& out, std::os
     problems.push_back(api_error("events in " + target, in_target.error()));
   }
   const json sorted = sorted_events(std::move(events));
-  add("events.yaml", stillontime::json_to_yaml(sorted));
+  add("events.yaml", kube::json_to_yaml(sorted));
   add("events.txt", events_text(sorted, now));
 
   if (auto version = s.client().server_version(); version.ok()) {
-    add("cluster-version.yaml", stillontime::json_to_yaml(*version));
+    add("cluster-version.yaml", kube::json_to_yaml(*version));
   } else {
     problems.push_back(api_error("the server version", version.error()));
   }

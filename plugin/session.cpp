@@ -57,6 +57,7 @@ kube::Result<std::unique_ptr<Session>> Session::open(const Invocation& inv) {
   auto cfg = kube::load_default(inv.kubeconfig, inv.context);
   if (!cfg.ok()) return cfg.error();
   cfg->user_agent = std::string(kFieldManager) + "/" STILLONTIME_VERSION;
+  cfg->field_manager = kFieldManager;
   std::string ns = inv.ns.value_or(cfg->default_namespace.empty() ? "default" : cfg->default_namespace);
   const std::string source = cfg->source;
   return std::make_unique<Session>(kube::RestClient::create(*cfg), std::move(ns), source);

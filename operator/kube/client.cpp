@@ -12,7 +12,6 @@ namespace sot::kube {
 namespace {
 
 constexpr auto kTokenRefresh = std::chrono::minutes(1);
-constexpr const char* kUserAgent = "stillontime-operator/" STILLONTIME_VERSION;
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
@@ -66,7 +65,7 @@ void RestClient::add_auth(HttpRequest& req, const char* accept) {
     token = file_token_;
   }
   if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
-  req.headers.emplace_back("User-Agent", config_.user_agent.empty() ? std::string(kUserAgent) : config_.user_agent);
+  if (!config_.user_agent.empty()) req.headers.emplace_back("User-Agent", config_.user_agent);
   req.headers.emplace_back("Accept", accept);
 }
 
@@ -111,7 +110,7 @@ Result<Json> RestClient::create(const ResourceRef& ref, std::string_view ns, con
 Result<Json> RestClient::apply(const ResourceRef& ref, const ObjectKey& key, const Json& object,
                                const ApplyOptions& opts) {
   std::string path = object_path(ref, key, opts.subresource);
-  path = append_param(std::move(path), "fieldManager", opts.field_manager);
+  path = append_param(std::move(path), "fieldManager", field_manager(opts.field_manager));
   if (opts.force) path = append_param(std::move(path), "force", "true");
   // JSON is YAML, so the object goes as it is.
   return call("PATCH", std::move(path), "application/apply-patch+yaml", object.dump(), opts.want_object);
@@ -120,7 +119,8 @@ Result<Json> RestClient::apply(const ResourceRef& ref, const ObjectKey& key, con
 Result<Json> RestClient::merge_patch(const ResourceRef& ref, const ObjectKey& key, const Json& patch,
                                      const PatchOptions& opts) {
   std::string path = object_path(ref, key, opts.subresource);
-  if (!opts.field_manager.empty()) path = append_param(std::move(path), "fieldManager", opts.field_manager);
+  const std::string& manager = field_manager(opts.field_manager);
+  if (!manager.empty()) path = append_param(std::move(path), "fieldManager", manager);
   return call("PATCH", std::move(path), "application/merge-patch+json", patch.dump());
 }
 
@@ -129,7 +129,8 @@ Result<Json> RestClient::update(const ResourceRef& ref, const Json& object, cons
   ObjectKey key{string_field(meta, "namespace"), string_field(meta, "name")};
   if (key.name.empty()) return make_error(Code::kInvalid, "update: object has no metadata.name");
   std::string path = object_path(ref, key, opts.subresource);
-  if (!opts.field_manager.empty()) path = append_param(std::move(path), "fieldManager", opts.field_manager);
+  const std::string& manager = field_manager(opts.field_manager);
+  if (!manager.empty()) path = append_param(std::move(path), "fieldManager", manager);
   return call("PUT", std::move(path), "application/json", object.dump());
 }
 

@@ -116,6 +116,10 @@ class RestClient final : public KubeClient {
   Result<Json> call(std::string method, std::string path_and_query, std::string content_type = {},
                     std::string body = {}, bool parse_answer = true);
   void add_auth(HttpRequest& req, const char* accept = "application/json");
+  // `requested`, or the configured field manager when the options named none.
+  const std::string& field_manager(const std::string& requested) const {
+    return requested.empty() ? config_.field_manager : requested;
+  }
 
   ClientConfig config_;
   std::unique_ptr<HttpTransport> transport_;

@@ -20,7 +20,10 @@ struct ClientConfig {
   std::string token_file;        // re-read periodically (projected service-account tokens rotate)
   std::string source;            // where this came from, for messages ("kubeconfig /x, context y")
   std::string default_namespace;  // the context's namespace (in-cluster: the pod's); "" when unset
-  std::string user_agent;         // "" : stillontime-operator/<version>
+  std::string user_agent;         // "" : the HTTP library's own
+  // Writes whose options name no field manager are made as this one (the
+  // program that uses the client names itself; this layer names no program).
+  std::string field_manager;
 };
 
 // Loads `path`, using `context` or else current-context. Relative file paths in

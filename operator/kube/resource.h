@@ -76,8 +76,9 @@ struct DeleteOptions {
   std::string precondition_resource_version;
 };
 
+// field_manager "" in the options below: the client's ClientConfig::field_manager.
 struct ApplyOptions {
-  std::string field_manager = "stillontime-operator";
+  std::string field_manager;
   bool force = true;
   std::string subresource;         // "" or "status"
   // false: the caller does not read the answer, so it is not parsed (an
@@ -86,12 +87,12 @@ struct ApplyOptions {
 };
 
 struct PatchOptions {
-  std::string field_manager = "stillontime-operator";
+  std::string field_manager;
   std::string subresource;
 };
 
 struct UpdateOptions {
-  std::string field_manager = "stillontime-operator";
+  std::string field_manager;
   std::string subresource;
 };
 

@@ -8,17 +8,19 @@
 
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace sot::runtime {
 
 namespace {
 
-// Field names and values the operator's children and Kubernetes' defaults
-// repeat in every object, most frequent last (deflate reaches the end of the
-// dictionary with the shortest distances). Changing it makes every packed
-// object unreadable, which is fine: the cache lives only in memory.
-constexpr std::string_view kDictionary =
+// Field names and values Kubernetes objects and their defaults repeat, most
+// frequent last (deflate reaches the end of the dictionary with the shortest
+// distances). The program's own vocabulary (set_compression_vocabulary) goes
+// before the last, most common part. Changing either makes every packed object
+// unreadable, which is fine: the cache lives only in memory.
+constexpr std::string_view kKubernetesWords =
     "hostPathvolumeClaimTemplatesvolumeModeFilesystemaccessModesReadWriteOncestorage"
     "podManagementPolicyOrderedReadyupdateStrategypartitionserviceNameheadless"
     "minAvailablemaxReplicasminReplicasmetricsaverageUtilizationUtilizationtargetscaleTargetRef"
@@ -42,12 +44,19 @@ constexpr std::string_view kDictionary =
     "securityContextrunAsNonRootrunAsUserrunAsGroupfsGroupallowPrivilegeEscalationreadOnlyRootFilesystem"
     "capabilitiesdropALLseccompProfileRuntimeDefaultprivilegedfalsetrue"
     "containersinitContainerstemplatespecselectormatchLabelsmatchExpressions"
-    "ownerReferencesstillontime.app/v1alpha1StillOnTimeblockOwnerDeletioncontrolleruid"
-    "annotationsstillontime.app/applied-hashstillontime.app/config-checksumstillontime.app/owner"
-    "app.kubernetes.io/part-ofstillontimeapp.kubernetes.io/managed-bystillontime-operator"
-    "app.kubernetes.io/componentbackendfrontendpostgresredisapp.kubernetes.io/instanceapp.kubernetes.io/name"
+    "ownerReferencesblockOwnerDeletioncontrolleruidannotations"
+    "app.kubernetes.io/part-ofapp.kubernetes.io/managed-by";
+constexpr std::string_view kKubernetesMostCommon =
+    "app.kubernetes.io/componentapp.kubernetes.io/instanceapp.kubernetes.io/name"
     "apiVersionapps/v1v1kindDeploymentStatefulSetServicemetadatanamenamespacelabels"
     "resourceVersiongenerationcreationTimestamp";
+
+// The dictionary both directions use; replaced only by
+// set_compression_vocabulary(), under both directions' locks.
+std::string& dictionary() {
+  static std::string words = std::string(kKubernetesWords) + std::string(kKubernetesMostCommon);
+  return words;
+}
 
 // Raw deflate (no zlib header): the checksum would be computed over the
 // dictionary and the object on every pack and unpack, for data that never
@@ -67,7 +76,8 @@ class Deflater {
 
   std::vector<std::uint8_t> run(std::span<const std::uint8_t> data) {
     deflateReset(&z_);
-    deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(kDictionary.data()), static_cast<uInt>(kDictionary.size()));
+    const std::string& words = dictionary();
+    deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(words.data()), static_cast<uInt>(words.size()));
     std::vector<std::uint8_t> out(deflateBound(&z_, static_cast<uLong>(data.size())));
     z_.next_in = const_cast<Bytef*>(data.data());
     z_.avail_in = static_cast<uInt>(data.size());
@@ -94,7 +104,8 @@ class Inflater {
 
   std::vector<std::uint8_t> run(std::span<const std::uint8_t> data) {
     inflateReset(&z_);
-    if (inflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(kDictionary.data()), static_cast<uInt>(kDictionary.size())) !=
+    const std::string& words = dictionary();
+    if (inflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(words.data()), static_cast<uInt>(words.size())) !=
         Z_OK) {
       throw std::runtime_error("inflateSetDictionary failed");
     }
@@ -120,19 +131,32 @@ class Inflater {
   z_stream z_{};
 };
 
+std::mutex& deflate_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::mutex& inflate_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 }  // namespace
 
+void set_compression_vocabulary(std::string_view words) {
+  std::scoped_lock lock(deflate_mutex(), inflate_mutex());
+  dictionary() = std::string(kKubernetesWords) + std::string(words) + std::string(kKubernetesMostCommon);
+}
+
 std::vector<std::uint8_t> deflate_bytes(std::span<const std::uint8_t> data) {
-  static std::mutex mu;
   static Deflater deflater;
-  std::lock_guard lock(mu);
+  std::lock_guard lock(deflate_mutex());
   return deflater.run(data);
 }
 
 std::vector<std::uint8_t> inflate_bytes(std::span<const std::uint8_t> data) {
-  static std::mutex mu;
   static Inflater inflater;
-  std::lock_guard lock(mu);
+  std::lock_guard lock(inflate_mutex());
   return inflater.run(data);
 }
 

@@ -79,11 +79,12 @@ std::shared_ptr<EventHandler> Controller::enqueue_self(bool skip_status_only) {
   return h;
 }
 
-std::shared_ptr<EventHandler> Controller::enqueue_owner(std::string owner_kind, std::string owner_group, Duration delay) {
+std::shared_ptr<EventHandler> Controller::enqueue_owner(std::string owner_kind, std::string owner_group,
+                                                        std::string owner_label, Duration delay) {
   return enqueue_mapped(
-      [kind = std::move(owner_kind), group = std::move(owner_group)](const Json& o) {
+      [kind = std::move(owner_kind), group = std::move(owner_group), label = std::move(owner_label)](const Json& o) {
         std::vector<kube::ObjectKey> out;
-        if (auto k = owner_key(o, kind, group)) out.push_back(std::move(*k));
+        if (auto k = owner_key(o, kind, group, label)) out.push_back(std::move(*k));
         return out;
       },
       delay);

@@ -126,8 +126,9 @@ class Controller {
   //   `skip_status_only`, an update that changed nothing but status (our own
   //   status write coming back) is not queued;
   std::shared_ptr<EventHandler> enqueue_self(bool skip_status_only = false);
-  //   the owning CR's key (controller ownerReference of `owner_kind`, else the owner label);
-  std::shared_ptr<EventHandler> enqueue_owner(std::string owner_kind, std::string owner_group,
+  //   the owning CR's key (controller ownerReference of `owner_kind`, else the
+  //   label `owner_label`, see owner.h);
+  std::shared_ptr<EventHandler> enqueue_owner(std::string owner_kind, std::string owner_group, std::string owner_label,
                                               Duration delay = Duration::zero());
   //   any keys a function maps the object to. A non-zero delay queues them that
   //   much later (the earliest pending time wins, so a burst makes one entry).

@@ -28,7 +28,7 @@ inline constexpr std::string_view kEventNormal = "Normal";
 inline constexpr std::string_view kEventWarning = "Warning";
 
 struct EventRecorderOptions {
-  std::string component = "stillontime-operator";   // source.component / reportingController
+  std::string component;                               // source.component / reportingController
   std::string instance;                                // source.host / reportingInstance
   std::size_t cache_size = 4096;                       // aggregation entries kept (LRU)
   std::size_t queue_limit = 1000;                      // pending events beyond this are dropped

@@ -19,7 +19,7 @@ std::string default_identity() {
   } else {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) base = host;
-    if (base.empty()) base = "stillontime-operator";
+    if (base.empty()) base = "unknown-host";
   }
   return base + "_" + new_reconcile_id();
 }

@@ -31,7 +31,7 @@ namespace sot::runtime {
 
 struct LeaderElectionOptions {
   std::string lease_namespace;
-  std::string lease_name = "stillontime-operator";
+  std::string lease_name;
   std::string identity;   // see default_identity()
   Duration lease_duration = std::chrono::seconds(15);
   Duration renew_deadline = std::chrono::seconds(10);

@@ -247,6 +247,8 @@ class SignalWatcher {
 kube::Result<std::unique_ptr<Manager>> Manager::create(ManagerOptions options) {
   auto cfg = kube::load_default(options.kubeconfig);
   if (!cfg.ok()) return cfg.error();
+  cfg->field_manager = options.name;
+  cfg->user_agent = options.user_agent;
   auto registry = std::make_shared<prometheus::Registry>();
   std::string host = cfg->server;
   if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
@@ -266,6 +268,7 @@ Manager::Manager(ManagerOptions options, std::unique_ptr<kube::KubeClient> clien
       election_stop_(clock),
       sync_stop_(clock) {
   EventRecorderOptions eo;
+  eo.component = options_.name;
   eo.instance = identity_;
   events_ = std::make_unique<EventRecorder>(*client_, clock_, eo, logger_.with("component", "events"));
 }
@@ -319,7 +322,7 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
     Informer& cinf = informer(std::move(child));
     const auto slash = spec.primary.api_version().find('/');
     cinf.add_handler(c.enqueue_owner(spec.primary.kind, slash == std::string::npos ? "" : spec.primary.group,
-                                     spec.owned_event_delay));
+                                     spec.owner_label, spec.owned_event_delay));
   }
   for (auto& watched : spec.watches) {
     InformerOptions other;
@@ -410,7 +413,10 @@ kube::Status Manager::start() {
       return make_error(Code::kInvalid,
                         "--leader-election-namespace is required when not running in a cluster (no POD_NAMESPACE)");
     }
-    lo.lease_name = options_.leader_election_id;
+    lo.lease_name = options_.leader_election_id.empty() ? options_.name : options_.leader_election_id;
+    if (lo.lease_name.empty()) {
+      return make_error(Code::kInvalid, "leader election needs a lease name (the manager's name)");
+    }
     lo.identity = identity_;
     lo.lease_duration = options_.lease_duration;
     lo.renew_deadline = options_.renew_deadline;

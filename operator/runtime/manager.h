@@ -37,12 +37,17 @@
 namespace sot::runtime {
 
 struct ManagerOptions {
+  // Who the program is, set by the program (this layer names none): the field
+  // manager of its writes, the source of its Events and, unless
+  // leader_election_id is set, the name of its Lease; and its HTTP User-Agent.
+  std::string name;
+  std::string user_agent;
   std::string kubeconfig;                              // --kubeconfig ("" : $KUBECONFIG, in-cluster, ~/.kube/config)
   std::string metrics_bind_address = ":8080";          // --metrics-bind-address ("0" disables)
   std::string health_probe_bind_address = ":8081";     // --health-probe-bind-address ("0" disables)
   bool leader_elect = false;                           // --leader-elect
   std::string leader_election_namespace;               // --leader-election-namespace (default: the pod's namespace)
-  std::string leader_election_id = "stillontime-operator";
+  std::string leader_election_id;                      // "" : name
   Duration lease_duration = std::chrono::seconds(15);
   Duration renew_deadline = std::chrono::seconds(10);
   Duration retry_period = std::chrono::seconds(2);
@@ -70,7 +75,7 @@ std::string pod_namespace();
 // A child kind the controller watches, mapped to the owning CR's key.
 struct OwnedResource {
   kube::ResourceRef resource;
-  std::string label_selector = "app.kubernetes.io/managed-by=stillontime-operator";
+  std::string label_selector;  // e.g. "app.kubernetes.io/managed-by=<the controller>"
   // Children may live in other namespaces (targetNamespace): watch all of them.
   // false: the manager's --namespaces.
   bool all_namespaces = false;
@@ -89,6 +94,7 @@ struct WatchedResource {
 struct ControllerSpec {
   std::string name;                       // metrics and logs: controller="<name>"
   kube::ResourceRef primary;              // the CR
+  std::string owner_label;                // children elsewhere name their CR here (owner.h); "": references only
   std::string primary_label_selector;
   std::vector<OwnedResource> owns;
   std::vector<WatchedResource> watches;   // always all namespaces (or cluster-scoped)

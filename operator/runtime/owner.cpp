@@ -11,7 +11,7 @@ std::optional<kube::ObjectKey> parse_owner_label(std::string_view value) {
 }
 
 std::optional<kube::ObjectKey> owner_key(const nlohmann::json& child, std::string_view owner_kind,
-                                         std::string_view owner_group) {
+                                         std::string_view owner_group, std::string_view owner_label) {
   const auto meta = child.find("metadata");
   if (meta == child.end() || !meta->is_object()) return std::nullopt;
   const std::string ns = meta->value("namespace", std::string{});
@@ -29,8 +29,9 @@ std::optional<kube::ObjectKey> owner_key(const nlohmann::json& child, std::strin
       if (!name.empty()) return kube::ObjectKey{ns, name};
     }
   }
+  if (owner_label.empty()) return std::nullopt;
   if (auto labels = meta->find("labels"); labels != meta->end() && labels->is_object()) {
-    if (auto it = labels->find(kOwnerLabel); it != labels->end() && it->is_string()) {
+    if (auto it = labels->find(owner_label); it != labels->end() && it->is_string()) {
       return parse_owner_label(it->get<std::string>());
     }
   }

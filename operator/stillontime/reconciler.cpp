@@ -304,6 +304,7 @@ runtime::ControllerSpec controller_spec(const ApiVersions& api, const TenancyPol
   runtime::ControllerSpec spec;
   spec.name = kControllerName;
   spec.primary = stillontime_resource();
+  spec.owner_label = kLabelOwner;
   // A child set's echoes come over a few hundred milliseconds; edits by
   // others are put back a fifth of a second later than they would be.
   spec.owned_event_delay = std::chrono::milliseconds(1000);

@@ -8,9 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "kube/result.h"
 #include "stillontime/api_versions.h"
 
 namespace sot::stillontime {
@@ -24,12 +21,5 @@ int render_command(const std::vector<std::string>& args, std::ostream& out, std:
 // content, `file` names it in messages. Same return values.
 int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
                 std::ostream& out, std::ostream& err);
-
-// The pieces, for tests and other commands.
-// Every YAML document of `text` as JSON (YAML 1.2 core scalars; quoted scalars stay strings).
-kube::Result<std::vector<nlohmann::json>> yaml_documents_to_json(const std::string& text);
-// One JSON value as a YAML document (no leading "---"); strings that would read
-// back as another type are quoted.
-std::string json_to_yaml(const nlohmann::json& value);
 
 }  // namespace sot::stillontime

@@ -1,7 +1,9 @@
 // Semantic validation of a defaulted StillOnTime. The syntax checkers follow the
 // grammars the API server and the CronJob controller use (apimachinery's
 // resource.Quantity, robfig/cron's standard parser, the distribution reference
-// grammar for images), so a spec we accept is one the server accepts too.
+// grammar for images), so a spec we accept is one the server accepts too. Cron
+// schedules go through the same parser BackupHealthy evaluates them with
+// (cron.h), so what passes here can always be evaluated.
 #include "stillontime/validate.h"
 
 #include <algorithm>
@@ -11,6 +13,9 @@
 #include <set>
 #include <tuple>
 
+#include "kube/text.h"
+#include "stillontime/cron.h"
+
 namespace sot::stillontime {
 
 namespace {
@@ -18,79 +23,6 @@ namespace {
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    auto pos = s.find(sep, start);
-    out.emplace_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
-    if (pos == std::string_view::npos) break;
-    start = pos + 1;
-  }
-  return out;
-}
-
-// ---- cron ----
-
-struct CronField {
-  const char* name;
-  int min;
-  int max;
-  std::vector<std::string> names;   // names[i] stands for min + i
-};
-
-const CronField kCronFields[] = {
-    {"minute", 0, 59, {}},
-    {"hour", 0, 23, {}},
-    {"day-of-month", 1, 31, {}},
-    {"month", 1, 12, {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
-    {"day-of-week", 0, 6, {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
-};
-
-// A number or a name of `field`; message on failure.
-std::string cron_value(const CronField& field, const std::string& text, int& out) {
-  if (text.empty()) return std::string(field.name) + ": empty value";
-  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    if (text.size() > 4) return std::string(field.name) + ": " + text + " is out of range " + std::to_string(field.min) + "-" + std::to_string(field.max);
-    out = std::stoi(text);
-  } else {
-    std::string lower = text;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    auto it = std::find(field.names.begin(), field.names.end(), lower);
-    if (it == field.names.end()) return std::string(field.name) + ": \"" + text + "\" is not a number" + (field.names.empty() ? "" : " or a name");
-    out = field.min + static_cast<int>(it - field.names.begin());
-  }
-  if (out < field.min || out > field.max) {
-    return std::string(field.name) + ": " + text + " is out of range " + std::to_string(field.min) + "-" + std::to_string(field.max);
-  }
-  return "";
-}
-
-std::string check_cron_field(const CronField& field, const std::string& text) {
-  for (const auto& item : split(text, ',')) {
-    if (item.empty()) return std::string(field.name) + ": empty list element";
-    std::string range = item;
-    if (auto slash = item.find('/'); slash != std::string::npos) {
-      range = item.substr(0, slash);
-      const std::string step = item.substr(slash + 1);
-      if (step.empty() || step.size() > 4 || !std::all_of(step.begin(), step.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-          std::stoi(step) == 0) {
-        return std::string(field.name) + ": step \"" + step + "\" must be a positive integer";
-      }
-    }
-    if (range == "*" || range == "?") continue;
-    auto dash = range.find('-');
-    int lo = 0;
-    if (auto e = cron_value(field, range.substr(0, dash), lo); !e.empty()) return e;
-    if (dash != std::string::npos) {
-      int hi = 0;
-      if (auto e = cron_value(field, range.substr(dash + 1), hi); !e.empty()) return e;
-      if (hi < lo) return std::string(field.name) + ": range " + range + " ends before it starts";
-    }
-  }
-  return "";
-}
 
 // ---- names ----
 
@@ -136,7 +68,7 @@ bool is_registry_host(std::string_view s) {
     if (port.empty() || !std::all_of(port.begin(), port.end(), is_digit)) return false;
     s = s.substr(0, colon);
   }
-  for (const auto& label : split(s, '.')) {
+  for (const auto label : kube::split(s, '.')) {
     if (label.empty() || !is_alnum(label.front()) || !is_alnum(label.back())) return false;
     if (!std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; })) return false;
   }
@@ -502,31 +434,8 @@ std::string check_quantity(std::string_view q) {
 }
 
 std::string check_cron(std::string_view schedule) {
-  static const std::set<std::string> kMacros = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"};
-  std::string s(schedule);
-  if (!s.empty() && s[0] == '@') {
-    if (kMacros.count(s)) return "";
-    return "is not a known macro (@yearly, @monthly, @weekly, @daily, @hourly)";
-  }
-  if (s.rfind("TZ=", 0) == 0 || s.rfind("CRON_TZ=", 0) == 0) return "must not set a time zone (CronJob schedules run in the controller's zone)";
-  std::vector<std::string> fields;
-  std::string current;
-  for (char c : s) {
-    if (c == ' ' || c == '\t') {
-      if (!current.empty()) fields.push_back(std::move(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) fields.push_back(std::move(current));
-  if (fields.size() != 5) {
-    return "must have 5 fields (minute hour day-of-month month day-of-week), got " + std::to_string(fields.size());
-  }
-  for (std::size_t i = 0; i < 5; ++i) {
-    if (auto e = check_cron_field(kCronFields[i], fields[i]); !e.empty()) return e;
-  }
-  return "";
+  auto parsed = parse_cron(schedule);
+  return parsed.ok() ? "" : parsed.error().message;
 }
 
 std::string check_dns_label(std::string_view name) {
@@ -542,7 +451,7 @@ std::string check_dns_label(std::string_view name) {
 std::string check_dns_subdomain(std::string_view name) {
   if (name.empty()) return "must not be empty";
   if (name.size() > 253) return "must be at most 253 characters";
-  for (const auto& part : split(name, '.')) {
+  for (const auto part : kube::split(name, '.')) {
     if (part.empty() || !is_lower_alnum(part.front()) || !is_lower_alnum(part.back()) ||
         !std::all_of(part.begin(), part.end(), [](char c) { return is_lower_alnum(c) || c == '-'; })) {
       return "must be a DNS subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)";
@@ -582,15 +491,16 @@ std::string check_image(std::string_view image) {
     if (!is_tag(std::string_view(rest).substr(colon + 1))) return "has an invalid tag";
     rest = rest.substr(0, colon);
   }
-  auto parts = split(rest, '/');
+  const auto parts = kube::split(rest, '/');
   std::size_t first = 0;
-  if (parts.size() > 1 && (parts[0].find_first_of(".:") != std::string::npos || parts[0] == "localhost")) {
-    if (!is_registry_host(parts[0])) return "has an invalid registry host \"" + parts[0] + "\"";
+  if (parts.size() > 1 && (parts[0].find_first_of(".:") != std::string_view::npos || parts[0] == "localhost")) {
+    if (!is_registry_host(parts[0])) return "has an invalid registry host \"" + std::string(parts[0]) + "\"";
     first = 1;
   }
   for (std::size_t i = first; i < parts.size(); ++i) {
     if (!is_image_path_component(parts[i])) {
-      return "is not a valid image reference (path component \"" + parts[i] + "\": lowercase letters, digits and separators)";
+      return "is not a valid image reference (path component \"" + std::string(parts[i]) +
+             "\": lowercase letters, digits and separators)";
     }
   }
   if (rest.size() > 255) return "repository name must be at most 255 characters";

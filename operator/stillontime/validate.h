@@ -45,7 +45,7 @@ std::string check_quantity(std::string_view quantity);
 std::optional<long double> quantity_value(std::string_view quantity);
 // Standard 5-field cron (minute hour day-of-month month day-of-week) with *,
 // ranges, steps, lists and month/day names, or a macro (@daily, @hourly, ...),
-// as Kubernetes' CronJob controller accepts it.
+// as Kubernetes' CronJob controller accepts it: parse_cron()'s message (cron.h).
 std::string check_cron(std::string_view schedule);
 std::string check_dns_label(std::string_view name);        // RFC 1123 label, 63 max
 std::string check_dns_subdomain(std::string_view name);    // RFC 1123 subdomain, 253 max

@@ -134,7 +134,7 @@ TEST_CASE("ConfigMap round trip: create, get, list, apply, merge patch, conflict
   REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
   const auto& managers = (*applied)["metadata"]["managedFields"];
   REQUIRE(managers.size() == 1);
-  CHECK(managers[0]["manager"] == "stillontime-operator");
+  CHECK(managers[0]["manager"] == e2e::kFieldManager);
   CHECK(managers[0]["operation"] == "Apply");
   auto reapplied = c->apply(cm, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "2"}}), ApplyOptions{});
   REQUIRE(reapplied.ok());

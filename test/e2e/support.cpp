@@ -49,6 +49,7 @@ std::unique_ptr<kube::RestClient> client(const std::string& user) {
   // Not REQUIRE_MESSAGE: TestNamespace's destructor calls this while a failed
   // REQUIRE unwinds, and doctest then renders the message even on success.
   if (!cfg.ok()) FAIL(cfg.error().message);
+  cfg->field_manager = kFieldManager;
   return kube::RestClient::create(*cfg);
 }
 

@@ -22,6 +22,8 @@ struct ControlPlane {
 // The control plane of STILLONTIME_CP_DIR; aborts the test run when it is absent.
 const ControlPlane& control_plane();
 
+// The field manager of the test clients' writes.
+inline constexpr const char* kFieldManager = "e2e-tests";
 // A client for kubeconfig `user` (see ControlPlane::kubeconfig).
 std::unique_ptr<kube::RestClient> client(const std::string& user = "");
 

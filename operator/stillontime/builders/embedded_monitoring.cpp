@@ -34,9 +34,9 @@
 // in Grafana; the configuration holds no secret.
 #include <string>
 
+#include "kube/yaml.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/monitoring_dashboards.h"
-#include "stillontime/render.h"
 
 namespace sot::stillontime {
 
@@ -148,7 +148,7 @@ json service_job(const StillOnTime& r, const std::string& service, const char* p
                         copy("__meta_kubernetes_endpoint_port_name", "endpoint")})}};
 }
 
-std::string yaml_text(const json& value) { return json_to_yaml(value) + "\n"; }
+std::string yaml_text(const json& value) { return kube::json_to_yaml(value) + "\n"; }
 
 std::string prometheus_config_map_name(const StillOnTime& r) { return child_name(r, "prometheus-config"); }
 std::string prometheus_rules_config_map_name(const StillOnTime& r) { return child_name(r, "prometheus-rules"); }

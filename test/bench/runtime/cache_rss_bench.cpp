@@ -5,7 +5,9 @@
 //                                                       then syncs a real Informer and measures
 //
 // RSS is read from /proc/self/statm after malloc_trim(0), before and after the
-// cache is filled; the difference divided by N is the cost per object.
+// cache is filled; the difference divided by N is the cost per object. The
+// cache compresses with the operator's vocabulary and the Deployments are
+// applied as the operator, as in the operator's own process.
 #include <malloc.h>
 #include <unistd.h>
 
@@ -15,7 +17,10 @@
 #include <string>
 
 #include "kube/config.h"
+#include "runtime/compact.h"
 #include "runtime/informer.h"
+#include "stillontime/builders/common.h"
+#include "stillontime/identity.h"
 
 using namespace sot;
 using namespace sot::runtime;
@@ -137,6 +142,7 @@ int live(const std::string& kubeconfig, const std::string& ns, int n) {
     std::cerr << cfg.error().message << "\n";
     return 1;
   }
+  cfg->field_manager = stillontime::kManagedBy;
   auto client = kube::RestClient::create(*cfg);
   (void)client->create(kube::resources::namespaces(), "",
                        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
@@ -168,6 +174,7 @@ int live(const std::string& kubeconfig, const std::string& ns, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  runtime::set_compression_vocabulary(stillontime::cache_vocabulary());
   const std::string mode = argc > 1 ? argv[1] : "synth";
   if (mode == "synth") {
     const int n = argc > 2 ? std::stoi(argv[2]) : 2000;

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "e2e/support.h"
+#include "kube/yaml.h"
 #include "operator_process.h"
-#include "stillontime/render.h"
 
 using namespace sot;
 using namespace sot::kube;
@@ -31,7 +31,7 @@ std::string read_text(const std::string& path) {
 }
 
 std::vector<Json> documents(const std::string& text) {
-  auto docs = stillontime::yaml_documents_to_json(text);
+  auto docs = kube::yaml_documents_to_json(text);
   REQUIRE_MESSAGE(docs.ok(), docs.error().to_string());
   return *docs;
 }

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     std::cerr << "runtime_e2e_operator: " << opts.error().message << "\n";
     return 2;
   }
+  opts->name = "runtime-e2e-operator";
   std::string port_file;
   for (std::size_t i = 0; i < rest.size(); ++i) {
     if (rest[i] == "--port-file" && i + 1 < rest.size()) port_file = rest[++i];

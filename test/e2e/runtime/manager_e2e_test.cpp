@@ -165,7 +165,7 @@ class OperatorProcess {
 };
 
 std::string lease_holder(kube::KubeClient& c, const std::string& ns) {
-  auto l = c.get(kube::resources::leases(), {ns, "stillontime-operator"});
+  auto l = c.get(kube::resources::leases(), {ns, "runtime-e2e-operator"});
   if (!l.ok()) return {};
   return l->value("spec", Json::object()).value("holderIdentity", "");
 }
@@ -185,7 +185,7 @@ Json config_map(const std::string& ns, const std::string& name) {
 int master_status(const OperatorProcess& p) {
   auto [status, text] = http_get(p.metrics_port(), "/metrics");
   if (status != 200) return -1;
-  const std::string metric = "leader_election_master_status{name=\"stillontime-operator\"} ";
+  const std::string metric = "leader_election_master_status{name=\"runtime-e2e-operator\"} ";
   const auto at = text.find(metric);
   if (at == std::string::npos) return -1;
   return text.compare(at + metric.size(), 1, "1") == 0 ? 1 : 0;
@@ -242,10 +242,10 @@ TEST_CASE("two operators with --leader-elect: exactly one reconciles; kill -9 ha
   for (int i = 0; i < 5; ++i) CHECK(stamp_of(*c, ns.name(), "cm" + std::to_string(i)) == a.identity());
   CHECK(reconciles(a) >= 5);
   CHECK(reconciles(b) == 0);
-  CHECK(http_get(a.metrics_port(), "/metrics").second.find("leader_election_master_status{name=\"stillontime-operator\"} 1") !=
-        std::string::npos);
-  CHECK(http_get(b.metrics_port(), "/metrics").second.find("leader_election_master_status{name=\"stillontime-operator\"} 0") !=
-        std::string::npos);
+  CHECK(http_get(a.metrics_port(), "/metrics")
+            .second.find("leader_election_master_status{name=\"runtime-e2e-operator\"} 1") != std::string::npos);
+  CHECK(http_get(b.metrics_port(), "/metrics")
+            .second.find("leader_election_master_status{name=\"runtime-e2e-operator\"} 0") != std::string::npos);
 
   const auto killed_at = std::chrono::steady_clock::now();
   a.signal(SIGKILL);

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "e2e/support.h"
+#include "kube/yaml.h"
 #include "operator_process.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/defaults.h"
-#include "stillontime/render.h"
 
 using namespace sot;
 using namespace sot::kube;
@@ -195,7 +195,7 @@ TEST_CASE("the manifests' ClusterRole lets the operator create the Prometheus di
   std::ifstream in(STILLONTIME_SOURCE_DIR "/manifests/default/cluster_role.yaml");
   REQUIRE(in.good());
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto cluster_role = stillontime::yaml_documents_to_json(text);
+  auto cluster_role = kube::yaml_documents_to_json(text);
   REQUIRE(cluster_role.ok());
   REQUIRE(cluster_role->size() == 1);
   apply_with_kubectl((*cluster_role)[0]);

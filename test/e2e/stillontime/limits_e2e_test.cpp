@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "e2e/support.h"
+#include "kube/yaml.h"
 #include "operator_process.h"
 #include "stillontime/api_versions.h"
-#include "stillontime/render.h"
 
 using namespace sot;
 using namespace sot::kube;
@@ -229,7 +229,7 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
   auto& op = trial.op;
   std::ifstream in(STILLONTIME_SOURCE_DIR "/examples/complete.yaml");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto docs = stillontime::yaml_documents_to_json(text);
+  auto docs = kube::yaml_documents_to_json(text);
   REQUIRE(docs.ok());
   REQUIRE(docs->size() == 2);
   for (auto& doc : *docs) {
@@ -244,7 +244,7 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
   }
   auto rendered = e2e::run(std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator render --api-versions 1.20 -f " + file);
   REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
-  auto expected = stillontime::yaml_documents_to_json(rendered.output);
+  auto expected = kube::yaml_documents_to_json(rendered.output);
   REQUIRE(expected.ok());
 
   for (const auto& [name, data] : {std::pair{"stillontime-external", Json{{"GOOGLE_CLIENT_ID", "aWQ="}}},

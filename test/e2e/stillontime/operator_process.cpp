@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "e2e/support.h"
-#include "stillontime/render.h"
+#include "kube/yaml.h"
 
 namespace sot::e2e {
 
@@ -302,7 +302,7 @@ OperatorProcess& shared_operator() {
 namespace {
 
 std::vector<kube::Json> documents(const std::string& text) {
-  auto docs = stillontime::yaml_documents_to_json(text);
+  auto docs = kube::yaml_documents_to_json(text);
   REQUIRE_MESSAGE(docs.ok(), docs.error().to_string());
   return *docs;
 }

@@ -64,3 +64,38 @@ TEST_CASE("invalid schedules do not parse") {
     CHECK_FALSE(parse_cron(s));
   }
 }
+
+TEST_CASE("the parser's errors name the field and what is wrong") {
+  auto message = [](const char* s) {
+    auto c = parse_cron(s);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().code == sot::kube::Code::kInvalid);
+    return c.error().message;
+  };
+  CHECK(message("0 25 * * *") == "hour: 25 is out of range 0-23");
+  CHECK(message("0 0 * JAN-foo *") == "month: \"foo\" is not a number or a name");
+  CHECK(message("0/x * * * *") == "minute: step \"x\" must be a positive integer");
+  CHECK(message("0 0 * * 1,") == "day-of-week: empty list element");
+  CHECK(message("* * * *") == "must have 5 fields (minute hour day-of-month month day-of-week), got 4");
+  CHECK(message("CRON_TZ=UTC 0 2 * * *") ==
+        "must not set a time zone (CronJob schedules run in the controller's zone)");
+  CHECK(message("@every 5m") == "is not a known macro (@yearly, @monthly, @weekly, @daily, @hourly)");
+}
+
+// Found comparing validator and evaluator: these passed validation, yet the
+// evaluator found no fire time (BackupHealthy could never say a backup was due).
+TEST_CASE("a schedule that can never fire is refused; a rare one is found however far away") {
+  for (const std::string s : {"0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30-31 2 ?", "0 0 31 2-4/2 *"}) {
+    CAPTURE(s);
+    auto c = parse_cron(s);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().message == "day-of-month: no day given occurs in any month given, so the schedule never fires");
+  }
+  // Weekday or day of month when both are restricted: Mondays in February.
+  CHECK(next("0 0 30 2 1", 1796083200) == "2027-02-01T00:00:00Z");
+  // "*/7" restricts the weekday but starts with '*', so both must match: a
+  // 29 February that is a Sunday, six years on (the search used to stop at five).
+  CHECK(next("0 0 29 2 */7", 1796083200) == "2032-02-29T00:00:00Z");
+  CHECK(prev("0 0 29 2 */7", 1796083200) == "2004-02-29T00:00:00Z");
+  CHECK(next("0 0 31 1-12/2 *", 1796083200) == "2027-01-31T00:00:00Z");
+}

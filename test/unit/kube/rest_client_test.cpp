@@ -43,10 +43,17 @@ std::string header(const HttpRequest& r, const std::string& name) {
   return {};
 }
 
+// A client configured as the program "test-operator" would configure it.
+ClientConfig config() {
+  ClientConfig cfg{"https://127.0.0.1:6443", "", "", "", "tok", "", "test"};
+  cfg.field_manager = "test-operator";
+  return cfg;
+}
+
 struct Fixture {
   FakeTransport* transport = nullptr;
   std::unique_ptr<RestClient> client;
-  explicit Fixture(ClientConfig cfg = {"https://127.0.0.1:6443", "", "", "", "tok", "", "test"}) {
+  explicit Fixture(ClientConfig cfg = config()) {
     auto t = std::make_unique<FakeTransport>();
     transport = t.get();
     client = std::make_unique<RestClient>(cfg, std::move(t));
@@ -62,15 +69,29 @@ TEST_CASE("server-side apply sends apply-patch+yaml with fieldManager and force"
   REQUIRE(r.ok());
   const auto& req = f.transport->requests.at(0);
   CHECK(req.method == "PATCH");
-  CHECK(req.path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=stillontime-operator&force=true");
+  CHECK(req.path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=test-operator&force=true");
   CHECK(header(req, "Content-Type") == "application/apply-patch+yaml");
   CHECK(header(req, "Authorization") == "Bearer tok");
   CHECK(req.body == R"({"data":{"a":"b"}})");
 }
 
+TEST_CASE("a field manager named in the options wins over the configured one; without either none is sent") {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) f.transport->answers.push_back(HttpResponse{200, "{}"});
+  PatchOptions po;
+  po.field_manager = "someone-else";
+  CHECK(f.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, po).ok());
+  CHECK(f.transport->requests[0].path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=someone-else");
+  CHECK(header(f.transport->requests[0], "User-Agent").empty());   // none configured: the transport's own
+  Fixture anonymous({"https://127.0.0.1:6443", "", "", "", "tok", "", "test"});
+  anonymous.transport->answers.push_back(HttpResponse{200, "{}"});
+  CHECK(anonymous.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, PatchOptions{}).ok());
+  CHECK(anonymous.transport->requests[0].path_and_query == "/api/v1/namespaces/ns/configmaps/x");
+}
+
 TEST_CASE("get_raw hands back any HTTP status and body, with the configured user agent") {
-  ClientConfig cfg{"https://127.0.0.1:6443", "", "", "", "tok", "", "test"};
-  cfg.user_agent = "kubectl-stillontime/1.0";
+  ClientConfig cfg = config();
+  cfg.user_agent = "kubectl-example/1.0";
   Fixture f(cfg);
   f.transport->answers.push_back(HttpResponse{503, "not ready: postgres"});
   auto r = f.client->get_raw("/api/v1/namespaces/ns/services/x:http/proxy/ready");
@@ -80,7 +101,7 @@ TEST_CASE("get_raw hands back any HTTP status and body, with the configured user
   const auto& req = f.transport->requests.at(0);
   CHECK(req.method == "GET");
   CHECK(header(req, "Accept") == "*/*");
-  CHECK(header(req, "User-Agent") == "kubectl-stillontime/1.0");
+  CHECK(header(req, "User-Agent") == "kubectl-example/1.0");
   CHECK(header(req, "Authorization") == "Bearer tok");
   f.transport->answers.push_back(make_error(Code::kUnavailable, "connection refused"));
   CHECK(f.client->get_raw("/x").code() == Code::kUnavailable);
@@ -94,14 +115,14 @@ TEST_CASE("status subresource, merge patch, update and delete build the right re
   ao.force = false;
   CHECK(f.client->apply(resources::deployments(), {"ns", "d"}, {}, ao).ok());
   CHECK(f.transport->requests[0].path_and_query ==
-        "/apis/apps/v1/namespaces/ns/deployments/d/status?fieldManager=stillontime-operator");
+        "/apis/apps/v1/namespaces/ns/deployments/d/status?fieldManager=test-operator");
   CHECK(f.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, PatchOptions{}).ok());
   CHECK(header(f.transport->requests[1], "Content-Type") == "application/merge-patch+json");
   CHECK(f.client->update(resources::config_maps(), {{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "7"}}}},
                          UpdateOptions{})
             .ok());
   CHECK(f.transport->requests[2].method == "PUT");
-  CHECK(f.transport->requests[2].path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=stillontime-operator");
+  CHECK(f.transport->requests[2].path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=test-operator");
   DeleteOptions d;
   d.propagation = Propagation::kForeground;
   d.precondition_uid = "u-1";

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "stillontime/render.h"
+#include "kube/yaml.h"
 
 namespace {
 
@@ -15,7 +15,7 @@ nlohmann::json documents_of(const std::string& relative) {
   REQUIRE_MESSAGE(in.good(), relative);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto docs = sot::stillontime::yaml_documents_to_json(ss.str());
+  auto docs = sot::kube::yaml_documents_to_json(ss.str());
   REQUIRE(docs.ok());
   return *docs;
 }

@@ -27,10 +27,10 @@
 #include <tuple>
 
 #include "kube/resource.h"
+#include "kube/yaml.h"
 #include "stillontime/defaults.h"
 #include "stillontime/desired_state.h"
 #include "stillontime/reconciler.h"
-#include "stillontime/render.h"
 #include "stillontime/spec.h"
 
 using namespace sot;
@@ -91,7 +91,7 @@ void add(Permissions& ps, const kube::ResourceRef& ref, std::initializer_list<co
 std::vector<StillOnTime> resources_to_render() {
   std::vector<Json> crs;
   for (const char* name : {"development", "staging", "production", "targetnamespace"}) {
-    auto docs = yaml_documents_to_json(text_of(std::string(STILLONTIME_SOURCE_DIR) + "/examples/" + name + ".yaml"));
+    auto docs = kube::yaml_documents_to_json(text_of(std::string(STILLONTIME_SOURCE_DIR) + "/examples/" + name + ".yaml"));
     REQUIRE(docs.ok());
     for (auto& d : *docs) crs.push_back(d);
   }

@@ -233,10 +233,10 @@ TEST_CASE("enqueue_self skips status-only updates when asked, and queues everyth
 TEST_CASE("owned objects' events can reach the queue after a delay, a burst making one entry") {
   Fixture f(1);
   Json child = config_map("ns", "child");
-  child["metadata"]["labels"] = {{"stillontime.app/owner", "ns.a"}};
+  child["metadata"]["labels"] = {{"example.com/owner", "ns.a"}};
   child["metadata"]["ownerReferences"] =
       Json::array({{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "a"}, {"uid", "u"}, {"controller", true}}});
-  auto handler = f.controller->enqueue_owner("ConfigMap", "", 200ms);
+  auto handler = f.controller->enqueue_owner("ConfigMap", "", "example.com/owner", 200ms);
   auto ptr = std::make_shared<const Json>(child);
   for (int i = 0; i < 5; ++i) handler->on_add(ptr);
   CHECK(f.controller->queue().len() == 0);

@@ -19,6 +19,7 @@ Json cr() {
 
 EventRecorderOptions sync_options() {
   EventRecorderOptions o;
+  o.component = "test-operator";
   o.instance = "op-1";
   o.synchronous = true;
   return o;
@@ -40,7 +41,7 @@ TEST_CASE("an event is a core/v1 Event on the object, from our component") {
   CHECK(ev["type"] == "Warning");
   CHECK(ev["reason"] == "InvalidSpec");
   CHECK(ev["count"] == 1);
-  CHECK(ev["source"]["component"] == "stillontime-operator");
+  CHECK(ev["source"]["component"] == "test-operator");
   CHECK(ev["reportingInstance"] == "op-1");
 }
 

@@ -248,16 +248,18 @@ TEST_CASE("namespaced informers with a selector cache only their scope") {
 }
 
 TEST_CASE("a child maps to its owner by controller ownerReference first, by the owner label otherwise") {
+  constexpr const char* kOwnerLabel = "example.com/owner";
   Json child = config_map("team", "web-backend");
-  CHECK_FALSE(owner_key(child, "StillOnTime").has_value());
+  CHECK_FALSE(owner_key(child, "StillOnTime", "", kOwnerLabel).has_value());
   child["metadata"]["labels"][kOwnerLabel] = "crs.prod";
-  CHECK(owner_key(child, "StillOnTime") == kube::ObjectKey{"crs", "prod"});
+  CHECK(owner_key(child, "StillOnTime", "", kOwnerLabel) == kube::ObjectKey{"crs", "prod"});
+  CHECK_FALSE(owner_key(child, "StillOnTime").has_value());   // no owner label named: references only
   child["metadata"]["ownerReferences"] = Json::array(
       {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "rs"}, {"controller", true}},
        {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"}, {"name", "notctl"}},
        {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"}, {"name", "web"}, {"controller", true}}});
-  CHECK(owner_key(child, "StillOnTime", "stillontime.app") == kube::ObjectKey{"team", "web"});
-  CHECK(owner_key(child, "StillOnTime", "other.group") == kube::ObjectKey{"crs", "prod"});
+  CHECK(owner_key(child, "StillOnTime", "stillontime.app", kOwnerLabel) == kube::ObjectKey{"team", "web"});
+  CHECK(owner_key(child, "StillOnTime", "other.group", kOwnerLabel) == kube::ObjectKey{"crs", "prod"});
   CHECK(parse_owner_label("no-dot") == std::nullopt);
   CHECK(owner_label_value({"a", "b.c"}) == "a.b.c");
   CHECK(parse_owner_label("a.b.c") == kube::ObjectKey{"a", "b.c"});

@@ -17,12 +17,13 @@ namespace {
 LeaderElectionOptions opts(std::string id) {
   LeaderElectionOptions o;
   o.lease_namespace = "ops";
+  o.lease_name = "test-operator";
   o.identity = std::move(id);
   return o;
 }
 
 std::string holder(FakeKubeClient& api) {
-  auto l = api.stored(kube::resources::leases(), {"ops", "stillontime-operator"});
+  auto l = api.stored(kube::resources::leases(), {"ops", "test-operator"});
   return l ? (*l)["spec"].value("holderIdentity", "") : "<none>";
 }
 
@@ -32,12 +33,12 @@ TEST_CASE("the first candidate creates the lease; another cannot take it while i
   FakeClock clock;
   FakeKubeClient api;
   prometheus::Registry registry;
-  auto& gauge = make_leader_gauge(registry, "stillontime-operator");
+  auto& gauge = make_leader_gauge(registry, "test-operator");
   LeaderElector a(api, clock, opts("a"), {}, Logger(), &gauge);
   LeaderElector b(api, clock, opts("b"), {});
   CHECK(a.try_acquire_or_renew());
   CHECK(holder(api) == "a");
-  auto lease = *api.stored(kube::resources::leases(), {"ops", "stillontime-operator"});
+  auto lease = *api.stored(kube::resources::leases(), {"ops", "test-operator"});
   CHECK(lease["spec"]["leaseDurationSeconds"] == 15);
   CHECK(parse_time(lease["spec"]["renewTime"]).has_value());
   CHECK_FALSE(b.try_acquire_or_renew());
@@ -49,7 +50,7 @@ TEST_CASE("the first candidate creates the lease; another cannot take it while i
   clock.advance(2s);
   CHECK(b.try_acquire_or_renew());   // unchanged for a whole lease duration
   CHECK(holder(api) == "b");
-  auto taken = *api.stored(kube::resources::leases(), {"ops", "stillontime-operator"});
+  auto taken = *api.stored(kube::resources::leases(), {"ops", "test-operator"});
   CHECK(taken["spec"]["leaseTransitions"] == 1);
   CHECK(gauge.Value() == 0);
 }

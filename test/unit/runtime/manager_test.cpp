@@ -197,6 +197,7 @@ TEST_CASE("a manager serves probes and metrics, reconciles from its caches, and 
   ControllerSpec spec;
   spec.name = "cms";
   spec.primary = kube::resources::config_maps();
+  spec.owner_label = "example.com/owner";
   spec.owns.push_back({kube::resources::secrets(), "", false});
   mgr.add_controller(std::move(spec), std::make_unique<CountingReconciler>(reconciled));
   REQUIRE(mgr.start().ok());
@@ -205,7 +206,7 @@ TEST_CASE("a manager serves probes and metrics, reconciles from its caches, and 
   REQUIRE(eventually([&] { return reconciled >= 1; }));
   // A child labelled with its owner triggers the owner's reconcile.
   Json secret = config_map("ns", "child");
-  secret["metadata"]["labels"]["stillontime.app/owner"] = "ns.cm1";
+  secret["metadata"]["labels"]["example.com/owner"] = "ns.cm1";
   (void)api.put(kube::resources::secrets(), secret);
   REQUIRE(eventually([&] { return reconciled >= 2; }));
 
@@ -279,11 +280,12 @@ TEST_CASE("with leader election only the leader reconciles; stop releases the le
   (void)api.put(kube::resources::config_maps(), config_map("ns", "cm1"));
   // Someone else holds a fresh lease.
   (void)api.put(kube::resources::leases(),
-                {{"metadata", {{"name", "stillontime-operator"}, {"namespace", "ops"}}},
+                {{"metadata", {{"name", "test-operator"}, {"namespace", "ops"}}},
                  {"spec", {{"holderIdentity", "other"}, {"leaseDurationSeconds", 15}}}});
   ManagerOptions o;
   o.metrics_bind_address = "0";
   o.health_probe_bind_address = "127.0.0.1:0";
+  o.name = "test-operator";
   o.leader_elect = true;
   o.leader_election_namespace = "ops";
   o.retry_period = 20ms;
@@ -301,11 +303,11 @@ TEST_CASE("with leader election only the leader reconciles; stop releases the le
   CHECK(reconciled == 0);
   CHECK_FALSE(mgr.is_leader());
   // The other holder releases.
-  auto lease = *api.stored(kube::resources::leases(), {"ops", "stillontime-operator"});
+  auto lease = *api.stored(kube::resources::leases(), {"ops", "test-operator"});
   lease["spec"]["holderIdentity"] = "";
   (void)api.put(kube::resources::leases(), lease);
   REQUIRE(eventually([&] { return mgr.is_leader() && reconciled >= 1; }));
   mgr.stop();
   CHECK(mgr.wait_and_shutdown() == 0);
-  CHECK((*api.stored(kube::resources::leases(), {"ops", "stillontime-operator"}))["spec"]["holderIdentity"] == "");
+  CHECK((*api.stored(kube::resources::leases(), {"ops", "test-operator"}))["spec"]["holderIdentity"] == "");
 }

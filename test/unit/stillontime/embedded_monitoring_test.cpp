@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <set>
 
+#include "kube/yaml.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/desired_state.h"
-#include "stillontime/render.h"
 #include "stillontime/validate.h"
 #include "unit/stillontime/helpers.h"
 
@@ -29,7 +29,7 @@ StillOnTime embedded(json extra = json::object()) {
 }
 
 json yaml_of(const std::string& text) {
-  auto docs = yaml_documents_to_json(text);
+  auto docs = kube::yaml_documents_to_json(text);
   REQUIRE(docs.ok());
   REQUIRE(docs->size() == 1);
   return (*docs)[0];
@@ -566,7 +566,7 @@ TEST_CASE("checksums roll the stack's pods when what they read changes") {
 TEST_CASE("the CRD's status.components knows every component a workload reports") {
   // The structural schema prunes unknown fields: a component missing there
   // would make every status write differ from what the server keeps.
-  auto docs = yaml_documents_to_json(test::read_file(kCrd));
+  auto docs = kube::yaml_documents_to_json(test::read_file(kCrd));
   REQUIRE(docs.ok());
   const json& components =
       (*docs)[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]["components"]["properties"];

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "kube/yaml.h"
 #include "stillontime/defaults.h"
 #include "stillontime/render.h"
 #include "stillontime/validate.h"
@@ -26,7 +27,7 @@ TEST_CASE("every example renders at both API version sets") {
       std::ostringstream out, err;
       CHECK(render_command({"-f", file, "--api-versions", versions}, out, err) == 0);
       CHECK(err.str() == "");
-      auto docs = yaml_documents_to_json(out.str());
+      auto docs = kube::yaml_documents_to_json(out.str());
       REQUIRE(docs.ok());
       CHECK(docs->size() > 15);
     }
@@ -34,13 +35,13 @@ TEST_CASE("every example renders at both API version sets") {
 }
 
 TEST_CASE("the staging and production examples sit in the guide's namespaces") {
-  auto staging = yaml_documents_to_json(test::read_file(kExamples + "/staging.yaml"));
+  auto staging = kube::yaml_documents_to_json(test::read_file(kExamples + "/staging.yaml"));
   REQUIRE(staging.ok());
   CHECK((*staging)[0]["metadata"]["namespace"] == "stillontime-staging");
-  auto production = yaml_documents_to_json(test::read_file(kExamples + "/production.yaml"));
+  auto production = kube::yaml_documents_to_json(test::read_file(kExamples + "/production.yaml"));
   REQUIRE(production.ok());
   CHECK((*production)[0]["metadata"]["namespace"] == "stillontime");
-  auto target = yaml_documents_to_json(test::read_file(kExamples + "/targetnamespace.yaml"));
+  auto target = kube::yaml_documents_to_json(test::read_file(kExamples + "/targetnamespace.yaml"));
   REQUIRE(target.ok());
   CHECK((*target)[0]["spec"].contains("targetNamespace"));
 }
@@ -63,7 +64,7 @@ TEST_CASE("every invalid example is refused with its expected message") {
     const std::string text = test::read_file(file);
     const std::string expected = expect_line(text);
     REQUIRE_MESSAGE(!expected.empty(), "no '# expect:' line");
-    auto docs = yaml_documents_to_json(text);
+    auto docs = kube::yaml_documents_to_json(text);
     REQUIRE(docs.ok());
     std::vector<FieldError> errors;
     std::vector<NamespaceClaim> claims;
@@ -105,7 +106,7 @@ json sample(const json& schema) {
 }
 
 TEST_CASE("the CRD") {
-  auto docs = yaml_documents_to_json(test::read_file(kCrd));
+  auto docs = kube::yaml_documents_to_json(test::read_file(kCrd));
   REQUIRE(docs.ok());
   REQUIRE(docs->size() == 1);
   const json& crd = (*docs)[0];
@@ -170,12 +171,12 @@ bool sets(const json& value, const std::string& path) {
 }
 
 TEST_CASE("examples/complete.yaml sets every field of the spec") {
-  auto crd = yaml_documents_to_json(test::read_file(kCrd));
+  auto crd = kube::yaml_documents_to_json(test::read_file(kCrd));
   REQUIRE(crd.ok());
   std::vector<std::string> leaves;
   spec_leaves((*crd)[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"], "", leaves);
   CHECK(leaves.size() > 70);
-  auto docs = yaml_documents_to_json(test::read_file(kExamples + "/complete.yaml"));
+  auto docs = kube::yaml_documents_to_json(test::read_file(kExamples + "/complete.yaml"));
   REQUIRE(docs.ok());
   REQUIRE(docs->size() == 2);
   for (const auto& leaf : leaves) {
