@@ -12,7 +12,7 @@
 
 #include "kube/config.h"
 #include "runtime/manager.h"
-#include "stillontime/reconciler.h"
+#include "controller/reconciler.h"
 #include "stillontime/render.h"
 #include "stillontime/tenancy.h"
 

@@ -15,7 +15,7 @@
 #include "plugin/wait.h"
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/common.h"
-#include "stillontime/reconciler.h"
+#include "stillontime/kinds.h"
 #include "stillontime/render.h"
 #include "stillontime/validate.h"
 

@@ -29,7 +29,7 @@
 #include "kube/resource.h"
 #include "stillontime/defaults.h"
 #include "stillontime/desired_state.h"
-#include "stillontime/reconciler.h"
+#include "controller/reconciler.h"
 #include "stillontime/render.h"
 #include "stillontime/spec.h"
 
