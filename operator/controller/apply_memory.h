@@ -27,25 +27,29 @@ inline constexpr auto kApplyEchoWindow = std::chrono::seconds(5);
 // spec changes).
 inline constexpr auto kRetryRefused = std::chrono::minutes(10);
 
+// `now` is the controller's monotonic clock (Context::clock), so tests move it by hand.
 class ApplyMemory {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
   // How long to wait before judging `child` again; nullopt: judge it now.
   std::optional<std::chrono::steady_clock::duration> echo_pending(const std::string& child, const std::string& hash,
-                                                                  const std::string& cached_version);
-  void remember_applied(const std::string& child, const std::string& hash, const std::string& over_version);
+                                                                  const std::string& cached_version, TimePoint now);
+  void remember_applied(const std::string& child, const std::string& hash, const std::string& over_version,
+                        TimePoint now);
 
   // The message of a standing refusal of exactly this object, else nullopt.
   std::optional<std::string> refused(const std::string& child, const std::string& hash,
-                                     const std::string& cached_version);
+                                     const std::string& cached_version, TimePoint now);
   void remember_refused(const std::string& child, const std::string& hash, const std::string& over_version,
-                        const std::string& message);
+                        const std::string& message, TimePoint now);
 
  private:
   struct Entry {
     std::string hash;
     std::string over_version;  // resourceVersion the cache showed; "" when absent
     std::string message;       // refusals only
-    std::chrono::steady_clock::time_point at;
+    TimePoint at;
   };
   // Both are consulted under one lock: a successful apply clears a refusal.
   std::mutex mu_;

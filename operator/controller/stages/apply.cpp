@@ -78,11 +78,11 @@ std::vector<Write> decide(const ApplyInput& in, runtime::Context& ctx, ApplyOutp
     std::string child_id = d.ref.api_version() + "/" + d.ref.kind + "/" + d.key().to_string();
     std::string hash = stamped["metadata"]["annotations"][kAppliedHashAnnotation];
     std::string cached_version = live ? runtime::resource_version_of(*live) : std::string{};
-    if (auto message = in.memory.refused(child_id, hash, cached_version)) {
+    if (auto message = in.memory.refused(child_id, hash, cached_version, ctx.clock().now())) {
       if (!out.too_large_message) out.too_large_message = std::move(*message);
       continue;
     }
-    if (auto wait = in.memory.echo_pending(child_id, hash, cached_version)) {
+    if (auto wait = in.memory.echo_pending(child_id, hash, cached_version, ctx.clock().now())) {
       soonest(out.echo_recheck, std::chrono::duration_cast<runtime::Duration>(*wait) + std::chrono::milliseconds(50));
       continue;
     }
@@ -145,7 +145,7 @@ void record(const ApplyInput& in, std::vector<Write>& sent, runtime::Context& ct
                                          {"child", w.desired->key().to_string()},
                                          {"field", field},
                                          {"error", w.error->to_string()}});
-      in.memory.remember_refused(w.child_id, w.hash, w.over_version, message);
+      in.memory.remember_refused(w.child_id, w.hash, w.over_version, message, ctx.clock().now());
       if (!out.too_large_message) out.too_large_message = std::move(message);
       continue;
     }
@@ -156,7 +156,7 @@ void record(const ApplyInput& in, std::vector<Write>& sent, runtime::Context& ct
       if (!out.first_error) out.first_error = w.error;
       continue;
     }
-    if (!w.create) in.memory.remember_applied(w.child_id, w.hash, w.over_version);
+    if (!w.create) in.memory.remember_applied(w.child_id, w.hash, w.over_version, ctx.clock().now());
     ++out.writes;
   }
 }

@@ -166,9 +166,9 @@ ReconcileResult report_status(const ReportInput& in, runtime::Context& ctx) {
   std::optional<kube::Error> status_error;
   const std::string status_id = "status/" + runtime::key_of(cr).to_string();
   const std::string version = runtime::resource_version_of(cr);
-  if (written != old && !in.memory.refused(status_id, "", version)) {
+  if (written != old && !in.memory.refused(status_id, "", version, ctx.clock().now())) {
     if (auto error = write_status(ctx, cr, written); error && too_large(*error)) {
-      in.memory.remember_refused(status_id, "", version, error->message);
+      in.memory.remember_refused(status_id, "", version, error->message, ctx.clock().now());
     } else if (error) {
       status_error = error;
     }

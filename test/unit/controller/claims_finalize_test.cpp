@@ -130,8 +130,9 @@ TEST_CASE("deletion after consent was withdrawn: nothing in the target is touche
 
 TEST_CASE("a resource being deleted without our finalizer is left to owner references") {
   Cluster c;
-  c.put_resource("apps", "sot", spec_for("apps"));
+  c.put_resource("apps", "sot", spec_for("apps", "Retain"));
   (void)c.reconcile("apps", "sot");
+  REQUIRE_FALSE(c.resource("apps", "sot")["metadata"].contains("finalizers"));
   start_deletion(c, "apps", "sot");
   auto result = c.reconcile("apps", "sot");
   CHECK_FALSE(result.error);

@@ -66,7 +66,8 @@ void Cluster::put_namespace(const std::string& name, const std::string& accept_f
 
 void Cluster::edit(const kube::ResourceRef& ref, const kube::ObjectKey& key, const std::function<void(Json&)>& change) {
   auto object = api_.stored(ref, key);
-  REQUIRE_MESSAGE(object.has_value(), "no " + ref.kind + " " + key.to_string() + " to edit");
+  const std::string what = "no " + ref.kind + " " + key.to_string() + " to edit";
+  REQUIRE_MESSAGE(object.has_value(), what);
   change(*object);
   api_.put(ref, *object);
 }

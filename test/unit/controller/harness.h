@@ -35,6 +35,9 @@ class Cluster final : public runtime::CacheProvider {
   // Edits a stored object in place (a human's kubectl edit, a controller's status).
   void edit(const kube::ResourceRef& ref, const kube::ObjectKey& key, const std::function<void(Json&)>& change);
 
+  // Moves the controller's clock (the echo window of our applies, refusals).
+  void advance(runtime::Duration d) { clock_.advance(d); }
+
   // One pass of the reconciler over `ns/name`, with caches synced first.
   runtime::ReconcileResult reconcile(const std::string& ns, const std::string& name);
 
