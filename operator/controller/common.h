@@ -3,6 +3,7 @@
 // No state: every function here reads only its arguments.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,10 @@
 #include "runtime/controller.h"
 
 namespace sot::stillontime {
+
+// A target namespace or a user's Secret that does not exist yet is looked for
+// again this often (its appearance may bring no event for the resource).
+inline constexpr auto kRecheckMissing = std::chrono::seconds(10);
 
 // The CR's spec, or an empty object when it has none (parse() reports that);
 // const operator[] on a missing key is undefined behaviour in nlohmann::json.

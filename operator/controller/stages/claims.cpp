@@ -17,9 +17,6 @@ namespace {
 using Json = nlohmann::json;
 using runtime::ReconcileResult;
 
-// A target namespace that does not exist yet is looked for again this often.
-constexpr auto kRecheckMissing = std::chrono::seconds(10);
-
 // Only resources claiming the same namespace matter: the cache's index finds
 // them without unpacking every resource on every pass. A claim the target has
 // not consented to does not count, or anyone could squat a namespace by naming

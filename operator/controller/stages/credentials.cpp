@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 
+#include "controller/common.h"
 #include "controller/stages/status.h"
 #include "kube/config.h"
 #include "stillontime/builders/common.h"
@@ -33,9 +34,6 @@ namespace sot::stillontime::stages {
 namespace {
 
 using Json = nlohmann::json;
-
-// A user's Secret that does not exist yet is looked for again this often.
-constexpr auto kRecheckMissing = std::chrono::seconds(10);
 
 // One decoded value of a Secret in the cache, "" when absent.
 std::string secret_value(const Json* secret, const char* key) {
