@@ -75,8 +75,8 @@ ReconcileResult StillOnTimeReconciler::reconcile(const kube::ObjectKey& key, run
   if (!spec.resource) return spec.result;
   const StillOnTime& resource = *spec.resource;
 
-  if (auto claims = stages::check_claims({key, cr, resource, tenancy_, *resources}, ctx); claims.stop)
-    return *claims.stop;
+  const stages::ClaimsOutput claims = stages::check_claims({key, cr, resource, tenancy_, *resources}, ctx);
+  if (claims.stop) return *claims.stop;
 
   stages::CredentialsOutput credentials = stages::read_credentials({cr, resource, random_}, ctx);
   if (credentials.stop) return *credentials.stop;
