@@ -2,18 +2,17 @@
 //   stillontime-operator [run] [flags]      reconcile StillOnTime resources
 //   stillontime-operator render -f CR.yaml  print every child, no cluster
 //   stillontime-operator version
-#include <malloc.h>
-
 #include <cstdlib>
 #include <iostream>
+#include <malloc.h>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "controller/identity.h"
+#include "controller/reconciler.h"
 #include "kube/config.h"
 #include "runtime/manager.h"
-#include "stillontime/identity.h"
-#include "stillontime/reconciler.h"
 #include "stillontime/render.h"
 #include "stillontime/tenancy.h"
 
@@ -69,17 +68,17 @@ int run(const std::vector<std::string>& args) {
   }
   auto& m = **manager;
   const auto api = sot::stillontime::discover_api_versions(m.client());
-  m.logger().info("api versions chosen", {{"cronjob", api.cronjob}, {"hpa", api.hpa}, {"pdb", api.pdb},
-                                          {"monitoring", api.monitoring}});
+  m.logger().info("api versions chosen",
+                  {{"cronjob", api.cronjob}, {"hpa", api.hpa}, {"pdb", api.pdb}, {"monitoring", api.monitoring}});
   const auto& policy = *tenancy;
   std::vector<std::string> allowed(policy.allowed_targets.begin(), policy.allowed_targets.end());
   std::vector<std::string> own(policy.operator_namespaces.begin(), policy.operator_namespaces.end());
-  m.logger().info("target namespaces", {{"crossNamespace", policy.cross_namespace},
-                                        {"allowTargetNamespaces", allowed},
-                                        {"operatorNamespaces", own}});
+  m.logger().info(
+      "target namespaces",
+      {{"crossNamespace", policy.cross_namespace}, {"allowTargetNamespaces", allowed}, {"operatorNamespaces", own}});
   m.add_controller(sot::stillontime::controller_spec(api, policy),
                    std::make_unique<sot::stillontime::StillOnTimeReconciler>(api, sot::stillontime::secure_random,
-                                                                           &m.registry(), policy));
+                                                                             &m.registry(), policy));
   return m.run();
 }
 

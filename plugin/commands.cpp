@@ -16,7 +16,7 @@
 #include "plugin/wait.h"
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/common.h"
-#include "stillontime/reconciler.h"
+#include "stillontime/kinds.h"
 #include "stillontime/validate.h"
 
 namespace sot::plugin {

@@ -8,7 +8,7 @@
 #include "plugin/format.h"
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/common.h"
-#include "stillontime/reconciler.h"
+#include "stillontime/kinds.h"
 
 namespace sot::plugin {
 namespace {

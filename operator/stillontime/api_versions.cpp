@@ -85,4 +85,21 @@ kube::ResourceRef resource_ref(const std::string& api_version, const std::string
   return ref;
 }
 
+ApiVersions discover_api_versions(kube::KubeClient& client) {
+  auto groups = client.server_groups();
+  if (!groups.ok()) return ApiVersions::k8s_1_20();
+  DiscoveredResources resources;
+  for (const auto& gv_text : api_versions_of_interest()) {
+    const auto slash = gv_text.find('/');
+    const std::string group = slash == std::string::npos ? "" : gv_text.substr(0, slash);
+    const std::string version = slash == std::string::npos ? gv_text : gv_text.substr(slash + 1);
+    bool served = false;
+    for (const auto& g : *groups) served = served || (g.group == group && g.version == version);
+    if (!served) continue;
+    auto list = client.server_resources(group, version);
+    if (list.ok()) resources[gv_text] = *list;
+  }
+  return choose_api_versions(*groups, resources);
+}
+
 }  // namespace sot::stillontime

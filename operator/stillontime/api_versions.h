@@ -45,4 +45,8 @@ bool api_versions_from_name(const std::string& name, ApiVersions& out);
 // ("apps/v1", "Deployment" -> apps/v1 deployments, namespaced).
 kube::ResourceRef resource_ref(const std::string& api_version, const std::string& kind);
 
+// Asks the server's discovery (only the group versions of interest) and
+// chooses; falls back to 1.20's versions when discovery fails.
+ApiVersions discover_api_versions(kube::KubeClient& client);
+
 }  // namespace sot::stillontime

@@ -1,11 +1,17 @@
 // What the builders need beyond the defaulted resource: the API versions the
-// server serves, the generated credentials (made once by the reconciler, read
-// back from the cluster afterwards) and fingerprints of inputs that live outside
-// the spec (the user's secretRef), so pod templates roll when they change.
+// server serves, the generated credentials (made once by the controller, read
+// back from the cluster afterwards), fingerprints of inputs that live outside
+// the spec (the user's secretRef), so pod templates roll when they change, and
+// the run plan (one-off Jobs, the backend held at zero) decided before any
+// builder runs, so the builders make the final objects and nothing edits the
+// desired set afterwards.
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "stillontime/api_versions.h"
 
@@ -25,6 +31,18 @@ struct GeneratedCredentials {
 GeneratedCredentials placeholder_credentials();
 inline constexpr const char* kPlaceholderMarker = "GENERATED-AT-APPLY-TIME";
 
+// What the controller's plan stage decided from the cluster's state (backup
+// requests, the restore state machine, the bootstrap): which one-off Jobs
+// exist in the desired set, and whether the backend must not run.
+struct RunPlan {
+  // Backup-request, restore and bootstrap Jobs: created when missing, never
+  // applied over (each runs once per id), kept while they exist.
+  std::vector<nlohmann::json> jobs;
+  // A restore or bootstrap needs the database to itself: the backend
+  // Deployment asks for 0 replicas and its HPA is not built.
+  bool hold_backend = false;
+};
+
 struct BuildContext {
   ApiVersions api = ApiVersions::latest();
   GeneratedCredentials credentials = placeholder_credentials();
@@ -32,8 +50,9 @@ struct BuildContext {
   // its data); "" when unknown. Part of the backend's checksum.
   std::string user_secret_fingerprint;
   // component -> checksum stamped on that component's pod template. Filled by
-  // desired_state() from the Secrets it builds; tests may set it directly.
+  // desired_state() from the Secrets and ConfigMaps it has built; tests may set it directly.
   std::map<std::string, std::string> checksums;
+  RunPlan plan;
 
   std::string checksum(const std::string& component) const {
     auto it = checksums.find(component);

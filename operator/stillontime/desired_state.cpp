@@ -1,6 +1,8 @@
 // Assembles the builders' output into the desired set (see desired_state.h).
 #include "stillontime/desired_state.h"
 
+#include <optional>
+
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -12,45 +14,77 @@ kube::ObjectKey DesiredObject::key() const {
 
 namespace {
 
-std::string secret_content(const json& secret) { return secret.at("metadata").at("name").get<std::string>() + "\n" + secret.at("data").dump(); }
+// The Secrets and ConfigMaps that pods read, built once per desired set: they
+// go into the set as they are, and the pod templates' checksums hash exactly
+// these objects (never a second build of them).
+struct Configuration {
+  std::optional<json> postgres_secret;   // absent with an external database
+  json redis_secret;
+  json app_secret;
+  std::optional<json> grafana_secret;    // the embedded monitoring stack only
+  std::vector<json> prometheus;          // its config and rules ConfigMaps
+  std::optional<json> alertmanager;
+  std::vector<json> grafana;             // datasources, dashboard providers, dashboards
+};
 
-}  // namespace
-
-std::map<std::string, std::string> compute_checksums(const StillOnTime& r, const BuildContext& ctx) {
-  std::map<std::string, std::string> out;
-  const std::string redis = secret_content(build_redis_secret(r, ctx.credentials));
-  std::string postgres;
-  if (r.spec.postgres.external) {
-    postgres = "external:" + r.spec.postgres.external->name + "/" + r.spec.postgres.external->key;
-  } else {
-    postgres = secret_content(build_postgres_secret(r, ctx.credentials));
+Configuration build_configuration(const StillOnTime& r, const BuildContext& ctx) {
+  Configuration c;
+  if (!r.spec.postgres.external) c.postgres_secret = build_postgres_secret(r, ctx.credentials);
+  c.redis_secret = build_redis_secret(r, ctx.credentials);
+  c.app_secret = build_app_secret(r, ctx.credentials);
+  if (embedded_monitoring(r)) {
+    c.grafana_secret = build_grafana_secret(r, ctx.credentials);
+    c.prometheus = {build_prometheus_config_map(r), build_prometheus_rules_config_map(r)};
+    c.alertmanager = build_alertmanager_config_map(r);
+    c.grafana = {build_grafana_datasources_config_map(r), build_grafana_dashboard_providers_config_map(r),
+                 build_grafana_dashboards_config_map(r)};
   }
-  const std::string app = secret_content(build_app_secret(r, ctx.credentials));
+  return c;
+}
+
+// What a pod sees of a Secret or ConfigMap: its name and its data.
+std::string content_of(const json& object) {
+  return object.at("metadata").at("name").get<std::string>() + "\n" + object.at("data").dump();
+}
+
+std::string contents_of(const std::vector<json>& objects) {
+  std::string out;
+  for (const auto& o : objects) out += (out.empty() ? "" : "\n") + content_of(o);
+  return out;
+}
+
+std::map<std::string, std::string> checksums_of(const StillOnTime& r, const BuildContext& ctx, const Configuration& c) {
+  std::map<std::string, std::string> out;
+  const std::string redis = content_of(c.redis_secret);
+  const std::string postgres = c.postgres_secret
+                                   ? content_of(*c.postgres_secret)
+                                   : "external:" + r.spec.postgres.external->name + "/" + r.spec.postgres.external->key;
+  const std::string app = content_of(c.app_secret);
   std::string user;
   if (r.spec.backend.secret_ref) user = "user:" + r.spec.backend.secret_ref->name + ":" + ctx.user_secret_fingerprint;
   out[kBackend] = sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
-  if (!r.spec.postgres.external) out[kPostgres] = sha256_hex(postgres);
+  if (c.postgres_secret) out[kPostgres] = sha256_hex(postgres);
   out[kRedis] = sha256_hex(redis);
-  if (embedded_monitoring(r)) {
+  if (c.grafana_secret && c.alertmanager) {
     // Prometheus and Alertmanager read their files only at start (no reloader
     // runs beside them): a change rolls the pod.
-    auto data = [](const json& config_map) {
-      return config_map.at("metadata").at("name").get<std::string>() + "\n" + config_map.at("data").dump();
-    };
-    out[kPrometheus] =
-        sha256_hex(data(build_prometheus_config_map(r)) + "\n" + data(build_prometheus_rules_config_map(r)));
-    out[kAlertmanager] = sha256_hex(data(build_alertmanager_config_map(r)));
-    out[kGrafana] = sha256_hex(secret_content(build_grafana_secret(r, ctx.credentials)) + "\n" +
-                               data(build_grafana_datasources_config_map(r)) + "\n" +
-                               data(build_grafana_dashboard_providers_config_map(r)) + "\n" +
-                               data(build_grafana_dashboards_config_map(r)));
+    out[kPrometheus] = sha256_hex(contents_of(c.prometheus));
+    out[kAlertmanager] = sha256_hex(content_of(*c.alertmanager));
+    out[kGrafana] = sha256_hex(content_of(*c.grafana_secret) + "\n" + contents_of(c.grafana));
   }
   return out;
 }
 
+}  // namespace
+
+std::map<std::string, std::string> compute_checksums(const StillOnTime& r, const BuildContext& ctx) {
+  return checksums_of(r, ctx, build_configuration(r, ctx));
+}
+
 std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContext& in) {
   BuildContext ctx = in;
-  if (ctx.checksums.empty()) ctx.checksums = compute_checksums(r, ctx);
+  Configuration config = build_configuration(r, ctx);
+  if (ctx.checksums.empty()) ctx.checksums = checksums_of(r, ctx, config);
 
   std::vector<DesiredObject> out;
   auto add = [&](json object, bool create_only = false) {
@@ -74,19 +108,14 @@ std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContex
     add(build_prometheus_role_binding(r));
   }
 
-  if (own_postgres) add(build_postgres_secret(r, ctx.credentials), true);
-  add(build_redis_secret(r, ctx.credentials), true);
-  add(build_app_secret(r, ctx.credentials), true);
-  if (embedded) add(build_grafana_secret(r, ctx.credentials), true);
+  if (config.postgres_secret) add(std::move(*config.postgres_secret), true);
+  add(std::move(config.redis_secret), true);
+  add(std::move(config.app_secret), true);
+  if (config.grafana_secret) add(std::move(*config.grafana_secret), true);
 
-  if (embedded) {
-    add(build_prometheus_config_map(r));
-    add(build_prometheus_rules_config_map(r));
-    add(build_alertmanager_config_map(r));
-    add(build_grafana_datasources_config_map(r));
-    add(build_grafana_dashboard_providers_config_map(r));
-    add(build_grafana_dashboards_config_map(r));
-  }
+  for (auto& config_map : config.prometheus) add(std::move(config_map));
+  if (config.alertmanager) add(std::move(*config.alertmanager));
+  for (auto& config_map : config.grafana) add(std::move(config_map));
 
   add(build_logs_pvc(r));
   add(build_uploads_pvc(r));
@@ -133,6 +162,8 @@ std::vector<DesiredObject> desired_state(const StillOnTime& r, const BuildContex
   add_optional(build_prometheus_rule(r, ctx));
 
   for (auto& object : build_backup_objects(r, ctx)) add(std::move(object));
+  // The plan's one-off Jobs, last: they need the backup volume and scripts.
+  for (const auto& job : ctx.plan.jobs) add(job, /*create_only=*/true);
   return out;
 }
 

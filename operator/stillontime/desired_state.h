@@ -27,12 +27,16 @@ struct DesiredObject {
 };
 
 // Checksums stamped on the pod templates, from the content each component's
-// pods read: generated Secrets (and, for the backend, the user's secretRef
-// fingerprint and the external database reference).
+// pods read: generated Secrets and the embedded stack's ConfigMaps (and, for
+// the backend, the user's secretRef fingerprint and the external database
+// reference). desired_state() hashes the objects it has built, the same way.
 std::map<std::string, std::string> compute_checksums(const StillOnTime& resource, const BuildContext& ctx);
 
 // `resource` must be defaulted (apply_defaults) and valid (validate() empty).
-// ctx.checksums is computed here (compute_checksums) when the caller left it empty.
+// ctx.checksums is computed here, from the Secrets and ConfigMaps of this very
+// set, when the caller left it empty. ctx.plan is already decided: its Jobs
+// come last (create-only) and a held backend is built at 0 replicas without
+// its HPA; nobody edits the set afterwards.
 std::vector<DesiredObject> desired_state(const StillOnTime& resource, const BuildContext& ctx);
 
 // The kinds whose children the reconciler may prune: list by label, delete

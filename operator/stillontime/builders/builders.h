@@ -112,8 +112,9 @@ json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx);
 // backup.cpp: the ConfigMap N-backup-scripts and the PVC N-backups (when
 // backups, a restore or a bootstrap are wanted) and the CronJob N-backup (when
 // spec.backup.enabled), in apply order. The Jobs for on-demand backups,
-// restores and bootstrap depend on status and come from backup_status.cpp;
-// their builders are in builders/backup.h.
+// restores and bootstrap depend on status: the controller's plan stage
+// (operator/controller/stages/plan.cpp) decides them and desired_state() adds
+// them from BuildContext::plan; their builders are in builders/backup.h.
 std::vector<json> build_backup_objects(const StillOnTime& r, const BuildContext& ctx);
 
 }  // namespace sot::stillontime

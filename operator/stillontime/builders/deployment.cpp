@@ -183,7 +183,11 @@ json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
                       ? json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}}
                       : json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
   json tmpl = {{"metadata", pod_template_metadata(r, ctx, kBackend, annotations)}, {"spec", pod_spec}};
-  return deployment(r, b, kBackend, strategy, tmpl);
+  json out = deployment(r, b, kBackend, strategy, tmpl);
+  // A restore or bootstrap in progress (the plan): no backend pod may touch
+  // the database, and no HPA is built to scale it back up.
+  if (ctx.plan.hold_backend) out["spec"]["replicas"] = 0;
+  return out;
 }
 
 // The frontend image is app/web/Dockerfile (docs/frontend.md, "nginx contract"): nginx on 8080

@@ -12,6 +12,8 @@ std::optional<json> build_hpa(const StillOnTime& r, const BuildContext& ctx, con
                                                                 : static_cast<const WorkloadSpec&>(r.spec.frontend);
   const auto& a = w.autoscaling;
   if (!a.enabled.value_or(false)) return std::nullopt;
+  // The backend held at zero for a restore or bootstrap (the plan) has no HPA.
+  if (ctx.plan.hold_backend && std::strcmp(component, kBackend) == 0) return std::nullopt;
   auto metric = [](const char* resource, int percent) {
     return json{{"type", "Resource"},
                 {"resource", {{"name", resource}, {"target", {{"type", "Utilization"}, {"averageUtilization", percent}}}}}};

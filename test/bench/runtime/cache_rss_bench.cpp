@@ -20,7 +20,7 @@
 #include "runtime/compact.h"
 #include "runtime/informer.h"
 #include "stillontime/builders/common.h"
-#include "stillontime/identity.h"
+#include "controller/identity.h"
 
 using namespace sot;
 using namespace sot::runtime;

@@ -13,7 +13,7 @@
 #include "e2e/support.h"
 #include "operator_process.h"
 #include "stillontime/api_versions.h"
-#include "stillontime/reconciler.h"
+#include "stillontime/kinds.h"
 
 using namespace sot;
 using namespace sot::kube;

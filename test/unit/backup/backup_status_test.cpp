@@ -3,7 +3,7 @@
 // and the clock are made by hand.
 #include <doctest/doctest.h>
 
-#include "stillontime/backup_status.h"
+#include "controller/backup_status.h"
 #include "stillontime/builders/backup.h"
 #include "unit/stillontime/helpers.h"
 

@@ -18,19 +18,19 @@
 // repeat), secrets get (the user's secretRef),
 // and the Lease (get, create, update) in the operator's namespace.
 // test/e2e/manifests proves the grants are enough against a real API server.
-#include <doctest/doctest.h>
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <tuple>
 
+#include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "controller/reconciler.h"
 #include "kube/resource.h"
 #include "kube/yaml.h"
 #include "stillontime/defaults.h"
 #include "stillontime/desired_state.h"
-#include "stillontime/reconciler.h"
 #include "stillontime/spec.h"
 
 using namespace sot;
@@ -91,7 +91,8 @@ void add(Permissions& ps, const kube::ResourceRef& ref, std::initializer_list<co
 std::vector<StillOnTime> resources_to_render() {
   std::vector<Json> crs;
   for (const char* name : {"development", "staging", "production", "targetnamespace"}) {
-    auto docs = kube::yaml_documents_to_json(text_of(std::string(STILLONTIME_SOURCE_DIR) + "/examples/" + name + ".yaml"));
+    auto docs =
+        kube::yaml_documents_to_json(text_of(std::string(STILLONTIME_SOURCE_DIR) + "/examples/" + name + ".yaml"));
     REQUIRE(docs.ok());
     for (auto& d : *docs) crs.push_back(d);
   }
@@ -103,8 +104,12 @@ std::vector<StillOnTime> resources_to_render() {
                    {"version", "1.4.2"},
                    {"deletionPolicy", "Delete"},
                    {"backend", {{"secretRef", {{"name", "external"}}}}},
-                   {"ingress", {{"enabled", true}, {"className", "nginx"}, {"host", "a.example.com"}, {"apiHost", "api.example.com"},
-                                {"tls", {{"secretName", "tls"}}}}},
+                   {"ingress",
+                    {{"enabled", true},
+                     {"className", "nginx"},
+                     {"host", "a.example.com"},
+                     {"apiHost", "api.example.com"},
+                     {"tls", {{"secretName", "tls"}}}}},
                    {"networkPolicy", {{"enabled", true}}},
                    {"monitoring", {{"enabled", true}, {"embedded", true}}},
                    {"backup", {{"enabled", true}, {"schedule", "0 2 * * *"}}},
@@ -141,14 +146,15 @@ Permissions used_cluster_wide() {
         if (d.create_only) {
           add(used, d.ref, {"create"});
         } else {
-          add(used, d.ref, {"create", "patch"});   // server-side apply; it creates what is missing
+          add(used, d.ref, {"create", "patch"});  // server-side apply; it creates what is missing
         }
         // RBAC's escalation check: a Role may grant only what its writer holds.
         if (d.ref.kind == "Role") {
           for (const auto& rule : d.object["rules"]) {
             for (const auto& g : rule["apiGroups"]) {
               for (const auto& res : rule["resources"]) {
-                for (const auto& v : rule["verbs"]) used.insert({g.get<std::string>(), res.get<std::string>(), v.get<std::string>()});
+                for (const auto& v : rule["verbs"])
+                  used.insert({g.get<std::string>(), res.get<std::string>(), v.get<std::string>()});
               }
             }
           }

@@ -5,7 +5,7 @@
 
 #include "runtime/store.h"
 #include "stillontime/api_versions.h"
-#include "stillontime/reconciler.h"
+#include "controller/reconciler.h"
 #include "stillontime/tenancy.h"
 
 using namespace sot;

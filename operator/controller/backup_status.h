@@ -1,8 +1,10 @@
-// Backups and restores as the reconciler sees them: status.backup, the
+// Backups and restores as the controller sees them: status.backup, the
 // BackupHealthy condition, on-demand backups, the restore state machine and the
 // bootstrap from a dump. The decision part (plan_backup) is a pure function of
-// what the caches show, so unit tests drive it with hand-made Jobs; the glue
-// below it reads the caches and the pods and emits Events and metrics.
+// what the caches show, so unit tests drive it with hand-made Jobs; the plan
+// stage (stages/plan.cpp) gathers its inputs from the caches and hands the
+// Jobs and the backend hold to the builders; the status stage writes the rest
+// and emits Events and metrics through the functions at the end.
 //
 // Where the facts come from (all observable without a kubelet in tests):
 //  - a run's outcome: the Job's Complete/Failed condition and completionTime
@@ -36,7 +38,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "stillontime/desired_state.h"
 #include "stillontime/spec.h"
 #include "stillontime/status.h"
 
@@ -86,7 +87,7 @@ BackupPlan plan_backup(const BackupInputs& in);
 // (the starting deadline plus the active deadline), nullopt when none.
 std::optional<std::int64_t> backup_due(const std::string& schedule, std::int64_t now);
 
-// ---- reconciler glue (reconciler.cpp calls these; see there)
+// ---- for the status stage (stages/status.cpp)
 
 // Per-instance metrics: stillontime_backup_last_success_timestamp_seconds and
 // stillontime_backup_failures_total, labelled namespace and name.
@@ -101,11 +102,6 @@ class BackupMetrics {
   std::unique_ptr<Families> families_;   // also remembers the failed Jobs already counted
 };
 
-// Reads the caches (and, for a newly finished run, its pod), then edits
-// `desired`: adds the Jobs, and holds the backend at 0 replicas while a
-// restore or bootstrap needs it.
-BackupPlan reconcile_backup(const StillOnTime& resource, const nlohmann::json& cr, runtime::Context& ctx,
-                            std::vector<DesiredObject>& desired);
 // BackupHealthy and the restore's Stalled/Ready into the status input.
 void add_backup_conditions(const BackupPlan& plan, StatusInput& in);
 // status.backup, status.restore, status.bootstrap into the status object.

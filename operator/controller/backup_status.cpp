@@ -1,5 +1,5 @@
-// Backups and restores for the reconciler (see backup_status.h).
-#include "stillontime/backup_status.h"
+// Backups and restores for the controller (see backup_status.h).
+#include "controller/backup_status.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -11,7 +11,6 @@
 #include <mutex>
 #include <set>
 
-#include "kube/text.h"
 #include "runtime/clock.h"
 #include "runtime/controller.h"
 #include "stillontime/builders/backup.h"
@@ -366,70 +365,7 @@ void BackupMetrics::observe(const std::string& ns, const std::string& name, cons
   if (plan.last_success) families_->last_success.Add(labels).Set(static_cast<double>(*plan.last_success));
 }
 
-// ---- glue
-
-BackupPlan reconcile_backup(const StillOnTime& resource, const Json& cr, runtime::Context& ctx,
-                            std::vector<DesiredObject>& desired) {
-  BackupInputs in;
-  in.resource = &resource;
-  in.cr = cr;
-  in.now = std::chrono::duration_cast<std::chrono::seconds>(ctx.clock().wall_now().time_since_epoch()).count();
-  const std::string ns = resource.target_namespace();
-  const auto selector = runtime::LabelSelector::parse(std::string(kLabelOwner) + "=" + owner_label_value(resource));
-  if (const auto* jobs = ctx.cache(kube::resources::jobs()); jobs != nullptr && selector.ok()) {
-    for (const auto& j : jobs->list(ns, &*selector)) in.jobs.push_back(*j);
-  }
-  for (const auto& d : desired) {
-    const auto* cache = ctx.cache(d.ref);
-    if (cache == nullptr) continue;
-    if (d.ref.kind == "Deployment" && d.key().name == child_name(resource, kBackend)) {
-      if (auto live = cache->get(d.key())) in.backend = *live;
-    } else if (d.ref.kind == "CronJob") {
-      if (auto live = cache->get(d.key())) in.cronjob = *live;
-    }
-  }
-  in.pod_message = [&ctx, ns](const std::string& job) -> std::string {
-    kube::ListOptions lo;
-    lo.label_selector = "job-name=" + job;
-    auto pods = ctx.client().list(kube::ResourceRef{"", "v1", "pods", "Pod", true}, ns, lo);
-    if (!pods.ok()) {
-      ctx.log().warn("cannot read the pods of a backup job", {{"job", job}, {"error", pods.error().to_string()}});
-      return {};
-    }
-    std::string newest_time, message;
-    for (const auto& pod : (*pods)["items"]) {
-      const Json& st = pod.value("status", Json::object());
-      for (const auto& cs : st.value("containerStatuses", Json::array())) {
-        const Json& term = cs.value("state", Json::object()).value("terminated", Json::object());
-        const std::string msg = term.value("message", "");
-        const std::string at = term.value("finishedAt", "");
-        if (!msg.empty() && at >= newest_time) {
-          newest_time = at;
-          message = msg;
-        }
-      }
-    }
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    message = kube::tail_utf8(message, 1024);
-    return message;
-  };
-
-  BackupPlan plan = plan_backup(in);
-
-  for (const auto& job : plan.jobs) {
-    desired.push_back({kube::resources::jobs(), job, /*create_only=*/true});
-  }
-  if (plan.hold_backend) {
-    const std::string backend = child_name(resource, kBackend);
-    std::erase_if(desired, [&](const DesiredObject& d) {
-      return d.ref.kind == "HorizontalPodAutoscaler" && d.key().name == backend;
-    });
-    for (auto& d : desired) {
-      if (d.ref.kind == "Deployment" && d.key().name == backend) d.object["spec"]["replicas"] = 0;
-    }
-  }
-  return plan;
-}
+// ---- status, Events and metrics
 
 void add_backup_conditions(const BackupPlan& plan, StatusInput& in) {
   if (plan.healthy) in.extra.push_back({"BackupHealthy", *plan.healthy});

@@ -1,5 +1,5 @@
 // The operator's identity for the generic layers (see identity.h).
-#include "stillontime/identity.h"
+#include "controller/identity.h"
 
 #include "runtime/compact.h"
 #include "stillontime/builders/common.h"
