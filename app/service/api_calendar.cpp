@@ -1,5 +1,6 @@
 // Why: the per-user iCalendar feed (a revocable secret in the URL, since calendar apps cannot send
 // a bearer token), its JSON twin for the frontend, and the system status page.
+#include "common/digest.h"
 #include "core/crypto.h"
 #include "domain/ical.h"
 #include "service/application.h"
@@ -63,7 +64,7 @@ constexpr const char* kFeedQuery =
 Result<http::Response> Application::calendar_feed(RequestContext& ctx) {
   const std::string token = ctx.request.query("token").value_or("");
   if (token.empty() || token.size() > 128) return make_error(ErrorCode::kUnauthenticated, "a feed token is required");
-  auto user = deps_.db.exec("SELECT id::text AS id, name FROM users WHERE calendar_token_hash = $1", {crypto::sha256_hex(token)});
+  auto user = deps_.db.exec("SELECT id::text AS id, name FROM users WHERE calendar_token_hash = $1", {common::sha256_hex(token)});
   if (!user) return user.error();
   if (user->empty()) return make_error(ErrorCode::kUnauthenticated, "unknown or revoked feed token");
   auto rows = deps_.db.exec(kFeedQuery, {user->get(0, "id")});
@@ -105,7 +106,7 @@ Result<http::Response> Application::calendar_events(RequestContext& ctx) {
 Result<http::Response> Application::calendar_token_create(RequestContext& ctx) {
   const std::string token = crypto::random_token(32);
   auto rows = deps_.db.exec("UPDATE users SET calendar_token_hash = $2, updated_at = now() WHERE id = $1",
-                            {ctx.user_id(), crypto::sha256_hex(token)});
+                            {ctx.user_id(), common::sha256_hex(token)});
   if (!rows) return rows.error();
   if (rows->affected == 0) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
   std::string base = deps_.config.public_base_url;

@@ -3,7 +3,8 @@
 #include <cmath>
 #include <ctime>
 
-#include "core/crypto.h"
+#include "common/base64.h"
+#include "common/digest.h"
 #include "core/log.h"
 #include "domain/call_sheet.h"
 #include "domain/pdf_text.h"
@@ -401,9 +402,9 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
     if (body->contains("text") && (*body)["text"].is_string()) {
       document = (*body)["text"];
     } else if (body->contains("pdfBase64") && (*body)["pdfBase64"].is_string()) {
-      if (!crypto::base64_decode((*body)["pdfBase64"].get<std::string>(), document)) {
-        return make_error(ErrorCode::kInvalid, "pdfBase64 is not valid base64");
-      }
+      auto decoded = common::base64_decode((*body)["pdfBase64"].get<std::string>());
+      if (!decoded) return make_error(ErrorCode::kInvalid, "pdfBase64 is not valid base64");
+      document = std::move(*decoded);
       pdf = true;
     } else {
       return make_error(ErrorCode::kInvalid, "give the call sheet as {\"text\": ...} or {\"pdfBase64\": ...}");
@@ -415,7 +416,7 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
   if (!pdf && !valid_utf8(document)) {
     return make_error(ErrorCode::kInvalid, "the call sheet text must be UTF-8 without NUL characters");
   }
-  const std::string hash = crypto::sha256_hex(document);
+  const std::string hash = common::sha256_hex(document);
   const std::string source = pdf ? "pdf" : "text";
 
   auto find_duplicate = [&]() -> Result<std::optional<std::string>> {
@@ -723,7 +724,7 @@ Result<nlohmann::json> Application::load_weather(const std::string& user_id, con
 Result<nlohmann::json> Application::fetch_weather(const std::string& user_id, const nlohmann::json& schedule) {
   const std::string location = schedule["location"];
   const std::string date_text = schedule["shootingDate"];
-  const std::string key = "weather:" + crypto::sha256_hex(location + "|" + date_text + "|" + schedule["callTime"].get<std::string>());
+  const std::string key = "weather:" + common::sha256_hex(location + "|" + date_text + "|" + schedule["callTime"].get<std::string>());
   auto hit = deps_.kv.command({"GET", key});
   if (!hit) return hit.error();
   nlohmann::json report;

@@ -1,6 +1,7 @@
 // Assembles the builders' output into the desired set (see desired_state.h).
 #include "stillontime/desired_state.h"
 
+#include "common/digest.h"
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -28,9 +29,9 @@ std::map<std::string, std::string> compute_checksums(const StillOnTime& r, const
   const std::string app = secret_content(build_app_secret(r, ctx.credentials));
   std::string user;
   if (r.spec.backend.secret_ref) user = "user:" + r.spec.backend.secret_ref->name + ":" + ctx.user_secret_fingerprint;
-  out[kBackend] = sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
-  if (!r.spec.postgres.external) out[kPostgres] = sha256_hex(postgres);
-  out[kRedis] = sha256_hex(redis);
+  out[kBackend] = common::sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
+  if (!r.spec.postgres.external) out[kPostgres] = common::sha256_hex(postgres);
+  out[kRedis] = common::sha256_hex(redis);
   if (embedded_monitoring(r)) {
     // Prometheus and Alertmanager read their files only at start (no reloader
     // runs beside them): a change rolls the pod.
@@ -38,9 +39,9 @@ std::map<std::string, std::string> compute_checksums(const StillOnTime& r, const
       return config_map.at("metadata").at("name").get<std::string>() + "\n" + config_map.at("data").dump();
     };
     out[kPrometheus] =
-        sha256_hex(data(build_prometheus_config_map(r)) + "\n" + data(build_prometheus_rules_config_map(r)));
-    out[kAlertmanager] = sha256_hex(data(build_alertmanager_config_map(r)));
-    out[kGrafana] = sha256_hex(secret_content(build_grafana_secret(r, ctx.credentials)) + "\n" +
+        common::sha256_hex(data(build_prometheus_config_map(r)) + "\n" + data(build_prometheus_rules_config_map(r)));
+    out[kAlertmanager] = common::sha256_hex(data(build_alertmanager_config_map(r)));
+    out[kGrafana] = common::sha256_hex(secret_content(build_grafana_secret(r, ctx.credentials)) + "\n" +
                                data(build_grafana_datasources_config_map(r)) + "\n" +
                                data(build_grafana_dashboard_providers_config_map(r)) + "\n" +
                                data(build_grafana_dashboards_config_map(r)));

@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "kube/config.h"
+#include "common/base64.h"
 #include "runtime/owner.h"
 #include "stillontime/backup_status.h"
 #include "stillontime/builders/common.h"
@@ -144,7 +144,7 @@ std::string secret_value(const Json* secret, const char* key) {
   const Json& data = secret->value("data", Json::object());
   auto it = data.find(key);
   if (it == data.end() || !it->is_string()) return {};
-  return kube::base64_decode(it->get<std::string>()).value_or(std::string{});
+  return common::base64_decode_lenient(it->get<std::string>()).value_or(std::string{});
 }
 
 // Components and their readiness, from the workloads we want and their cached state.

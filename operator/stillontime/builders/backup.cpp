@@ -3,6 +3,7 @@
 // (embed_backup_scripts.cmake) and rendered into the ConfigMap N-backup-scripts.
 #include "stillontime/builders/backup.h"
 
+#include "common/digest.h"
 #include "stillontime/backup_scripts.h"
 #include "stillontime/builders/builders.h"
 
@@ -83,7 +84,7 @@ json task_labels(const StillOnTime& r, const char* task, const char* trigger) {
   return l;
 }
 
-std::string short_hash(const std::string& id) { return sha256_hex(id).substr(0, 10); }
+std::string short_hash(const std::string& id) { return common::sha256_hex(id).substr(0, 10); }
 
 json job(const StillOnTime& r, const std::string& name, json labels_, json annotations, json pod_template, int backoff,
          int deadline) {

@@ -19,6 +19,7 @@
 #include <doctest/doctest.h>
 
 #include "../stillontime/operator_process.h"
+#include "common/base64.h"
 #include "e2e/support.h"
 #include "kube/config.h"
 
@@ -511,7 +512,7 @@ TEST_CASE("report: a tar.gz of the resource, children, events and status, with n
   auto secret = c->get(resources::secrets(), {ns.name(), "app-postgres-credentials"});
   REQUIRE(secret.ok());
   const std::string password_b64 = (*secret)["data"]["POSTGRES_PASSWORD"];
-  const std::string password = *kube::base64_decode(password_b64);
+  const std::string password = *common::base64_decode_lenient(password_b64);
   REQUIRE(password.size() >= 16);
 
   const std::string dir = e2e::control_plane().dir + "/report-" + e2e::random_suffix();

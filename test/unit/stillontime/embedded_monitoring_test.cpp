@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/base64.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/desired_state.h"
 #include "stillontime/render.h"
@@ -311,7 +312,7 @@ TEST_CASE("grafana: port 3000 behind Service port 3001, password only by secretK
   CHECK(secret["metadata"]["name"] == "sot-grafana-admin");
   test::check_contract_labels(secret, "grafana");
   CHECK(secret["metadata"]["annotations"][kGeneratedAnnotation] == "true");
-  CHECK(secret["data"] == json{{"admin-user", base64_encode("admin")}, {"admin-password", base64_encode("s3cret-admin-password")}});
+  CHECK(secret["data"] == json{{"admin-user", common::base64_encode("admin")}, {"admin-password", common::base64_encode("s3cret-admin-password")}});
   CHECK_FALSE(secret.contains("stringData"));
 
   BuildContext ctx;
