@@ -127,7 +127,10 @@ json build_backup_scripts_configmap(const StillOnTime& r) {
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", object_meta(r, backup_scripts_configmap_name(r), kBackup)},
-          {"data", {{"backup.sh", std::string(kBackupScript)}, {"restore.sh", std::string(kRestoreScript)}}}};
+          {"data",
+           {{"backup.sh", std::string(kBackupScript)},
+            {"restore.sh", std::string(kRestoreScript)},
+            {"env.sh", std::string(kBackupEnvScript)}}}};
 }
 
 json build_backup_pvc(const StillOnTime& r) {

@@ -122,6 +122,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   REQUIRE(cm.ok());
   CHECK((*cm)["data"]["backup.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/backup.sh"));
   CHECK((*cm)["data"]["restore.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/restore.sh"));
+  CHECK((*cm)["data"]["env.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/env.sh"));
   auto np = c->get(resources::network_policies(), {ns.name(), "app-backup"});
   REQUIRE(np.ok());
   std::set<int> ports;
