@@ -5,7 +5,7 @@
 #include <cstring>
 #include <zlib.h>
 
-#include "stillontime/builders/common.h"
+#include "common/digest.h"
 
 namespace sot::plugin {
 namespace {
@@ -53,9 +53,9 @@ std::string ustar_safe_path(std::string_view path_in) {
   // with a hash of the whole path: unique and stable.
   const auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
-  if (dir.size() > 155) dir = dir.substr(0, 140) + "-" + stillontime::sha256_hex(dir).substr(0, 12);
+  if (dir.size() > 155) dir = dir.substr(0, 140) + "-" + common::sha256_hex(dir).substr(0, 12);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  const std::string hash = stillontime::sha256_hex(path).substr(0, 12);
+  const std::string hash = common::sha256_hex(path).substr(0, 12);
   const auto dot = base.rfind('.');
   const std::string ext = dot != std::string::npos && base.size() - dot <= 8 ? base.substr(dot) : "";
   std::string shortened = base.substr(0, 100 - 1 - hash.size() - ext.size()) + "-" + hash + ext;

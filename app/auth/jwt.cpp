@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "core/crypto.h"
 
 namespace sot::auth {
@@ -20,9 +21,9 @@ std::string JwtSigner::issue(AccessClaims& claims) const {
   nlohmann::json payload = {{"sub", claims.subject}, {"email", claims.email}, {"role", claims.role},
                             {"jti", claims.jti},     {"iat", claims.issued_at}, {"exp", claims.expires_at},
                             {"iss", kIssuer},        {"aud", kAudience},        {"typ", "access"}};
-  std::string signing_input = crypto::base64url_encode(kHeader) + "." + crypto::base64url_encode(payload.dump());
+  std::string signing_input = common::base64url_encode(kHeader) + "." + common::base64url_encode(payload.dump());
   const std::string signature = crypto::hmac_sha256(secret_, signing_input);
-  return signing_input + "." + crypto::base64url_encode(signature);
+  return signing_input + "." + common::base64url_encode(signature);
 }
 
 Result<AccessClaims> JwtSigner::verify(std::string_view token) const {
@@ -32,23 +33,23 @@ Result<AccessClaims> JwtSigner::verify(std::string_view token) const {
   if (dot1 == std::string_view::npos || dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
     return unauthenticated("malformed token");
   }
-  std::string header_text;
-  if (!crypto::base64url_decode(token.substr(0, dot1), header_text)) return unauthenticated("malformed token header");
-  const auto header = nlohmann::json::parse(header_text, nullptr, false);
+  const auto header_text = common::base64url_decode(token.substr(0, dot1));
+  if (!header_text) return unauthenticated("malformed token header");
+  const auto header = nlohmann::json::parse(*header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object()) return unauthenticated("malformed token header");
   // Pinned algorithm: the header is only checked, never used to choose how to verify.
   if (!header.contains("alg") || !header["alg"].is_string() || header["alg"].get<std::string>() != "HS256") {
     return unauthenticated("unsupported token algorithm");
   }
   if (header.contains("crit")) return unauthenticated("unsupported critical header");
-  std::string signature;
-  if (!crypto::base64url_decode(token.substr(dot2 + 1), signature)) return unauthenticated("malformed token signature");
+  const auto signature = common::base64url_decode(token.substr(dot2 + 1));
+  if (!signature) return unauthenticated("malformed token signature");
   const std::string expected = crypto::hmac_sha256(secret_, token.substr(0, dot2));
-  if (!crypto::constant_time_equal(signature, expected)) return unauthenticated("invalid token signature");
+  if (!crypto::constant_time_equal(*signature, expected)) return unauthenticated("invalid token signature");
 
-  std::string payload_text;
-  if (!crypto::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload_text)) return unauthenticated("malformed token payload");
-  const auto payload = nlohmann::json::parse(payload_text, nullptr, false);
+  const auto payload_text = common::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload_text) return unauthenticated("malformed token payload");
+  const auto payload = nlohmann::json::parse(*payload_text, nullptr, false);
   if (payload.is_discarded() || !payload.is_object()) return unauthenticated("malformed token payload");
   auto str = [&](const char* key) -> std::string {
     auto it = payload.find(key);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
+#include "common/digest.h"
 #include "core/crypto.h"
 #include "core/log.h"
 
@@ -14,7 +16,7 @@ Result<OAuthStart> OAuthFlow::begin() {
   OAuthStart start;
   start.state = crypto::random_token(24);
   const std::string verifier = crypto::random_token(48);
-  const std::string challenge = crypto::base64url_encode(crypto::sha256(verifier));
+  const std::string challenge = common::base64url_encode(common::sha256(verifier));
   auto stored = store_.command({"SET", "oauth:state:" + start.state, verifier, "EX", "600", "NX"});
   if (!stored) return stored.error();
   const char sep = config_.auth_url.find('?') == std::string::npos ? '?' : '&';

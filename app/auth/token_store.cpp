@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/digest.h"
 #include "core/crypto.h"
 #include "core/log.h"
 
@@ -17,7 +18,7 @@ const std::string kTtl = std::to_string(TokenStore::kRefreshTtlSeconds);
 
 Result<RefreshGrant> TokenStore::issue(const std::string& user_id) {
   RefreshGrant grant{crypto::random_token(32), user_id, kRefreshTtlSeconds};
-  const std::string hash = crypto::sha256_hex(grant.token);
+  const std::string hash = common::sha256_hex(grant.token);
   auto replies = store_.pipeline({{"SET", token_key(hash), user_id, "EX", kTtl},
                                   {"SADD", user_key(user_id), hash},
                                   {"EXPIRE", user_key(user_id), kTtl}});
@@ -30,7 +31,7 @@ Result<RefreshGrant> TokenStore::issue(const std::string& user_id) {
 
 Result<RefreshGrant> TokenStore::rotate(const std::string& token) {
   if (token.empty() || token.size() > 256) return make_error(ErrorCode::kUnauthenticated, "invalid refresh token");
-  const std::string hash = crypto::sha256_hex(token);
+  const std::string hash = common::sha256_hex(token);
   auto replies = store_.pipeline({{"GETDEL", token_key(hash)}, {"GET", used_key(hash)}});
   if (!replies) return replies.error();
   const auto& current = (*replies)[0];
@@ -51,7 +52,7 @@ Result<RefreshGrant> TokenStore::rotate(const std::string& token) {
 }
 
 Status TokenStore::revoke(const std::string& token) {
-  const std::string hash = crypto::sha256_hex(token);
+  const std::string hash = common::sha256_hex(token);
   auto reply = store_.command({"GETDEL", token_key(hash)});
   if (!reply) return reply.error();
   if (reply->type == kv::Reply::Type::kString) {

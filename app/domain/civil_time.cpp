@@ -1,31 +1,9 @@
-// Why: Howard Hinnant's days_from_civil / civil_from_days algorithms; exact for all dates we meet.
+// Why: see civil_time.h; the day arithmetic underneath is common/civil_date.h.
 #include "domain/civil_time.h"
 
 #include <cstdio>
 
 namespace sot::domain {
-
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-Date civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return Date{static_cast<int>(y + (m <= 2)), static_cast<int>(m), static_cast<int>(d)};
-}
 
 bool valid_date(const Date& d) {
   if (d.year < 1900 || d.year > 2200 || d.month < 1 || d.month > 12 || d.day < 1) return false;
@@ -36,16 +14,12 @@ bool valid_date(const Date& d) {
 }
 
 LocalDateTime LocalDateTime::of(const Date& date, int hour, int minute) {
-  return LocalDateTime{days_from_civil(date.year, date.month, date.day) * 1440 + hour * 60 + minute};
+  return LocalDateTime{common::days_from_civil(date.year, date.month, date.day) * 1440 + hour * 60 + minute};
 }
 
-namespace {
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-}  // namespace
-
-Date LocalDateTime::date() const { return civil_from_days(floor_div(minutes, 1440)); }
-int LocalDateTime::hour() const { return static_cast<int>((minutes - floor_div(minutes, 1440) * 1440) / 60); }
-int LocalDateTime::minute() const { return static_cast<int>((minutes - floor_div(minutes, 1440) * 1440) % 60); }
+Date LocalDateTime::date() const { return common::civil_from_days(common::floor_div(minutes, 1440)); }
+int LocalDateTime::hour() const { return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) / 60); }
+int LocalDateTime::minute() const { return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) % 60); }
 
 std::string LocalDateTime::iso() const { return format_date(date()) + "T" + hhmm() + ":00"; }
 std::string LocalDateTime::hhmm() const { return format_hhmm(hour() * 60 + minute()); }

@@ -8,14 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/civil_date.h"
+
 namespace sot::domain {
 
-struct Date {
-  int year = 1970;
-  int month = 1;
-  int day = 1;
-  bool operator==(const Date&) const = default;
-};
+// Day arithmetic (days_from_civil, civil_from_days) is common/civil_date.h's, shared with the operator.
+using Date = common::CivilDate;
 
 struct LocalDateTime {
   std::int64_t minutes = 0;  // minutes since 1970-01-01T00:00 local
@@ -31,8 +29,6 @@ struct LocalDateTime {
   bool operator==(const LocalDateTime&) const = default;
 };
 
-std::int64_t days_from_civil(int y, int m, int d);
-Date civil_from_days(std::int64_t days);
 bool valid_date(const Date& d);
 std::optional<Date> parse_iso_date(std::string_view text);   // YYYY-MM-DD
 std::optional<int> parse_hhmm(std::string_view text);        // HH:MM -> minutes of day

@@ -42,7 +42,7 @@ Result<WeatherReport> summarize_forecast(const nlohmann::json& forecast, const D
       forecast["city"]["timezone"].is_number_integer()) {
     offset = forecast["city"]["timezone"].get<std::int64_t>();
   }
-  const std::int64_t day_start = days_from_civil(date.year, date.month, date.day) * 86400;
+  const std::int64_t day_start = common::days_from_civil(date.year, date.month, date.day) * 86400;
   const std::int64_t call_local = day_start + call_minutes * 60;
   WeatherReport r;
   r.forecast_date = format_date(date);

@@ -1,5 +1,6 @@
 // Why: the per-user iCalendar feed (a revocable secret in the URL, since calendar apps cannot send
 // a bearer token), its JSON twin for the frontend, and the system status page.
+#include "common/digest.h"
 #include "core/crypto.h"
 #include "domain/ical.h"
 #include "service/application.h"
@@ -53,7 +54,7 @@ std::vector<FeedRow> feed_rows(const std::vector<db::CalendarDay>& days) {
 Result<http::Response> Application::calendar_feed(RequestContext& ctx) {
   const std::string token = ctx.request.query("token").value_or("");
   if (token.empty() || token.size() > 128) return make_error(ErrorCode::kUnauthenticated, "a feed token is required");
-  auto user = users_.find_by_calendar_token(crypto::sha256_hex(token));
+  auto user = users_.find_by_calendar_token(common::sha256_hex(token));
   if (!user) return user.error();
   if (!*user) return make_error(ErrorCode::kUnauthenticated, "unknown or revoked feed token");
   auto days = schedules_.calendar(**user);
@@ -97,7 +98,7 @@ Result<http::Response> Application::calendar_events(RequestContext& ctx) {
 
 Result<http::Response> Application::calendar_token_create(RequestContext& ctx) {
   const std::string token = crypto::random_token(32);
-  auto stored = users_.set_calendar_token(ctx.user_id(), crypto::sha256_hex(token));
+  auto stored = users_.set_calendar_token(ctx.user_id(), common::sha256_hex(token));
   if (!stored) return stored.error();
   if (!*stored) return make_error(ErrorCode::kUnauthenticated, "the user no longer exists");
   std::string base = deps_.config.public_base_url;

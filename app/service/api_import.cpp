@@ -1,6 +1,7 @@
 // Why: call-sheet import (text or PDF, as a raw body, a multipart form or JSON), read by the
 // domain parser and deduplicated per user by the SHA-256 of the uploaded bytes.
-#include "core/crypto.h"
+#include "common/base64.h"
+#include "common/digest.h"
 #include "core/log.h"
 #include "domain/call_sheet.h"
 #include "domain/pdf_text.h"
@@ -79,9 +80,9 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
     if (body->contains("text") && (*body)["text"].is_string()) {
       document = (*body)["text"];
     } else if (body->contains("pdfBase64") && (*body)["pdfBase64"].is_string()) {
-      if (!crypto::base64_decode((*body)["pdfBase64"].get<std::string>(), document)) {
-        return make_error(ErrorCode::kInvalid, "pdfBase64 is not valid base64");
-      }
+      auto decoded = common::base64_decode((*body)["pdfBase64"].get<std::string>());
+      if (!decoded) return make_error(ErrorCode::kInvalid, "pdfBase64 is not valid base64");
+      document = std::move(*decoded);
       pdf = true;
     } else {
       return make_error(ErrorCode::kInvalid, "give the call sheet as {\"text\": ...} or {\"pdfBase64\": ...}");
@@ -94,7 +95,7 @@ Result<http::Response> Application::schedules_import(RequestContext& ctx) {
   if (!pdf && !valid_utf8(document)) {
     return make_error(ErrorCode::kInvalid, "the call sheet text must be UTF-8 without NUL characters");
   }
-  const std::string hash = crypto::sha256_hex(document);
+  const std::string hash = common::sha256_hex(document);
   const std::string source = pdf ? "pdf" : "text";
 
   auto duplicate_response = [&](const std::string& id) -> Result<http::Response> {

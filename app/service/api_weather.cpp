@@ -1,6 +1,6 @@
 // Why: the forecast for a shooting day: OpenWeather's 5-day forecast summarised by the domain,
 // cached in Redis for an hour per place and time, and stored with the schedule.
-#include "core/crypto.h"
+#include "common/digest.h"
 #include "core/log.h"
 #include "domain/weather.h"
 #include "service/application.h"
@@ -11,7 +11,7 @@ Result<nlohmann::json> Application::fetch_weather(const std::string& user_id, co
   const std::string location = schedule["location"];
   const std::string date_text = schedule["shootingDate"];
   const std::string key =
-      "weather:" + crypto::sha256_hex(location + "|" + date_text + "|" + schedule["callTime"].get<std::string>());
+      "weather:" + common::sha256_hex(location + "|" + date_text + "|" + schedule["callTime"].get<std::string>());
   auto hit = deps_.kv.command({"GET", key});
   if (!hit) return hit.error();
   nlohmann::json report;

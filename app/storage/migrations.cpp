@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <map>
 
-#include "core/crypto.h"
+#include "common/digest.h"
 #include "core/log.h"
 
 namespace sot::db {
@@ -49,7 +49,7 @@ Result<MigrationReport> migrate(Database& db, const std::vector<Migration>& migr
       std::map<int, std::string> applied;
       for (std::size_t i = 0; i < rows->size(); ++i) applied[std::stoi(rows->get(i, "version"))] = rows->get(i, "checksum");
       for (const auto& m : migrations) {
-        const std::string checksum = crypto::sha256_hex(m.sql);
+        const std::string checksum = common::sha256_hex(m.sql);
         if (auto it = applied.find(m.version); it != applied.end()) {
           if (it->second != checksum) {
             return make_error(ErrorCode::kInternal, "migration " + std::to_string(m.version) + " (" + m.name +

@@ -13,43 +13,11 @@
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/base64.h"
+
 namespace sot::kube {
 
 namespace fs = std::filesystem;
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  unsigned buf = 0;
-  int bits = 0;
-  bool padding = false;
-  for (char c : in) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    if (padding) return std::nullopt;  // data after padding
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    buf = (buf << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // a lone trailing character cannot be valid
-  return out;
-}
 
 namespace {
 
@@ -83,7 +51,7 @@ Result<std::string> file_or_data(const YAML::Node& n, const std::string& field, 
                                  const std::string& where) {
   const std::string data = str(n, (field + "-data").c_str());
   if (!data.empty()) {
-    auto decoded = base64_decode(data);
+    auto decoded = common::base64_decode_lenient(data);
     if (!decoded) return make_error(Code::kInvalid, where + ": " + field + "-data is not valid base64");
     return *decoded;
   }

@@ -46,7 +46,4 @@ Result<ClientConfig> load_default(const std::string& explicit_path, const std::s
 // Checks that the PEM material parses and that the key matches the certificate.
 Status validate_tls_material(const ClientConfig& cfg);
 
-// base64 (standard alphabet, padding and whitespace tolerated).
-std::optional<std::string> base64_decode(std::string_view in);
-
 }  // namespace sot::kube

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/civil_date.h"
 #include "kube/text.h"
 
 namespace sot::stillontime {
@@ -130,32 +131,6 @@ bool can_fire(const CronSchedule& c) {
   return false;
 }
 
-// Days since 1970-01-01 of a civil date, and back (Howard Hinnant's algorithms).
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(yoe) + static_cast<int>(era) * 400 + (m <= 2);
-}
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
 // One Gregorian cycle: 400 years are exactly 146097 days (20871 weeks), so
 // every date-and-weekday a schedule can name occurs inside it.
 constexpr int kSearchDays = 146097;
@@ -164,8 +139,7 @@ constexpr int kSearchDays = 146097;
 
 bool CronSchedule::matches_day(int year, int m, int d) const {
   if (!month.test(static_cast<std::size_t>(m))) return false;
-  const std::int64_t days = days_from_civil(year, m, d);
-  const int weekday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
+  const int weekday = common::weekday_from_days(common::days_from_civil(year, m, d));
   const bool dom = day_of_month.test(static_cast<std::size_t>(d));
   const bool dow = day_of_week.test(static_cast<std::size_t>(weekday));
   if (dom_star || dow_star) return dom && dow;
@@ -213,10 +187,9 @@ kube::Result<CronSchedule> parse_cron(std::string_view text) {
 }
 
 std::optional<std::int64_t> previous_fire(const CronSchedule& c, std::int64_t t) {
-  const std::int64_t day0 = floor_div(t, 86400);
+  const std::int64_t day0 = common::floor_div(t, 86400);
   for (std::int64_t day = day0; day > day0 - kSearchDays; --day) {
-    int y = 0, m = 0, d = 0;
-    civil_from_days(day, y, m, d);
+    const auto [y, m, d] = common::civil_from_days(day);
     if (!c.matches_day(y, m, d)) continue;
     for (int h = 23; h >= 0; --h) {
       if (!c.hour.test(static_cast<std::size_t>(h))) continue;
@@ -231,10 +204,9 @@ std::optional<std::int64_t> previous_fire(const CronSchedule& c, std::int64_t t)
 }
 
 std::optional<std::int64_t> next_fire(const CronSchedule& c, std::int64_t t) {
-  const std::int64_t day0 = floor_div(t, 86400);
+  const std::int64_t day0 = common::floor_div(t, 86400);
   for (std::int64_t day = day0; day < day0 + kSearchDays; ++day) {
-    int y = 0, m = 0, d = 0;
-    civil_from_days(day, y, m, d);
+    const auto [y, m, d] = common::civil_from_days(day);
     if (!c.matches_day(y, m, d)) continue;
     for (int h = 0; h < 24; ++h) {
       if (!c.hour.test(static_cast<std::size_t>(h))) continue;

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "common/digest.h"
 #include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
@@ -62,15 +63,15 @@ std::map<std::string, std::string> checksums_of(const StillOnTime& r, const Buil
   const std::string app = content_of(c.app_secret);
   std::string user;
   if (r.spec.backend.secret_ref) user = "user:" + r.spec.backend.secret_ref->name + ":" + ctx.user_secret_fingerprint;
-  out[kBackend] = sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
-  if (c.postgres_secret) out[kPostgres] = sha256_hex(postgres);
-  out[kRedis] = sha256_hex(redis);
+  out[kBackend] = common::sha256_hex(postgres + "\n" + redis + "\n" + app + "\n" + user);
+  if (c.postgres_secret) out[kPostgres] = common::sha256_hex(postgres);
+  out[kRedis] = common::sha256_hex(redis);
   if (c.grafana_secret && c.alertmanager) {
     // Prometheus and Alertmanager read their files only at start (no reloader
     // runs beside them): a change rolls the pod.
-    out[kPrometheus] = sha256_hex(contents_of(c.prometheus));
-    out[kAlertmanager] = sha256_hex(content_of(*c.alertmanager));
-    out[kGrafana] = sha256_hex(content_of(*c.grafana_secret) + "\n" + contents_of(c.grafana));
+    out[kPrometheus] = common::sha256_hex(contents_of(c.prometheus));
+    out[kAlertmanager] = common::sha256_hex(content_of(*c.alertmanager));
+    out[kGrafana] = common::sha256_hex(content_of(*c.grafana_secret) + "\n" + contents_of(c.grafana));
   }
   return out;
 }

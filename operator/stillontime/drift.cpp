@@ -1,14 +1,12 @@
 #include "stillontime/drift.h"
 
-#include <openssl/evp.h>
-
-#include <array>
 #include <cmath>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/digest.h"
 #include "stillontime/validate.h"
 
 namespace sot::stillontime {
@@ -45,18 +43,7 @@ bool scalar_equal(const nlohmann::json& live, const nlohmann::json& desired) {
 }  // namespace
 
 std::string content_hash(const nlohmann::json& object) {
-  const std::string text = object.dump();
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
+  return common::sha256_hex(object.dump());
 }
 
 nlohmann::json stamp_applied_hash(nlohmann::json desired) {

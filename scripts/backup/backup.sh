@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
 # StillOnTime backup: what the N-backup CronJob (and each on-demand backup Job) runs.
-# The operator mounts this file from the ConfigMap N-backup-scripts at /scripts.
+# The operator mounts this file from the ConfigMap N-backup-scripts at /scripts, beside env.sh.
 #
 #   backup.sh            dump PostgreSQL, verify, publish, attach the Redis snapshot, prune
 #   backup.sh redis      only take the Redis snapshot into $BACKUP_DIR/.staging (the Job's
 #                        init container runs this in the redis image, which has redis-cli)
 #   backup.sh all        both steps in one process (when redis-cli and pg_dump are both present)
 #
-# Environment (credentials only from here, never from the command line):
-#   BACKUP_DIR        where dumps live (the N-backups PVC, /backups in the Job)
-#   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   from the Secret N-postgres-credentials, or
-#   DATABASE_URL      postgresql://user:pass@host:port/db (the external database's secretRef)
+# Environment (credentials only from here, never from the command line): env.sh's (BACKUP_DIR,
+# PGHOST... or DATABASE_URL, TERMINATION_LOG: the published file name goes there), plus
 #   REDIS_HOST REDIS_PORT REDIS_PASSWORD         Redis snapshot (REDIS_HOST empty: no snapshot)
 #   RETENTION_DAYS    delete dumps older than this many days (0 or empty: no age limit)
 #   KEEP              keep at most this many dumps (0 or empty: no count limit)
-#   TERMINATION_LOG   where the published file name goes for the operator (default
-#                     /dev/termination-log when writable: Kubernetes reports it in the pod status)
 #
 # Guarantees: a file named stillontime-YYYYmmddTHHMMSSZ.dump exists only when pg_dump succeeded
 # and pg_restore --list could read it; any failure exits non-zero and removes the partial file;
@@ -23,54 +19,14 @@
 set -euo pipefail
 umask 077
 
-BACKUP_DIR=${BACKUP_DIR:-/backups}
+LOG_TAG=backup
+# shellcheck source-path=SCRIPTDIR source=env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
 STAGING="$BACKUP_DIR/.staging"
 RETENTION_DAYS=${RETENTION_DAYS:-0}
 KEEP=${KEEP:-0}
 POD=${HOSTNAME:-local}
-
-log() { printf '%s backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# Percent-decoding for the parts of DATABASE_URL.
-urldecode() { local s=${1//+/ }; printf '%b' "${s//%/\\x}"; }
-
-# DATABASE_URL -> PG* variables, so the password never appears on a command line.
-url_to_pgenv() {
-  local url=$1 rest userinfo hostport query
-  [[ "$url" =~ ^postgres(ql)?:// ]] || die "DATABASE_URL must start with postgresql://"
-  rest=${url#*://}
-  query=""
-  if [[ "$rest" == *\?* ]]; then query=${rest#*\?}; rest=${rest%%\?*}; fi
-  if [[ "$rest" == *@* ]]; then
-    userinfo=${rest%@*}
-    rest=${rest##*@}
-    if [[ "$userinfo" == *:* ]]; then
-      PGUSER=$(urldecode "${userinfo%%:*}")
-      PGPASSWORD=$(urldecode "${userinfo#*:}")
-    else
-      PGUSER=$(urldecode "$userinfo")
-    fi
-  fi
-  hostport=${rest%%/*}
-  if [[ "$rest" == */* ]]; then PGDATABASE=$(urldecode "${rest#*/}"); fi
-  if [[ "$hostport" == *:* ]]; then PGHOST=${hostport%%:*}; PGPORT=${hostport##*:}; else PGHOST=$hostport; fi
-  local kv
-  IFS='&' read -r -a kvs <<<"$query"
-  for kv in "${kvs[@]}"; do
-    case "$kv" in
-      sslmode=*) PGSSLMODE=${kv#sslmode=}; export PGSSLMODE ;;
-    esac
-  done
-  export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
-  unset DATABASE_URL
-}
-
-pg_env() {
-  if [[ -n "${DATABASE_URL:-}" ]]; then url_to_pgenv "$DATABASE_URL"; fi
-  [[ -n "${PGHOST:-}" && -n "${PGDATABASE:-}" ]] || die "set PGHOST and PGDATABASE (or DATABASE_URL)"
-  export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
-}
 
 redis_snapshot() {
   if [[ -z "${REDIS_HOST:-}" ]]; then
@@ -151,8 +107,7 @@ backup_postgres() {
     log "wrote stillontime-$stamp.rdb"
   fi
   prune
-  local termination=${TERMINATION_LOG:-/dev/termination-log}
-  if [[ -w "$termination" ]]; then printf '%s' "$name" >"$termination" || true; fi
+  termination_message "$name"
   printf '%s\n' "$name"
 }
 

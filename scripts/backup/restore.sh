@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # StillOnTime restore: what the restore Job (spec.restore) and the bootstrap Job
-# (spec.postgres.bootstrap.fromBackup) run. Mounted from the ConfigMap N-backup-scripts.
+# (spec.postgres.bootstrap.fromBackup) run. Mounted from the ConfigMap N-backup-scripts, beside
+# env.sh.
 #
 #   restore.sh NAME|latest
 #
-# Environment: the same as backup.sh (BACKUP_DIR, PGHOST... or DATABASE_URL), plus
+# Environment: env.sh's (BACKUP_DIR, PGHOST... or DATABASE_URL, TERMINATION_LOG), plus
 #   RESTORE_MODE   "restore" (default): take a safety dump first, then replace the database;
 #                  "bootstrap": load only into an empty database (no tables in public);
 #                  a database that already has tables is left alone and the run succeeds.
@@ -16,55 +17,18 @@
 set -euo pipefail
 umask 077
 
-BACKUP_DIR=${BACKUP_DIR:-/backups}
+LOG_TAG=restore
+# shellcheck source-path=SCRIPTDIR source=env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
 RESTORE_MODE=${RESTORE_MODE:-restore}
 WAIT_SECONDS=${WAIT_SECONDS:-120}
 
-log() { printf '%s restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+# A failed restore says why in the pod status too.
 die() {
   log "ERROR: $*"
-  local termination=${TERMINATION_LOG:-/dev/termination-log}
-  if [[ -w "$termination" ]]; then printf 'restore failed: %s' "$*" >"$termination" || true; fi
+  termination_message "restore failed: $*"
   exit 1
-}
-
-urldecode() { local s=${1//+/ }; printf '%b' "${s//%/\\x}"; }
-
-# DATABASE_URL -> PG* variables, so the password never appears on a command line.
-url_to_pgenv() {
-  local url=$1 rest userinfo hostport query
-  [[ "$url" =~ ^postgres(ql)?:// ]] || die "DATABASE_URL must start with postgresql://"
-  rest=${url#*://}
-  query=""
-  if [[ "$rest" == *\?* ]]; then query=${rest#*\?}; rest=${rest%%\?*}; fi
-  if [[ "$rest" == *@* ]]; then
-    userinfo=${rest%@*}
-    rest=${rest##*@}
-    if [[ "$userinfo" == *:* ]]; then
-      PGUSER=$(urldecode "${userinfo%%:*}")
-      PGPASSWORD=$(urldecode "${userinfo#*:}")
-    else
-      PGUSER=$(urldecode "$userinfo")
-    fi
-  fi
-  hostport=${rest%%/*}
-  if [[ "$rest" == */* ]]; then PGDATABASE=$(urldecode "${rest#*/}"); fi
-  if [[ "$hostport" == *:* ]]; then PGHOST=${hostport%%:*}; PGPORT=${hostport##*:}; else PGHOST=$hostport; fi
-  local kv
-  IFS='&' read -r -a kvs <<<"$query"
-  for kv in "${kvs[@]}"; do
-    case "$kv" in
-      sslmode=*) PGSSLMODE=${kv#sslmode=}; export PGSSLMODE ;;
-    esac
-  done
-  export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
-  unset DATABASE_URL
-}
-
-pg_env() {
-  if [[ -n "${DATABASE_URL:-}" ]]; then url_to_pgenv "$DATABASE_URL"; fi
-  [[ -n "${PGHOST:-}" && -n "${PGDATABASE:-}" ]] || die "set PGHOST and PGDATABASE (or DATABASE_URL)"
-  export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
 }
 
 psql_value() { psql --no-password -X -v ON_ERROR_STOP=1 -At -c "$1"; }
@@ -140,8 +104,7 @@ main() {
   done < <(pg_restore --list "$file" | awk '$4 == "TABLE" && $5 != "DATA" {print $5, $6}')
   (( missing == 0 )) || die "$missing tables missing after restoring $name"
   log "restored $name"
-  local termination=${TERMINATION_LOG:-/dev/termination-log}
-  if [[ -w "$termination" ]]; then printf 'restored %s' "$name" >"$termination" || true; fi
+  termination_message "restored $name"
   printf 'restored %s\n' "$name"
 }
 

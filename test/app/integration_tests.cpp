@@ -153,16 +153,16 @@ TEST_SUITE("auth") {
     SUBCASE("tampered, foreign, expired and alg-confused tokens") {
       const auto dot1 = access.find('.');
       const auto dot2 = access.rfind('.');
-      std::string payload;
-      REQUIRE(crypto::base64url_decode(access.substr(dot1 + 1, dot2 - dot1 - 1), payload));
-      auto claims = json::parse(payload);
+      const auto payload = common::base64url_decode(access.substr(dot1 + 1, dot2 - dot1 - 1));
+      REQUIRE(payload);
+      auto claims = json::parse(*payload);
       auto forge = [&](const json& header, const json& body, const std::string& key) {
-        const std::string input = crypto::base64url_encode(header.dump()) + "." + crypto::base64url_encode(body.dump());
-        return input + "." + crypto::base64url_encode(crypto::hmac_sha256(key, input));
+        const std::string input = common::base64url_encode(header.dump()) + "." + common::base64url_encode(body.dump());
+        return input + "." + common::base64url_encode(crypto::hmac_sha256(key, input));
       };
       json admin = claims;
       admin["role"] = "admin";
-      const std::string tampered = access.substr(0, dot1 + 1) + crypto::base64url_encode(admin.dump()) + access.substr(dot2);
+      const std::string tampered = access.substr(0, dot1 + 1) + common::base64url_encode(admin.dump()) + access.substr(dot2);
       CHECK(c.get("/api/auth/profile", tampered).status == 401);
       CHECK(c.get("/api/auth/profile", forge({{"alg", "HS256"}, {"typ", "JWT"}}, claims, "some-other-secret-some-other-secret")).status == 401);
       json expired = claims;
@@ -171,7 +171,7 @@ TEST_SUITE("auth") {
       auto exp = c.get("/api/auth/profile", forge({{"alg", "HS256"}, {"typ", "JWT"}}, expired, kJwtSecret));
       CHECK(exp.status == 401);
       CHECK(exp.body["message"] == "token expired");
-      auto none = c.get("/api/auth/profile", crypto::base64url_encode(R"({"alg":"none"})") + "." + crypto::base64url_encode(claims.dump()) + ".");
+      auto none = c.get("/api/auth/profile", common::base64url_encode(R"({"alg":"none"})") + "." + common::base64url_encode(claims.dump()) + ".");
       CHECK(none.status == 401);
       CHECK(c.get("/api/auth/profile", forge({{"alg", "HS512"}}, claims, kJwtSecret)).status == 401);
       CHECK(c.get("/api/auth/profile", forge({{"alg", "RS256"}}, claims, kJwtSecret)).status == 401);
@@ -334,7 +334,7 @@ TEST_SUITE("import") {
     CHECK(from_pdf.body["schedule"]["location"] == "Old Brewery, Warsaw");
     CHECK(from_pdf.body["schedule"]["scenes"] == json{"12", "14A", "15"});
     CHECK(from_pdf.body["schedule"]["source"] == "pdf");
-    auto pdf_again = c.post("/api/schedules/import", {{"pdfBase64", crypto::base64_encode(pdf)}}, token);
+    auto pdf_again = c.post("/api/schedules/import", {{"pdfBase64", common::base64_encode(pdf)}}, token);
     CHECK(pdf_again.status == 200);
     CHECK(pdf_again.body["duplicate"] == true);
     // Multipart upload as a browser form sends it.

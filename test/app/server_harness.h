@@ -23,6 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
+#include "common/civil_date.h"
 #include "core/crypto.h"
 #include "domain/civil_time.h"
 #include "http/http_client.h"
@@ -171,7 +173,7 @@ class FakeProviders {
       if (q.find("Slow") != std::string::npos) std::this_thread::sleep_for(2s);
       if (q.find("Stuck") != std::string::npos) std::this_thread::sleep_for(8s);
       ++weather_calls;
-      const std::int64_t day = domain::days_from_civil(2030, 6, 1) * 86400;
+      const std::int64_t day = common::days_from_civil(2030, 6, 1) * 86400;
       json list = json::array();
       for (int h = 0; h < 24; h += 3) {
         json item = {{"dt", day + h * 3600}, {"main", {{"temp", 18.0 + h * 0.6}, {"humidity", 60}}},

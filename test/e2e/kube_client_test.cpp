@@ -103,49 +103,48 @@ TEST_CASE("a token without RBAC rights is Forbidden; a bad token is Unauthorized
 TEST_CASE("ConfigMap round trip: create, get, list, apply, merge patch, conflict, delete") {
   e2e::TestNamespace ns("configmaps");
   auto c = e2e::client();
-  const ResourceRef cm = resources::config_maps();
 
-  auto created = c->create(cm, ns.name(), config_map(ns.name(), "a", {{"k", "1"}}, {{"app", "x"}}));
+  auto created = c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "a", {{"k", "1"}}, {{"app", "x"}}));
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
-  CHECK(c->create(cm, ns.name(), config_map(ns.name(), "a", {})).code() == Code::kAlreadyExists);
+  CHECK(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "a", {})).code() == Code::kAlreadyExists);
 
-  auto got = c->get(cm, {ns.name(), "a"});
+  auto got = c->get(e2e::kConfigMap, {ns.name(), "a"});
   REQUIRE(got.ok());
   CHECK((*got)["data"]["k"] == "1");
-  CHECK(c->get(cm, {ns.name(), "missing"}).code() == Code::kNotFound);
+  CHECK(c->get(e2e::kConfigMap, {ns.name(), "missing"}).code() == Code::kNotFound);
 
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(c->create(cm, ns.name(), config_map(ns.name(), "page-" + std::to_string(i), {}, {{"page", "yes"}})).ok());
+    REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "page-" + std::to_string(i), {}, {{"page", "yes"}})).ok());
   }
   ListOptions lo;
   lo.label_selector = "page=yes";
   lo.limit = 2;
-  auto first = c->list(cm, ns.name(), lo);
+  auto first = c->list(e2e::kConfigMap, ns.name(), lo);
   REQUIRE(first.ok());
   CHECK((*first)["items"].size() == 2);
   CHECK_FALSE((*first)["metadata"].value("continue", "").empty());
-  auto all = list_all(*c, cm, ns.name(), lo);
+  auto all = list_all(*c, e2e::kConfigMap, ns.name(), lo);
   REQUIRE(all.ok());
   CHECK(all->items.size() == 5);
   CHECK_FALSE(all->resource_version.empty());
 
   // Server-side apply creates, then updates; force takes over fields.
-  auto applied = c->apply(cm, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "1"}}), ApplyOptions{});
+  auto applied = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "1"}}), ApplyOptions{});
   REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
   const auto& managers = (*applied)["metadata"]["managedFields"];
   REQUIRE(managers.size() == 1);
   CHECK(managers[0]["manager"] == e2e::kFieldManager);
   CHECK(managers[0]["operation"] == "Apply");
-  auto reapplied = c->apply(cm, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "2"}}), ApplyOptions{});
+  auto reapplied = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "2"}}), ApplyOptions{});
   REQUIRE(reapplied.ok());
   CHECK((*reapplied)["data"]["x"] == "2");
   ApplyOptions other;
   other.field_manager = "someone-else";
   other.force = false;
-  auto contested = c->apply(cm, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "3"}}), other);
+  auto contested = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "3"}}), other);
   CHECK(contested.code() == Code::kConflict);
 
-  auto patched = c->merge_patch(cm, {ns.name(), "a"}, {{"data", {{"k", nullptr}, {"n", "2"}}}}, PatchOptions{});
+  auto patched = c->merge_patch(e2e::kConfigMap, {ns.name(), "a"}, {{"data", {{"k", nullptr}, {"n", "2"}}}}, PatchOptions{});
   REQUIRE(patched.ok());
   CHECK_FALSE((*patched)["data"].contains("k"));
   CHECK((*patched)["data"]["n"] == "2");
@@ -154,20 +153,20 @@ TEST_CASE("ConfigMap round trip: create, get, list, apply, merge patch, conflict
   Json stale = *got;
   Json fresh = *patched;
   fresh["data"]["n"] = "3";
-  REQUIRE(c->update(cm, fresh, UpdateOptions{}).ok());
+  REQUIRE(c->update(e2e::kConfigMap, fresh, UpdateOptions{}).ok());
   stale["data"]["n"] = "4";
-  auto conflict = c->update(cm, stale, UpdateOptions{});
+  auto conflict = c->update(e2e::kConfigMap, stale, UpdateOptions{});
   CHECK(conflict.code() == Code::kConflict);
 
   DeleteOptions wrong_uid;
   wrong_uid.precondition_uid = "00000000-0000-0000-0000-000000000000";
-  CHECK(c->remove(cm, {ns.name(), "a"}, wrong_uid).code() == Code::kConflict);
+  CHECK(c->remove(e2e::kConfigMap, {ns.name(), "a"}, wrong_uid).code() == Code::kConflict);
   DeleteOptions by_uid;
   by_uid.precondition_uid = (*created)["metadata"]["uid"];
   by_uid.propagation = Propagation::kBackground;
-  CHECK(c->remove(cm, {ns.name(), "a"}, by_uid).ok());
-  CHECK(c->get(cm, {ns.name(), "a"}).code() == Code::kNotFound);
-  CHECK(c->remove(cm, {ns.name(), "a"}, DeleteOptions{}).code() == Code::kNotFound);
+  CHECK(c->remove(e2e::kConfigMap, {ns.name(), "a"}, by_uid).ok());
+  CHECK(c->get(e2e::kConfigMap, {ns.name(), "a"}).code() == Code::kNotFound);
+  CHECK(c->remove(e2e::kConfigMap, {ns.name(), "a"}, DeleteOptions{}).code() == Code::kNotFound);
 }
 
 TEST_CASE("custom resources: schema validation, apply, status subresource, delete") {
@@ -215,8 +214,7 @@ TEST_CASE("custom resources: schema validation, apply, status subresource, delet
 TEST_CASE("a watch delivers ADDED, MODIFIED, DELETED and BOOKMARK as they happen") {
   e2e::TestNamespace ns("watch");
   auto c = e2e::client();
-  const ResourceRef cm = resources::config_maps();
-  auto list = c->list(cm, ns.name(), ListOptions{});
+  auto list = c->list(e2e::kConfigMap, ns.name(), ListOptions{});
   REQUIRE(list.ok());
 
   struct Seen {
@@ -233,7 +231,7 @@ TEST_CASE("a watch delivers ADDED, MODIFIED, DELETED and BOOKMARK as they happen
   Result<WatchEnd> end = make_error(Code::kInternal, "not finished");
   std::thread watcher([&] {
     auto wc = e2e::client();
-    end = wc->watch(cm, ns.name(), wo,
+    end = wc->watch(e2e::kConfigMap, ns.name(), wo,
                     [&](WatchEvent&& ev) {
                       std::lock_guard lock(mu);
                       seen.push_back({ev.type, ev.object["metadata"].value("name", ""), std::chrono::steady_clock::now()});
@@ -251,11 +249,11 @@ TEST_CASE("a watch delivers ADDED, MODIFIED, DELETED and BOOKMARK as they happen
     }, 1s);
   };
   std::this_thread::sleep_for(200ms);
-  REQUIRE(c->create(cm, ns.name(), config_map(ns.name(), "w", {{"a", "1"}})).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "w", {{"a", "1"}})).ok());
   CHECK(wait_for(EventType::kAdded, "w"));
-  REQUIRE(c->merge_patch(cm, {ns.name(), "w"}, {{"data", {{"a", "2"}}}}, PatchOptions{}).ok());
+  REQUIRE(c->merge_patch(e2e::kConfigMap, {ns.name(), "w"}, {{"data", {{"a", "2"}}}}, PatchOptions{}).ok());
   CHECK(wait_for(EventType::kModified, "w"));
-  REQUIRE(c->remove(cm, {ns.name(), "w"}, DeleteOptions{}).ok());
+  REQUIRE(c->remove(e2e::kConfigMap, {ns.name(), "w"}, DeleteOptions{}).ok());
   CHECK(wait_for(EventType::kDeleted, "w"));
   CHECK(e2e::eventually([&] {
     std::lock_guard lock(mu);

@@ -10,8 +10,25 @@
 #include <vector>
 
 #include "kube/client.h"
+#include "kube/resource.h"
 
 namespace sot::e2e {
+
+// The resources the tests read and write, declared once. Kinds the operator
+// writes come from its own list (kube::resources); the resource itself and the
+// kinds only tests touch are spelled here.
+inline const kube::ResourceRef kStillOnTime{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
+inline const kube::ResourceRef kDeployment = kube::resources::deployments();
+inline const kube::ResourceRef kStatefulSet = kube::resources::stateful_sets();
+inline const kube::ResourceRef kService = kube::resources::services();
+inline const kube::ResourceRef kIngress = kube::resources::ingresses();
+inline const kube::ResourceRef kJob = kube::resources::jobs();
+inline const kube::ResourceRef kConfigMap = kube::resources::config_maps();
+inline const kube::ResourceRef kPersistentVolumeClaim = kube::resources::persistent_volume_claims();
+inline const kube::ResourceRef kRole = kube::resources::roles();
+inline const kube::ResourceRef kRoleBinding = kube::resources::role_bindings();
+inline const kube::ResourceRef kPod{"", "v1", "pods", "Pod", true};
+inline const kube::ResourceRef kEndpoints{"", "v1", "endpoints", "Endpoints", true};
 
 struct ControlPlane {
   std::string dir;

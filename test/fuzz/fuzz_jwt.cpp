@@ -10,6 +10,7 @@
 #include <string>
 
 #include "auth/jwt.h"
+#include "common/base64.h"
 #include "core/crypto.h"
 
 using namespace sot;
@@ -25,7 +26,7 @@ class FixedClock final : public Clock {
 };
 
 std::string signed_token(const std::string& signing_input) {
-  return signing_input + "." + crypto::base64url_encode(crypto::hmac_sha256(kSecret, signing_input));
+  return signing_input + "." + common::base64url_encode(crypto::hmac_sha256(kSecret, signing_input));
 }
 }  // namespace
 
@@ -40,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 0: token = rest; break;
     case 1: token = signed_token(rest); break;
     default:
-      token = signed_token(crypto::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                           crypto::base64url_encode(rest));
+      token = signed_token(common::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                           common::base64url_encode(rest));
       break;
   }
   auto claims = signer.verify(token);

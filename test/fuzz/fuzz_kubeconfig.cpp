@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 
+#include "common/base64.h"
 #include "kube/config.h"
 
 using namespace sot::kube;
@@ -40,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const EmptyDir base;
   const std::string& base_dir = base.path;
 
-  (void)base64_decode(text);
+  (void)sot::common::base64_decode_lenient(text);
   for (const std::string context : {"", "other"}) {
     auto cfg = parse_kubeconfig(text, base_dir, "fuzz", context);
     if (!cfg.ok()) {

@@ -8,6 +8,7 @@
 
 #include "controller/common.h"
 #include "controller/stages/status.h"
+#include "common/base64.h"
 #include "kube/config.h"
 #include "stillontime/builders/common.h"
 #include "stillontime/drift.h"
@@ -41,7 +42,7 @@ std::string secret_value(const Json* secret, const char* key) {
   const Json& data = secret->value("data", Json::object());
   auto it = data.find(key);
   if (it == data.end() || !it->is_string()) return {};
-  return kube::base64_decode(it->get<std::string>()).value_or(std::string{});
+  return common::base64_decode_lenient(it->get<std::string>()).value_or(std::string{});
 }
 
 }  // namespace

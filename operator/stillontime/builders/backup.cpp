@@ -3,6 +3,7 @@
 // (embed_backup_scripts.cmake) and rendered into the ConfigMap N-backup-scripts.
 #include "stillontime/builders/backup.h"
 
+#include "common/digest.h"
 #include "stillontime/backup_scripts.h"
 #include "stillontime/builders/builders.h"
 
@@ -83,7 +84,7 @@ json task_labels(const StillOnTime& r, const char* task, const char* trigger) {
   return l;
 }
 
-std::string short_hash(const std::string& id) { return sha256_hex(id).substr(0, 10); }
+std::string short_hash(const std::string& id) { return common::sha256_hex(id).substr(0, 10); }
 
 json job(const StillOnTime& r, const std::string& name, json labels_, json annotations, json pod_template, int backoff,
          int deadline) {
@@ -126,7 +127,10 @@ json build_backup_scripts_configmap(const StillOnTime& r) {
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", object_meta(r, backup_scripts_configmap_name(r), kBackup)},
-          {"data", {{"backup.sh", std::string(kBackupScript)}, {"restore.sh", std::string(kRestoreScript)}}}};
+          {"data",
+           {{"backup.sh", std::string(kBackupScript)},
+            {"restore.sh", std::string(kRestoreScript)},
+            {"env.sh", std::string(kBackupEnvScript)}}}};
 }
 
 json build_backup_pvc(const StillOnTime& r) {

@@ -10,7 +10,8 @@
 //     stillontime-YYYYmmddTHHMMSSZ.dump, the Redis snapshot renamed beside it,
 //     prune; the file name goes to the termination message, where the operator
 //     reads it for status.backup.lastBackup.
-// Volumes: /scripts (ConfigMap N-backup-scripts, read-only), /backups (PVC
+// Volumes: /scripts (ConfigMap N-backup-scripts, read-only: backup.sh,
+// restore.sh and env.sh, the environment handling both source), /backups (PVC
 // N-backups), /tmp (emptyDir; the root filesystem is read-only).
 // Credentials reach the scripts only as environment variables from Secrets.
 #pragma once

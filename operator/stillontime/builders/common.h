@@ -98,7 +98,4 @@ std::string image_reference(const std::string& image, const std::string& version
 // A container/Service port with protocol TCP (the 1.20 server's apply needs it).
 nlohmann::json container_port(const char* name, int port);
 
-std::string base64_encode(std::string_view in);
-std::string sha256_hex(std::string_view in);
-
 }  // namespace sot::stillontime

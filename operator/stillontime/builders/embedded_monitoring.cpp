@@ -34,6 +34,7 @@
 // in Grafana; the configuration holds no secret.
 #include <string>
 
+#include "common/base64.h"
 #include "kube/yaml.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/monitoring_dashboards.h"
@@ -317,7 +318,7 @@ json build_grafana_secret(const StillOnTime& r, const GeneratedCredentials& cred
           {"kind", "Secret"},
           {"metadata", std::move(meta)},
           {"type", "Opaque"},
-          {"data", {{"admin-user", base64_encode(kAdminUser)}, {"admin-password", base64_encode(creds.grafana_admin_password)}}}};
+          {"data", {{"admin-user", common::base64_encode(kAdminUser)}, {"admin-password", common::base64_encode(creds.grafana_admin_password)}}}};
 }
 
 json build_grafana_datasources_config_map(const StillOnTime& r) {

@@ -7,6 +7,8 @@
 
 #include <cctype>
 
+#include "common/base64.h"
+
 namespace sot::stillontime {
 
 namespace {
@@ -31,7 +33,7 @@ json generated_secret(const StillOnTime& r, const std::string& name, const char*
   json meta = object_meta(r, name, component);
   meta["annotations"][kGeneratedAnnotation] = "true";
   json data = json::object();
-  for (const auto& [key, value] : values) data[key] = base64_encode(value);
+  for (const auto& [key, value] : values) data[key] = common::base64_encode(value);
   return {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", std::move(meta)}, {"type", "Opaque"}, {"data", std::move(data)}};
 }
 

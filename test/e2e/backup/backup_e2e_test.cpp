@@ -23,11 +23,6 @@ using e2e::set_status;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kJob = resources::jobs();
-const ResourceRef kPod{"", "v1", "pods", "Pod", true};
-const ResourceRef kDeploy = resources::deployments();
-
 std::string condition(const Json& cr, const std::string& type, const std::string& field = "status") {
   if (!cr.is_object()) return "";
   for (const auto& cond : cr.value("status", Json::object()).value("conditions", Json::array())) {
@@ -49,7 +44,7 @@ Json create_cr(KubeClient& c, const std::string& ns, Json spec) {
   e2e::shared_operator();
   Json base = {{"environment", "development"}, {"version", "1.0.0"}, {"backup", {{"enabled", true}}}};
   if (spec.is_object()) base.update(spec);
-  auto r = c.create(kSot, ns, {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
+  auto r = c.create(e2e::kStillOnTime, ns, {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
                                {"metadata", {{"name", "app"}, {"namespace", ns}}}, {"spec", base}});
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
   return *r;
@@ -68,7 +63,7 @@ Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string&
                                                    {"name", cronjob["metadata"]["name"]}, {"uid", cronjob["metadata"]["uid"]},
                                                    {"controller", true}}})}}},
               {"spec", tmpl["spec"]}};
-  auto r = c.create(kJob, cronjob["metadata"]["namespace"].get<std::string>(), job);
+  auto r = c.create(e2e::kJob, cronjob["metadata"]["namespace"].get<std::string>(), job);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
   return *r;
 }
@@ -83,7 +78,7 @@ std::string read_text(const std::string& path) {
 int count_jobs(KubeClient& c, const std::string& ns, const std::string& selector) {
   ListOptions lo;
   lo.label_selector = selector;
-  auto list = c.list(kJob, ns, lo);
+  auto list = c.list(e2e::kJob, ns, lo);
   return list.ok() ? static_cast<int>((*list)["items"].size()) : -1;
 }
 
@@ -122,6 +117,7 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   REQUIRE(cm.ok());
   CHECK((*cm)["data"]["backup.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/backup.sh"));
   CHECK((*cm)["data"]["restore.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/restore.sh"));
+  CHECK((*cm)["data"]["env.sh"] == read_text(STILLONTIME_SCRIPTS_DIR "/env.sh"));
   auto np = c->get(resources::network_policies(), {ns.name(), "app-backup"});
   REQUIRE(np.ok());
   std::set<int> ports;
@@ -131,14 +127,14 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   CHECK(ports == std::set<int>{5432, 6379});
 
   // New instance: nothing due yet.
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
-  CHECK(condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy", "reason") == "NoBackupDueYet");
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
+  CHECK(condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy", "reason") == "NoBackupDueYet");
 
   // A scheduled run fails.
   Json failed = create_scheduled_job(*c, cronjob, "app-backup-1001");
-  set_status(*c, kJob, {ns.name(), "app-backup-1001"}, e2e::job_status(false, 120));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "False"; }, 30s));
-  Json cr = e2e::get_or_null(*c, kSot, key);
+  set_status(*c, e2e::kJob, {ns.name(), "app-backup-1001"}, e2e::job_status(false, 120));
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "False"; }, 30s));
+  Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupFailed");
   CHECK(cr["status"]["backup"].contains("lastFailedTime"));
   CHECK(cr["status"]["backup"].contains("lastScheduleTime"));
@@ -155,16 +151,16 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   // The next run succeeds: healthy again, with the file name from its pod.
   Json ok = create_scheduled_job(*c, cronjob, "app-backup-1002");
   create_finished_pod(*c, ok, "stillontime-20240515T020012Z.dump");
-  set_status(*c, kJob, {ns.name(), "app-backup-1002"}, e2e::job_status(true, 30));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") == "True"; }, 30s));
-  cr = e2e::get_or_null(*c, kSot, key);
+  set_status(*c, e2e::kJob, {ns.name(), "app-backup-1002"}, e2e::job_status(true, 30));
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
+  cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupSucceeded");
   CHECK(cr["status"]["backup"]["lastBackup"] == "stillontime-20240515T020012Z.dump");
   CHECK(cr["status"]["backup"].contains("lastSuccessfulTime"));
   CHECK(e2e::shared_operator().metrics().find("stillontime_backup_last_success_timestamp_seconds{name=\"app\",namespace=\"" + ns.name() + "\"}") !=
         std::string::npos);
   // Jobs the CronJob owns are left to it.
-  CHECK(c->get(kJob, {ns.name(), "app-backup-1001"}).ok());
+  CHECK(c->get(e2e::kJob, {ns.name(), "app-backup-1001"}).ok());
 }
 
 TEST_CASE("a backup request creates exactly one Job per id") {
@@ -173,28 +169,28 @@ TEST_CASE("a backup request creates exactly one Job per id") {
   create_cr(*c, ns.name(), {});
   const ObjectKey key{ns.name(), "app"};
   const std::string sel = "stillontime.app/trigger=request";
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "BackupHealthy") != ""; }, 20s));
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") != ""; }, 20s));
 
   auto annotate = [&](const std::string& id) {
-    REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"annotations", {{"stillontime.app/backup-request", id}}}}}}, PatchOptions{"kubectl"}).ok());
+    REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"annotations", {{"stillontime.app/backup-request", id}}}}}}, PatchOptions{"kubectl"}).ok());
   };
   annotate("before-upgrade");
   REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
   REQUIRE(e2e::eventually([&] {
-    return e2e::get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["id"] == "before-upgrade";
+    return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] == "before-upgrade";
   }, 10s));
   std::this_thread::sleep_for(2s);
   CHECK(count_jobs(*c, ns.name(), sel) == 1);
-  Json cr = e2e::get_or_null(*c, kSot, key);
+  Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(cr["status"]["backup"]["lastRequest"]["id"] == "before-upgrade");
   const std::string job = cr["status"]["backup"]["lastRequest"]["job"];
-  CHECK(c->get(kJob, {ns.name(), job}).ok());
+  CHECK(c->get(e2e::kJob, {ns.name(), job}).ok());
 
   // It finishes; deleting its Job does not bring it back for the same id.
-  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 5));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
-  REQUIRE(c->remove(kJob, {ns.name(), job}, DeleteOptions{}).ok());
-  REQUIRE(c->merge_patch(kSot, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  set_status(*c, e2e::kJob, {ns.name(), job}, e2e::job_status(true, 5));
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
+  REQUIRE(c->remove(e2e::kJob, {ns.name(), job}, DeleteOptions{}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
   std::this_thread::sleep_for(3s);
   CHECK(count_jobs(*c, ns.name(), sel) == 0);
 
@@ -202,7 +198,7 @@ TEST_CASE("a backup request creates exactly one Job per id") {
   CHECK(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
   // Status is written after the Job is sent, in the same reconcile.
   CHECK(e2e::eventually([&] {
-    return e2e::get_or_null(*c, kSot, key)["status"]["backup"]["lastRequest"]["id"] == "second";
+    return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] == "second";
   }, 10s));
 }
 
@@ -212,51 +208,51 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   create_cr(*c, ns.name(), {});
   const ObjectKey key{ns.name(), "app"};
   const ObjectKey backend{ns.name(), "app-backend"};
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend).is_object(); }, 20s));
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend).is_object(); }, 20s));
   // The backend runs one pod.
-  Json d = e2e::get_or_null(*c, kDeploy, backend);
-  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1}, {"updatedReplicas", 1}});
+  Json d = e2e::get_or_null(*c, e2e::kDeployment, backend);
+  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1}, {"updatedReplicas", 1}});
 
-  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r1"}}}}}}, PatchOptions{"kubectl"}).ok());
   // Step 1: the backend goes to 0; no restore Job while a pod still runs.
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0; }, 30s));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "ScalingDown"; }, 30s));
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "ScalingDown"; }, 30s));
   std::this_thread::sleep_for(1s);
   CHECK(count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 0);
 
   // Step 2: the pods are gone; the restore Job starts.
-  d = e2e::get_or_null(*c, kDeploy, backend);
-  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
+  d = e2e::get_or_null(*c, e2e::kDeployment, backend);
+  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
   REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 1; }, 30s));
-  Json cr = e2e::get_or_null(*c, kSot, key);
-  REQUIRE(e2e::eventually([&] { return (cr = e2e::get_or_null(*c, kSot, key))["status"]["restore"]["phase"] == "Running"; }, 30s));
+  Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
+  REQUIRE(e2e::eventually([&] { return (cr = e2e::get_or_null(*c, e2e::kStillOnTime, key))["status"]["restore"]["phase"] == "Running"; }, 30s));
   CHECK(condition(cr, "Ready") == "False");
   const std::string job = cr["status"]["restore"]["job"];
-  CHECK(e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
+  CHECK(e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0);
 
   // Step 3: it succeeds; the backend comes back.
-  set_status(*c, kJob, {ns.name(), job}, e2e::job_status(true, 1));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
-  CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 1; }, 30s));
-  cr = e2e::get_or_null(*c, kSot, key);
+  set_status(*c, e2e::kJob, {ns.name(), job}, e2e::job_status(true, 1));
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
+  CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 1; }, 30s));
+  cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(cr["status"]["restore"]["id"] == "r1");
   CHECK(cr["status"]["restore"].contains("startedAt"));
   CHECK(cr["status"]["restore"].contains("finishedAt"));
 
   // A second restore that fails: the backend stays at 0 and the resource is Stalled.
-  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r2"}}}}}}, PatchOptions{"kubectl"}).ok());
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0; }, 30s));
-  d = e2e::get_or_null(*c, kDeploy, backend);
-  set_status(*c, kDeploy, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, kSot, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
-  const std::string job2 = e2e::get_or_null(*c, kSot, key)["status"]["restore"]["job"];
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r2"}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
+  d = e2e::get_or_null(*c, e2e::kDeployment, backend);
+  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
+  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
+  const std::string job2 = e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["job"];
   CHECK(job2 != job);
-  set_status(*c, kJob, {ns.name(), job2}, e2e::job_status(false, 1));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, kSot, key), "Stalled") == "True"; }, 30s));
-  cr = e2e::get_or_null(*c, kSot, key);
+  set_status(*c, e2e::kJob, {ns.name(), job2}, e2e::job_status(false, 1));
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "Stalled") == "True"; }, 30s));
+  cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(cr["status"]["restore"]["phase"] == "Failed");
   CHECK(condition(cr, "Stalled", "reason") == "RestoreFailed");
   CHECK(condition(cr, "Stalled", "message").find("spec.restore") != std::string::npos);
   std::this_thread::sleep_for(2s);
-  CHECK(e2e::get_or_null(*c, kDeploy, backend)["spec"]["replicas"] == 0);
+  CHECK(e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0);
 }

@@ -20,8 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), path);
@@ -83,7 +81,7 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   // every create is refused with 403) are not this test's business.
   e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--leader-elect",
                            "--leader-election-namespace", e2e::kOperatorNamespace, "--namespaces", ns.name()});
-  auto created = admin->create(kSot, ns.name(), cr);
+  auto created = admin->create(e2e::kStillOnTime, ns.name(), cr);
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
 
   REQUIRE_MESSAGE(e2e::eventually([&] {
@@ -96,15 +94,15 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
   auto wait = e2e::run("kubectl wait --for=condition=Ready --timeout=30s -n " + ns.name() + " stillontime/" + name);
   CHECK_MESSAGE(wait.exit_code == 0, (wait.output + "\noperator log: " + op.log_path()));
-  CHECK(condition(e2e::get_or_null(*admin, kSot, key), "Stalled") == "False");
+  CHECK(condition(e2e::get_or_null(*admin, e2e::kStillOnTime, key), "Stalled") == "False");
 
   // A child no longer desired is pruned (the delete verb).
-  REQUIRE(admin->merge_patch(kSot, key, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(admin->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
   CHECK(e2e::eventually([&] { return !admin->get(resources::ingresses(), {ns.name(), name}).ok(); }, 20s));
   // The workloads may have been re-applied (a new generation): ready them again.
   CHECK(e2e::eventually([&] {
     e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
-    const Json now = e2e::get_or_null(*admin, kSot, key);
+    const Json now = e2e::get_or_null(*admin, e2e::kStillOnTime, key);
     return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
   }, 20s));
 

@@ -19,6 +19,7 @@
 #include <doctest/doctest.h>
 
 #include "../stillontime/operator_process.h"
+#include "common/base64.h"
 #include "e2e/support.h"
 #include "kube/config.h"
 
@@ -28,9 +29,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kPod{"", "v1", "pods", "Pod", true};
-const ResourceRef kEndpoints{"", "v1", "endpoints", "Endpoints", true};
 const std::string kPlugin = std::string(STILLONTIME_BINARY_DIR) + "/bin/kubectl-stillontime";
 
 // Runs the plugin (KUBECONFIG is the admin's), stdout and stderr together.
@@ -72,7 +70,7 @@ void wait_ready(KubeClient& c, const std::string& ns) {
   e2e::make_workloads_ready(c, ns, ns + ".app");
   REQUIRE(e2e::eventually(
       [&] {
-        const Json cr = e2e::get_or_null(c, kSot, {ns, "app"});
+        const Json cr = e2e::get_or_null(c, e2e::kStillOnTime, {ns, "app"});
         return cr.is_object() && cr["status"].value("phase", "") == "Ready";
       },
       20s));
@@ -94,7 +92,7 @@ void finish_listing_pod(KubeClient& c, const std::string& ns, const std::string&
   Json pod;
   REQUIRE(e2e::eventually(
       [&] {
-        auto list = c.list(kPod, ns, lo);
+        auto list = c.list(e2e::kPod, ns, lo);
         if (!list.ok()) return false;
         for (const auto& p : (*list)["items"]) {
           if (!p.contains("status") || p["status"].value("phase", "Pending") == "Pending") pod = p;
@@ -103,7 +101,7 @@ void finish_listing_pod(KubeClient& c, const std::string& ns, const std::string&
       },
       20s));
   e2e::set_status(
-      c, kPod, {ns, pod["metadata"]["name"]},
+      c, e2e::kPod, {ns, pod["metadata"]["name"]},
       {{"phase", "Succeeded"},
        {"containerStatuses",
         Json::array(
@@ -204,15 +202,15 @@ std::string host_address() {
 // carries that IP (the proxy only follows endpoints that name a pod with it).
 void route_service(KubeClient& c, const std::string& ns, const std::string& service, const std::string& ip, int port) {
   const std::string pod = service + "-fake";
-  auto created = c.create(kPod, ns,
+  auto created = c.create(e2e::kPod, ns,
                           {{"apiVersion", "v1"},
                            {"kind", "Pod"},
                            {"metadata", {{"name", pod}, {"namespace", ns}}},
                            {"spec", {{"containers", {{{"name", "c"}, {"image", "none"}}}}}}});
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
-  e2e::set_status(c, kPod, {ns, pod}, {{"phase", "Running"}, {"podIP", ip}, {"podIPs", {{{"ip", ip}}}}});
+  e2e::set_status(c, e2e::kPod, {ns, pod}, {{"phase", "Running"}, {"podIP", ip}, {"podIPs", {{{"ip", ip}}}}});
   auto ep =
-      c.create(kEndpoints, ns,
+      c.create(e2e::kEndpoints, ns,
                {{"apiVersion", "v1"},
                 {"kind", "Endpoints"},
                 {"metadata", {{"name", service}, {"namespace", ns}}},
@@ -293,7 +291,7 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   CHECK(ok.output.find("spec.version of " + ns.name() + "/app: 1.0.0 -> 1.1.0") != std::string::npos);
   CHECK(ok.output.find("1.1.0 is Ready") != std::string::npos);
   // Written by server-side apply with the plugin's own field manager.
-  const Json after = e2e::get_or_null(*c, kSot, {ns.name(), "app"});
+  const Json after = e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"});
   bool ours = false;
   for (const auto& m : after["metadata"]["managedFields"]) {
     ours = ours || (m["manager"] == "kubectl-stillontime" && m["operation"] == "Apply" &&
@@ -316,7 +314,7 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   auto rolled = ready_while(*c, ns.name(), back);
   CHECK_MESSAGE(rolled.exit_code == 0, rolled.output);
   CHECK(rolled.output.find("from 1.2.0 to 1.1.0") != std::string::npos);
-  const Json history = e2e::get_or_null(*c, kSot, {ns.name(), "app"})["status"]["versionHistory"];
+  const Json history = e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"})["status"]["versionHistory"];
   REQUIRE(history.size() == 4);
   CHECK(history[0]["version"] == "1.1.0");
   CHECK(history[1]["version"] == "1.2.0");
@@ -330,7 +328,7 @@ TEST_CASE("deploy --wait reaches Ready; a version the CRD rejects, a stall and a
   // A spec the operator refuses: --wait stops at once with its reason.
   REQUIRE(
       c->merge_patch(
-           kSot, {ns.name(), "app"},
+           e2e::kStillOnTime, {ns.name(), "app"},
            {{"spec", {{"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 4}, {"maxReplicas", 2}}}}}}}},
            PatchOptions{"kubectl-patch", ""})
           .ok());
@@ -346,18 +344,18 @@ TEST_CASE("a GitOps controller's spec.version is refused unless --force") {
   apply_resource(ns.name(), "{environment: development, version: \"1.0.0\"}", "kustomize-controller");
   REQUIRE(e2e::eventually(
       [&] {
-        return condition(e2e::get_or_null(*c, kSot, {ns.name(), "app"}), "Ready") != "";
+        return condition(e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"}), "Ready") != "";
       },
       20s));
   auto refused = plugin("deploy app --version 1.1.0 -n " + ns.name());
   CHECK(refused.exit_code == 1);
   CHECK(refused.output.find("managed by kustomize-controller (Flux; server-side apply") != std::string::npos);
   CHECK(refused.output.find("--force") != std::string::npos);
-  CHECK(e2e::get_or_null(*c, kSot, {ns.name(), "app"})["spec"]["version"] == "1.0.0");
+  CHECK(e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"})["spec"]["version"] == "1.0.0");
   auto forced = plugin("deploy app --version 1.1.0 --force -n " + ns.name());
   CHECK_MESSAGE(forced.exit_code == 0, forced.output);
   CHECK(forced.output.find("warning: spec.version is managed by kustomize-controller") != std::string::npos);
-  CHECK(e2e::get_or_null(*c, kSot, {ns.name(), "app"})["spec"]["version"] == "1.1.0");
+  CHECK(e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"})["spec"]["version"] == "1.1.0");
 }
 
 TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wait") {
@@ -402,7 +400,7 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   listing_pods.label_selector = "app.kubernetes.io/component=backup-list";
   CHECK(e2e::eventually(
       [&] {
-        auto pods = c->list(kPod, ns.name(), listing_pods);
+        auto pods = c->list(e2e::kPod, ns.name(), listing_pods);
         if (!pods.ok()) return false;
         for (const auto& p : (*pods)["items"]) {
           if (!p["metadata"].contains("deletionTimestamp")) return false;
@@ -417,7 +415,7 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   CHECK(refused.exit_code == 1);
   CHECK(refused.output.find("no dump named stillontime-20200101T000000Z.dump in the backup volume; it holds: "
                             "stillontime-20240515T020012Z.dump") != std::string::npos);
-  CHECK_FALSE(e2e::get_or_null(*c, kSot, {ns.name(), "app"})["spec"].contains("restore"));
+  CHECK_FALSE(e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"})["spec"].contains("restore"));
 
   auto restore = plugin_async("restore app --from latest --id r1 --wait --timeout 40s" + n);
   finish_listing_pod(*c, ns.name(), kListing);
@@ -435,7 +433,7 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   std::string restore_job;
   REQUIRE(e2e::eventually(
       [&] {
-        restore_job = e2e::get_or_null(*c, kSot, {ns.name(), "app"})["status"]["restore"].value("job", "");
+        restore_job = e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"})["status"]["restore"].value("job", "");
         return !restore_job.empty() && c->get(resources::jobs(), {ns.name(), restore_job}).ok();
       },
       20s));
@@ -452,7 +450,7 @@ TEST_CASE("backup --wait, backups with sizes, restore refusals and restore --wai
   apply_resource(off.name(), "{environment: development, version: \"1.0.0\", backup: {enabled: false}}");
   REQUIRE(e2e::eventually(
       [&] {
-        return condition(e2e::get_or_null(*c, kSot, {off.name(), "app"}), "Ready") != "";
+        return condition(e2e::get_or_null(*c, e2e::kStillOnTime, {off.name(), "app"}), "Ready") != "";
       },
       20s));
   auto disabled = plugin("backup app -n " + off.name());
@@ -511,7 +509,7 @@ TEST_CASE("report: a tar.gz of the resource, children, events and status, with n
   auto secret = c->get(resources::secrets(), {ns.name(), "app-postgres-credentials"});
   REQUIRE(secret.ok());
   const std::string password_b64 = (*secret)["data"]["POSTGRES_PASSWORD"];
-  const std::string password = *kube::base64_decode(password_b64);
+  const std::string password = *common::base64_decode_lenient(password_b64);
   REQUIRE(password.size() >= 16);
 
   const std::string dir = e2e::control_plane().dir + "/report-" + e2e::random_suffix();

@@ -17,8 +17,6 @@ using kube::Json;
 
 namespace {
 
-const kube::ResourceRef kCm = kube::resources::config_maps();
-
 Json config_map(const std::string& ns, const std::string& name, const std::string& v) {
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
@@ -138,7 +136,7 @@ class MeddlingClient final : public kube::KubeClient {
 
 InformerOptions cm_informer(const std::string& ns) {
   InformerOptions o;
-  o.resource = kCm;
+  o.resource = e2e::kConfigMap;
   o.namespaces = {ns};
   return o;
 }
@@ -156,17 +154,17 @@ TEST_CASE("an informer sees creates, updates and deletes within 1 s") {
   std::this_thread::sleep_for(200ms);   // the watch is established
 
   auto t0 = std::chrono::steady_clock::now();
-  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "a", "1")).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "a", "1")).ok());
   REQUIRE(e2e::eventually([&] { return rec.seen("add a 1").has_value(); }, 5s));
   const auto create_latency = *rec.seen("add a 1") - t0;
 
   t0 = std::chrono::steady_clock::now();
-  REQUIRE(c->merge_patch(kCm, {ns.name(), "a"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
+  REQUIRE(c->merge_patch(e2e::kConfigMap, {ns.name(), "a"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
   REQUIRE(e2e::eventually([&] { return rec.seen("update a 1->2").has_value(); }, 5s));
   const auto update_latency = *rec.seen("update a 1->2") - t0;
 
   t0 = std::chrono::steady_clock::now();
-  REQUIRE(c->remove(kCm, {ns.name(), "a"}, kube::DeleteOptions{}).ok());
+  REQUIRE(c->remove(e2e::kConfigMap, {ns.name(), "a"}, kube::DeleteOptions{}).ok());
   REQUIRE(e2e::eventually([&] { return rec.seen("delete a").has_value(); }, 5s));
   const auto delete_latency = *rec.seen("delete a") - t0;
 
@@ -183,7 +181,7 @@ TEST_CASE("an informer sees creates, updates and deletes within 1 s") {
 TEST_CASE("after an API server restart the informer resumes and misses nothing") {
   e2e::TestNamespace ns("rt-restart");
   auto c = e2e::client();
-  for (auto n : {"keep", "change", "drop"}) REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), n, "1")).ok());
+  for (auto n : {"keep", "change", "drop"}) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
   Recorder rec;
   Informer inf(*c, real_clock(), cm_informer(ns.name()));
   inf.add_handler(rec.handler());
@@ -198,10 +196,10 @@ TEST_CASE("after an API server restart the informer resumes and misses nothing")
   // Changed right after the server is back, while the informer is still
   // disconnected (backing off from the failed reconnects).
   auto c2 = e2e::client();
-  REQUIRE(e2e::eventually([&] { return c2->get(kCm, {ns.name(), "keep"}).ok(); }, 30s));
-  REQUIRE(c2->merge_patch(kCm, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
-  REQUIRE(c2->remove(kCm, {ns.name(), "drop"}, kube::DeleteOptions{}).ok());
-  REQUIRE(c2->create(kCm, ns.name(), config_map(ns.name(), "new", "1")).ok());
+  REQUIRE(e2e::eventually([&] { return c2->get(e2e::kConfigMap, {ns.name(), "keep"}).ok(); }, 30s));
+  REQUIRE(c2->merge_patch(e2e::kConfigMap, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
+  REQUIRE(c2->remove(e2e::kConfigMap, {ns.name(), "drop"}, kube::DeleteOptions{}).ok());
+  REQUIRE(c2->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "new", "1")).ok());
 
   const std::vector<std::string> expected{"add new 1", "delete drop", "update change 1->2"};
   const bool all_seen = e2e::eventually([&] { return rec.since(mark) == expected; }, 45s);
@@ -214,7 +212,7 @@ TEST_CASE("after an API server restart the informer resumes and misses nothing")
   for (const auto& o : inf.cache().list(ns.name())) cached.push_back(key_of(*o).name);
   CHECK(cached == std::vector<std::string>{"change", "keep", "new"});
   // And it keeps watching.
-  REQUIRE(c2->create(kCm, ns.name(), config_map(ns.name(), "after", "1")).ok());
+  REQUIRE(c2->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "after", "1")).ok());
   CHECK(e2e::eventually([&] { return rec.seen("add after 1").has_value(); }, 5s));
   inf.stop();
 }
@@ -223,7 +221,7 @@ TEST_CASE("a forced 410 Gone makes the informer relist and notify exactly what i
   e2e::TestNamespace ns("rt-gone");
   auto real = e2e::client();
   MeddlingClient c(*real);
-  for (auto n : {"keep", "change", "drop"}) REQUIRE(real->create(kCm, ns.name(), config_map(ns.name(), n, "1")).ok());
+  for (auto n : {"keep", "change", "drop"}) REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
   Recorder rec;
   Informer inf(c, real_clock(), cm_informer(ns.name()));
   inf.add_handler(rec.handler());
@@ -235,9 +233,9 @@ TEST_CASE("a forced 410 Gone makes the informer relist and notify exactly what i
 
   // Events are lost on the way...
   c.drop_events = true;
-  REQUIRE(real->merge_patch(kCm, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
-  REQUIRE(real->remove(kCm, {ns.name(), "drop"}, kube::DeleteOptions{}).ok());
-  REQUIRE(real->create(kCm, ns.name(), config_map(ns.name(), "new", "1")).ok());
+  REQUIRE(real->merge_patch(e2e::kConfigMap, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
+  REQUIRE(real->remove(e2e::kConfigMap, {ns.name(), "drop"}, kube::DeleteOptions{}).ok());
+  REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "new", "1")).ok());
   std::this_thread::sleep_for(500ms);
   CHECK(rec.size() == mark);
   // ...then the connection drops and the resourceVersion has expired.
@@ -249,7 +247,7 @@ TEST_CASE("a forced 410 Gone makes the informer relist and notify exactly what i
   CHECK(e2e::eventually([&] { return rec.since(mark) == expected; }, 15s));
   CHECK(c.gone_seen >= 1);
   CHECK(inf.list_count() == lists_before + 1);
-  REQUIRE(real->create(kCm, ns.name(), config_map(ns.name(), "after", "1")).ok());
+  REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "after", "1")).ok());
   CHECK(e2e::eventually([&] { return rec.seen("add after 1").has_value(); }, 5s));
   inf.stop();
 }

@@ -31,7 +31,6 @@ using kube::Json;
 
 namespace {
 
-const kube::ResourceRef kCm = kube::resources::config_maps();
 const char* kStamp = "e2e.stillontime.app/reconciled-by";
 
 std::pair<int, std::string> http_get(int port, const std::string& path) {
@@ -171,7 +170,7 @@ std::string lease_holder(kube::KubeClient& c, const std::string& ns) {
 }
 
 std::string stamp_of(kube::KubeClient& c, const std::string& ns, const std::string& name) {
-  auto cm = c.get(kCm, {ns, name});
+  auto cm = c.get(e2e::kConfigMap, {ns, name});
   if (!cm.ok()) return {};
   return (*cm)["metadata"].value("annotations", Json::object()).value(kStamp, "");
 }
@@ -232,7 +231,7 @@ TEST_CASE("two operators with --leader-elect: exactly one reconciles; kill -9 ha
   OperatorProcess b("op-b", ns.name());
   REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
 
-  for (int i = 0; i < 5; ++i) REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "cm" + std::to_string(i))).ok());
+  for (int i = 0; i < 5; ++i) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "cm" + std::to_string(i))).ok());
   REQUIRE_MESSAGE(e2e::eventually([&] {
     for (int i = 0; i < 5; ++i) {
       if (stamp_of(*c, ns.name(), "cm" + std::to_string(i)).empty()) return false;
@@ -265,7 +264,7 @@ TEST_CASE("SIGTERM on the leader: it finishes, releases the lease, exits 0, and 
   REQUIRE(e2e::eventually([&] { return lease_holder(*c, ns.name()) == a.identity(); }, 20s));
   OperatorProcess b("op-b", ns.name());
   REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
-  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "x")).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "x")).ok());
   REQUIRE(e2e::eventually([&] { return stamp_of(*c, ns.name(), "x") == a.identity(); }, 20s));
 
   const auto signalled_at = std::chrono::steady_clock::now();
@@ -277,7 +276,7 @@ TEST_CASE("SIGTERM on the leader: it finishes, releases the lease, exits 0, and 
   MESSAGE("takeover after SIGTERM: " << std::chrono::duration<double>(takeover).count() << " s");
   CHECK(takeover < 5s);
   CHECK(a.log().find("released lease") != std::string::npos);
-  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "y")).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "y")).ok());
   CHECK(e2e::eventually([&] { return stamp_of(*c, ns.name(), "y") == b.identity(); }, 10s));
 }
 
@@ -290,7 +289,7 @@ TEST_CASE("an API server that hangs: the leader gives up within the renew deadli
   REQUIRE_MESSAGE(e2e::eventually([&] { return lease_holder(*c, ns.name()) == a.identity(); }, 20s), a.log());
   OperatorProcess b("op-b", ns.name());
   REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
-  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "before")).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "before")).ok());
   REQUIRE(e2e::eventually([&] { return stamp_of(*c, ns.name(), "before") == a.identity(); }, 20s));
 
   // The path to the API server stops answering; nothing is closed.
@@ -318,7 +317,7 @@ TEST_CASE("an API server that hangs: the leader gives up within the renew deadli
   CHECK(*a_stepped_down <= 12.5);
   CHECK(*a_stepped_down < *b_leads);
   CHECK(lease_holder(*c, ns.name()) == b.identity());
-  REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "after")).ok());
+  REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "after")).ok());
   CHECK(e2e::eventually([&] { return stamp_of(*c, ns.name(), "after") == b.identity(); }, 10s));
   // The old leader stops on lost leadership (exit 1) instead of waiting out the hang.
   CHECK_MESSAGE(a.wait_exit(45s) == 1, a.log());
@@ -340,7 +339,7 @@ TEST_CASE("/metrics parses as Prometheus text and its counters move") {
   };
   ControllerSpec spec;
   spec.name = "noop";
-  spec.primary = kCm;
+  spec.primary = e2e::kConfigMap;
   (*mgr)->add_controller(std::move(spec), std::make_unique<Noop>());
   REQUIRE((*mgr)->start().ok());
   REQUIRE(e2e::eventually([&] { return http_get((*mgr)->health_port(), "/readyz").first == 200; }, 10s));
@@ -349,7 +348,7 @@ TEST_CASE("/metrics parses as Prometheus text and its counters move") {
   REQUIRE(s1 == 200);
   auto before = parse_prometheus(t1);
   auto c = e2e::client();
-  for (int i = 0; i < 3; ++i) REQUIRE(c->create(kCm, ns.name(), config_map(ns.name(), "m" + std::to_string(i))).ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "m" + std::to_string(i))).ok());
   REQUIRE(e2e::eventually([&] {
     auto after = parse_prometheus(http_get((*mgr)->metrics_port(), "/metrics").second);
     return sum_of(after, "controller_runtime_reconcile_total{controller=\"noop\",result=\"success\"}") >=

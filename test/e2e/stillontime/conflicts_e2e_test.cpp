@@ -24,10 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kDeploy = resources::deployments();
-const ResourceRef kSvc = resources::services();
-
 ApplyOptions other_manager() {
   ApplyOptions o;
   o.field_manager = "other-manager";
@@ -52,10 +48,10 @@ std::string env_value(const Json& deployment, const std::string& container, cons
 // Creates `name` in `ns` and waits until its children exist and the operator
 // has written nothing for three seconds.
 void create_and_settle(KubeClient& c, const e2e::OperatorProcess& op, const std::string& ns, const std::string& name) {
-  REQUIRE(c.create(kSot, ns, e2e::stillontime(ns, name)).ok());
+  REQUIRE(c.create(e2e::kStillOnTime, ns, e2e::stillontime(ns, name)).ok());
   REQUIRE(e2e::eventually([&] {
-    return c.get(kDeploy, {ns, name + "-backend"}).ok() && c.get(kDeploy, {ns, name + "-frontend"}).ok() &&
-           e2e::condition_of(e2e::get_or_null(c, kSot, {ns, name}), "Reconciling", "reason") == "WaitingForComponents";
+    return c.get(e2e::kDeployment, {ns, name + "-backend"}).ok() && c.get(e2e::kDeployment, {ns, name + "-frontend"}).ok() &&
+           e2e::condition_of(e2e::get_or_null(c, e2e::kStillOnTime, {ns, name}), "Reconciling", "reason") == "WaitingForComponents";
   }, 30s));
   REQUIRE(op.comes_to_rest(3s, 30s));
 }
@@ -74,22 +70,22 @@ TEST_CASE("fields another manager adds to our children are theirs: left alone, n
   // An annotation and a sidecar container (server-side apply), an env var
   // (`kubectl set env`: a strategic merge patch), a label (merge patch), a
   // Service port.
-  REQUIRE(c->apply(kDeploy, {ns.name(), "app-backend"},
+  REQUIRE(c->apply(e2e::kDeployment, {ns.name(), "app-backend"},
                    {{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
                     {"metadata", {{"name", "app-backend"}, {"annotations", {{"example.com/on-call", "crew-ops"}}}}}},
                    other_manager())
               .ok());
   auto set_env = e2e::run("kubectl -n " + ns.name() + " set env deployment/app-backend FOO=bar");
   REQUIRE_MESSAGE(set_env.exit_code == 0, set_env.output);
-  REQUIRE(c->apply(kDeploy, {ns.name(), "app-frontend"},
+  REQUIRE(c->apply(e2e::kDeployment, {ns.name(), "app-frontend"},
                    deployment_patch("app-frontend",
                                     {{"template", {{"spec", {{"containers", Json::array({{{"name", "log-shipper"}, {"image", "example.com/shipper:1"}}})}}}}}}),
                    other_manager())
               .ok());
-  REQUIRE(c->merge_patch(kSvc, {ns.name(), "app-backend"}, {{"metadata", {{"labels", {{"example.com/team", "crew"}}}}}},
+  REQUIRE(c->merge_patch(e2e::kService, {ns.name(), "app-backend"}, {{"metadata", {{"labels", {{"example.com/team", "crew"}}}}}},
                          PatchOptions{"kubectl-label"})
               .ok());
-  REQUIRE(c->apply(kSvc, {ns.name(), "app-frontend"},
+  REQUIRE(c->apply(e2e::kService, {ns.name(), "app-frontend"},
                    {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "app-frontend"}}},
                     {"spec", {{"ports", Json::array({{{"name", "debug"}, {"port", 9999}, {"targetPort", 9999}, {"protocol", "TCP"}}})}}}},
                    other_manager())
@@ -102,13 +98,13 @@ TEST_CASE("fields another manager adds to our children are theirs: left alone, n
   MESSAGE("operator writes after five foreign additions, over 8 s: ", writes, "; reconciles: ",
           op.metric("controller_runtime_reconcile_total") - reconciles_before);
   CHECK(writes == 0);
-  const Json backend = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-backend"});
+  const Json backend = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
   CHECK(backend["metadata"]["annotations"]["example.com/on-call"] == "crew-ops");
   CHECK(env_value(backend, "backend", "FOO") == "bar");
   CHECK(env_value(backend, "backend", "PORT") == "3000");
-  const Json frontend = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-frontend"});
+  const Json frontend = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
   CHECK(frontend["spec"]["template"]["spec"]["containers"].size() == 2);
-  CHECK(e2e::get_or_null(*c, kSvc, {ns.name(), "app-frontend"})["spec"]["ports"].size() == 2);
+  CHECK(e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-frontend"})["spec"]["ports"].size() == 2);
   e2e::delete_stillontimes(*c, ns.name());
 }
 
@@ -128,14 +124,14 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
     auto other = e2e::client();
     const auto end = std::chrono::steady_clock::now() + fight;
     while (std::chrono::steady_clock::now() < end) {
-      edits += other->apply(kDeploy, {ns.name(), "app-frontend"}, deployment_patch("app-frontend", {{"replicas", 5}}), other_manager()).ok();
-      edits += other->apply(kDeploy, {ns.name(), "app-backend"},
+      edits += other->apply(e2e::kDeployment, {ns.name(), "app-frontend"}, deployment_patch("app-frontend", {{"replicas", 5}}), other_manager()).ok();
+      edits += other->apply(e2e::kDeployment, {ns.name(), "app-backend"},
                             deployment_patch("app-backend",
                                              {{"template", {{"spec", {{"containers", Json::array({{{"name", "backend"},
                                                                                                    {"env", Json::array({{{"name", "PORT"}, {"value", "9999"}}})}}})}}}}}}),
                             other_manager())
                    .ok();
-      edits += other->apply(kSvc, {ns.name(), "app-backend"},
+      edits += other->apply(e2e::kService, {ns.name(), "app-backend"},
                             {{"apiVersion", "v1"}, {"kind", "Service"},
                              {"metadata", {{"name", "app-backend"}, {"labels", {{"app.kubernetes.io/component", "hijacked"}}}}}},
                             other_manager())
@@ -149,9 +145,9 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
   // Once the other stops, every field is ours again, and the operator rests.
   const auto stopped = std::chrono::steady_clock::now();
   CHECK(e2e::eventually([&] {
-    const Json f = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-frontend"});
-    const Json b = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-backend"});
-    const Json s = e2e::get_or_null(*c, kSvc, {ns.name(), "app-backend"});
+    const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
+    const Json b = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
+    const Json s = e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-backend"});
     return f["spec"]["replicas"] == 1 && env_value(b, "backend", "PORT") == "3000" &&
            s["metadata"]["labels"]["app.kubernetes.io/component"] == "backend";
   }, 10s));
@@ -169,7 +165,7 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
   CHECK(total <= 3 * (fight.count() + 4) + 6);
   CHECK(op.metric("rest_client_requests_total", {"code=\"409\""}) == conflicts_before);
   // The operator owns replicas again: the other manager's apply lost it.
-  const Json f = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-frontend"});
+  const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
   for (const auto& entry : f["metadata"]["managedFields"]) {
     if (entry.value("manager", "") != "other-manager") continue;
     CHECK_FALSE(entry["fieldsV1"].value("f:spec", Json::object()).contains("f:replicas"));

@@ -24,15 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kDeploy = resources::deployments();
-const ResourceRef kSts = resources::stateful_sets();
-const ResourceRef kSvc = resources::services();
-const ResourceRef kConfigMap{"", "v1", "configmaps", "ConfigMap", true};
-const ResourceRef kPvc{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
-const ResourceRef kRole{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
-const ResourceRef kRoleBinding{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
-
 bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) { return c.get(ref, key).ok(); }
 
 std::string condition(const Json& cr, const std::string& type) {
@@ -46,30 +37,30 @@ std::string condition(const Json& cr, const std::string& type) {
 // The stack's objects that embedded=false must remove (managed kinds), and
 // those that stay (claims and the generated Secret).
 std::vector<std::pair<ResourceRef, std::string>> pruned_objects() {
-  return {{kDeploy, "app-prometheus"},
-          {kDeploy, "app-alertmanager"},
-          {kDeploy, "app-grafana"},
-          {kSvc, "app-prometheus"},
-          {kSvc, "app-alertmanager"},
-          {kSvc, "app-grafana"},
-          {kConfigMap, "app-prometheus-config"},
-          {kConfigMap, "app-prometheus-rules"},
-          {kConfigMap, "app-alertmanager-config"},
-          {kConfigMap, "app-grafana-datasources"},
-          {kConfigMap, "app-grafana-dashboard-providers"},
-          {kConfigMap, "app-grafana-dashboards"},
+  return {{e2e::kDeployment, "app-prometheus"},
+          {e2e::kDeployment, "app-alertmanager"},
+          {e2e::kDeployment, "app-grafana"},
+          {e2e::kService, "app-prometheus"},
+          {e2e::kService, "app-alertmanager"},
+          {e2e::kService, "app-grafana"},
+          {e2e::kConfigMap, "app-prometheus-config"},
+          {e2e::kConfigMap, "app-prometheus-rules"},
+          {e2e::kConfigMap, "app-alertmanager-config"},
+          {e2e::kConfigMap, "app-grafana-datasources"},
+          {e2e::kConfigMap, "app-grafana-dashboard-providers"},
+          {e2e::kConfigMap, "app-grafana-dashboards"},
           {resources::service_accounts(), "app-prometheus"},
-          {kRole, "app-prometheus"},
-          {kRoleBinding, "app-prometheus"},
+          {e2e::kRole, "app-prometheus"},
+          {e2e::kRoleBinding, "app-prometheus"},
           {resources::network_policies(), "app-prometheus"},
           {resources::network_policies(), "app-alertmanager"},
           {resources::network_policies(), "app-grafana"}};
 }
 
 std::vector<std::pair<ResourceRef, std::string>> kept_objects() {
-  return {{kPvc, "app-prometheus-data"},
-          {kPvc, "app-alertmanager-data"},
-          {kPvc, "app-grafana-data"},
+  return {{e2e::kPersistentVolumeClaim, "app-prometheus-data"},
+          {e2e::kPersistentVolumeClaim, "app-alertmanager-data"},
+          {e2e::kPersistentVolumeClaim, "app-grafana-data"},
           {resources::secrets(), "app-grafana-admin"}};
 }
 
@@ -105,7 +96,7 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
                    {"kind", "StillOnTime"},
                    {"metadata", {{"name", "app"}, {"namespace", ns.name()}}},
                    {"spec", {{"environment", "development"}, {"version", "1.0.0"}, {"monitoring", {{"embedded", true}}}}}};
-  auto created = c->create(kSot, ns.name(), cr);
+  auto created = c->create(e2e::kStillOnTime, ns.name(), cr);
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
 
   REQUIRE_MESSAGE(e2e::eventually([&] {
@@ -124,30 +115,30 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
     CHECK(obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "stillontime-operator");
     CHECK(obj["metadata"]["labels"]["stillontime.app/owner"] == ns.name() + ".app");
   }
-  const Json prometheus = e2e::get_or_null(*c, kDeploy, {ns.name(), "app-prometheus"});
+  const Json prometheus = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-prometheus"});
   CHECK(prometheus["spec"]["template"]["spec"]["containers"][0]["image"] == "prom/prometheus:v2.53.1");
   CHECK(prometheus["spec"]["template"]["spec"]["serviceAccountName"] == "app-prometheus");
-  CHECK(e2e::get_or_null(*c, kSvc, {ns.name(), "app-grafana"})["spec"]["ports"][0]["port"] == 3001);
-  CHECK(e2e::get_or_null(*c, kPvc, {ns.name(), "app-prometheus-data"})["spec"]["resources"]["requests"]["storage"] == "50Gi");
-  CHECK(e2e::get_or_null(*c, kPvc, {ns.name(), "app-grafana-data"})["spec"]["resources"]["requests"]["storage"] == "10Gi");
-  CHECK(e2e::get_or_null(*c, kConfigMap, {ns.name(), "app-grafana-dashboards"})["data"].size() >= 4);
+  CHECK(e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-grafana"})["spec"]["ports"][0]["port"] == 3001);
+  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim, {ns.name(), "app-prometheus-data"})["spec"]["resources"]["requests"]["storage"] == "50Gi");
+  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim, {ns.name(), "app-grafana-data"})["spec"]["resources"]["requests"]["storage"] == "10Gi");
+  CHECK(e2e::get_or_null(*c, e2e::kConfigMap, {ns.name(), "app-grafana-dashboards"})["data"].size() >= 4);
   // The password is drawn at apply time: random, not render's placeholder.
   const std::string password = grafana_password(*c, ns.name());
   CHECK(password.size() >= 40);   // base64 of 32 characters
   CHECK(password.find("R0VORVJBVEVE") == std::string::npos);   // base64 of "GENERATED"
   // The exporters ride along in the database pods.
   CHECK(e2e::eventually([&] {
-    return has_container(e2e::get_or_null(*c, kSts, {ns.name(), "app-postgres"}), "postgres-exporter") &&
-           has_container(e2e::get_or_null(*c, kSts, {ns.name(), "app-redis"}), "redis-exporter");
+    return has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}), "postgres-exporter") &&
+           has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
   }, 10s));
 
   // Ready counts the stack's components too (the CRD's status schema keeps them).
   CHECK(e2e::eventually([&] {
     e2e::make_workloads_ready(*c, ns.name(), ns.name() + ".app");
-    const Json now = e2e::get_or_null(*c, kSot, key);
+    const Json now = e2e::get_or_null(*c, e2e::kStillOnTime, key);
     return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
   }, 20s));
-  const Json ready = e2e::get_or_null(*c, kSot, key);
+  const Json ready = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(ready["status"]["components"]["prometheus"]["ready"] == 1);
   CHECK(ready["status"]["components"]["grafana"]["ready"] == 1);
   CHECK(ready["status"]["components"]["alertmanager"]["ready"] == 1);
@@ -163,7 +154,7 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
   CHECK_MESSAGE(quiet, ("the operator keeps writing; log: " + op.log_path()));
 
   // Off: the workloads and their configuration go; claims and the Secret stay.
-  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"monitoring", {{"embedded", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", false}}}}}}, PatchOptions{"kubectl"}).ok());
   CHECK_MESSAGE(e2e::eventually([&] {
     for (const auto& [ref, name] : pruned_objects()) {
       if (exists(*c, ref, {ns.name(), name})) return false;
@@ -176,13 +167,13 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
   }
   // Development: monitoring.enabled is off, so the exporters go too.
   CHECK(e2e::eventually([&] {
-    return !has_container(e2e::get_or_null(*c, kSts, {ns.name(), "app-postgres"}), "postgres-exporter") &&
-           !has_container(e2e::get_or_null(*c, kSts, {ns.name(), "app-redis"}), "redis-exporter");
+    return !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}), "postgres-exporter") &&
+           !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
   }, 10s));
 
   // On again: the same Grafana password (its database on the claim knows it).
-  REQUIRE(c->merge_patch(kSot, key, {{"spec", {{"monitoring", {{"embedded", true}}}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] { return exists(*c, kDeploy, {ns.name(), "app-grafana"}); }, 20s));
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", true}}}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return exists(*c, e2e::kDeployment, {ns.name(), "app-grafana"}); }, 20s));
   CHECK(grafana_password(*c, ns.name()) == password);
 }
 
@@ -218,7 +209,7 @@ TEST_CASE("the manifests' ClusterRole lets the operator create the Prometheus di
   // The binding takes effect within moments of its creation.
   Result<Json> created = make_error(Code::kInternal, "not tried");
   (void)e2e::eventually([&] {
-    created = as_operator->create(kRole, ns.name(), stillontime::build_prometheus_role(r));
+    created = as_operator->create(e2e::kRole, ns.name(), stillontime::build_prometheus_role(r));
     return created.ok();
   }, 10s);
   CHECK_MESSAGE(created.ok(), created.error().to_string());

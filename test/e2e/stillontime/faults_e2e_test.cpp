@@ -25,8 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kJob = resources::jobs();
 constexpr const char* kManaged = "app.kubernetes.io/managed-by=stillontime-operator";
 constexpr int kResources = 100;
 constexpr int kBackupRequests = 10;   // resources 0..9 ask for an on-demand backup
@@ -94,7 +92,7 @@ class ClusterSimulator {
         patch_status(ref, item, status);
       }
     }
-    auto jobs = client_->list(kJob, "", lo);
+    auto jobs = client_->list(e2e::kJob, "", lo);
     if (!jobs.ok()) {
       ++errors_;
       return;
@@ -102,7 +100,7 @@ class ClusterSimulator {
     for (const auto& job : (*jobs)["items"]) {
       if (job.value("status", Json::object()).contains("conditions")) continue;
       // Counted once it took: a patch refused during the outage is tried again next pass.
-      if (patch_status(kJob, job, e2e::job_status(true, 1))) ++jobs_completed_;
+      if (patch_status(e2e::kJob, job, e2e::job_status(true, 1))) ++jobs_completed_;
     }
   }
 
@@ -140,7 +138,7 @@ std::string unconverged(const Json& cr, int i) {
 int count_jobs(KubeClient& c, const std::string& ns, const std::string& selector) {
   ListOptions lo;
   lo.label_selector = selector;
-  auto list = c.list(kJob, ns, lo);
+  auto list = c.list(e2e::kJob, ns, lo);
   return list.ok() ? static_cast<int>((*list)["items"].size()) : -1;
 }
 
@@ -184,7 +182,7 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
     for (int i = 0; i < kResources; ++i) {
       const auto give_up = std::chrono::steady_clock::now() + 90s;
       while (std::chrono::steady_clock::now() < give_up) {
-        auto r = c->create(kSot, namespaces[i]->name(), resource(namespaces[i]->name(), i));
+        auto r = c->create(e2e::kStillOnTime, namespaces[i]->name(), resource(namespaces[i]->name(), i));
         if (r.ok() || r.code() == Code::kAlreadyExists) break;
         std::this_thread::sleep_for(200ms);
       }
@@ -207,7 +205,7 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
   std::string pending;
   const bool converged = e2e::eventually([&] {
     for (int i = 0; i < kResources; ++i) {
-      const std::string why = unconverged(e2e::get_or_null(*c, kSot, {namespaces[i]->name(), "app"}), i);
+      const std::string why = unconverged(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"}), i);
       if (!why.empty()) {
         pending = namespaces[i]->name() + ": " + why;
         return false;
@@ -235,16 +233,16 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
   // take them) and a fresh operator replaces this one. It writes nothing and
   // remakes no Job; every status stays as it was.
   std::map<std::string, Json> statuses;
-  for (const auto& ns : namespaces) statuses[ns->name()] = e2e::get_or_null(*c, kSot, {ns->name(), "app"})["status"];
+  for (const auto& ns : namespaces) statuses[ns->name()] = e2e::get_or_null(*c, e2e::kStillOnTime, {ns->name(), "app"})["status"];
   for (int i = 0; i < kBackupRequests + kRestores; ++i) {
     ListOptions lo;
     lo.label_selector = kManaged;
-    auto jobs = c->list(kJob, namespaces[i]->name(), lo);
+    auto jobs = c->list(e2e::kJob, namespaces[i]->name(), lo);
     REQUIRE(jobs.ok());
     for (const auto& job : (*jobs)["items"]) {
       DeleteOptions d;
       d.propagation = Propagation::kBackground;
-      REQUIRE(c->remove(kJob, {namespaces[i]->name(), job["metadata"]["name"]}, d).ok());
+      REQUIRE(c->remove(e2e::kJob, {namespaces[i]->name(), job["metadata"]["name"]}, d).ok());
     }
   }
   op.reset();
@@ -268,6 +266,6 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
     CAPTURE(namespaces[i]->name());
     CHECK(count_jobs(*c, namespaces[i]->name(), requested) == 0);
     CHECK(count_jobs(*c, namespaces[i]->name(), restores) == 0);
-    CHECK(e2e::get_or_null(*c, kSot, {namespaces[i]->name(), "app"})["status"] == statuses[namespaces[i]->name()]);
+    CHECK(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"})["status"] == statuses[namespaces[i]->name()]);
   }
 }

@@ -24,16 +24,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
-const ResourceRef kDeploy = resources::deployments();
-
 // Writes the operator sent that the API server answered with 500 (etcd's and
 // the server's size refusals come back so on 1.20).
 double refused_writes(const e2e::OperatorProcess& op) {
   return op.metric("rest_client_requests_total", {"code=\"500\""});
 }
 
-Json get(KubeClient& c, const std::string& ns, const std::string& name) { return e2e::get_or_null(c, kSot, {ns, name}); }
+Json get(KubeClient& c, const std::string& ns, const std::string& name) { return e2e::get_or_null(c, e2e::kStillOnTime, {ns, name}); }
 
 bool stalled_with(KubeClient& c, const std::string& ns, const std::string& name, const std::string& reason,
                   std::chrono::milliseconds timeout) {
@@ -65,13 +62,13 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
     return Json{{"backend", {{"env", Json::array({{{"name", "BIG"}, {"value", std::string(bytes, 'x')}}})}}}};
   };
   auto probe = [&](std::size_t bytes) {
-    auto r = c->create(kSot, ns.name(), e2e::stillontime(ns.name(), "largest", with_value(bytes)));
+    auto r = c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), "largest", with_value(bytes)));
     if (!r.ok()) {
       CHECK_MESSAGE(r.error().message.find("request is too large") != std::string::npos, r.error().to_string());
       return false;
     }
-    REQUIRE(c->remove(kSot, {ns.name(), "largest"}, DeleteOptions{}).ok());
-    REQUIRE(e2e::eventually([&] { return !c->get(kSot, {ns.name(), "largest"}).ok(); }, 10s));
+    REQUIRE(c->remove(e2e::kStillOnTime, {ns.name(), "largest"}, DeleteOptions{}).ok());
+    REQUIRE(e2e::eventually([&] { return !c->get(e2e::kStillOnTime, {ns.name(), "largest"}).ok(); }, 10s));
     return true;
   };
   std::size_t fits = 1'500'000, too_big = 1'600'000;
@@ -88,7 +85,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   // a status fits. The operator says so in an Event and stops.
   e2e::OperatorProcess op({"--namespaces", ns.name()});
   const double refused_before = refused_writes(op);
-  REQUIRE(c->create(kSot, ns.name(), e2e::stillontime(ns.name(), "largest", with_value(fits))).ok());
+  REQUIRE(c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), "largest", with_value(fits))).ok());
   auto event_message = [&](const std::string& reason) {
     ListOptions lo;
     lo.field_selector = "involvedObject.name=largest,reason=" + reason;
@@ -106,7 +103,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   // 4 KiB less: its status fits, but its backend Deployment (the value plus
   // a pod template and the operator's managedFields) does not.
   const double refused_at_child = refused_writes(op);
-  REQUIRE(c->merge_patch(kSot, {ns.name(), "largest"}, {{"spec", with_value(fits - 4096)}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(fits - 4096)}}, PatchOptions{"kubectl"}).ok());
   REQUIRE(stalled_with(*c, ns.name(), "largest", "ChildTooLarge", 60s));
   const Json stalled = get(*c, ns.name(), "largest");
   const std::string message = e2e::condition_of(stalled, "Stalled", "message");
@@ -116,18 +113,18 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   CHECK(e2e::condition_of(stalled, "Reconciling") == "False");
   CHECK(stalled["status"]["observedGeneration"] == 2);
   // Every other child is there; the backend is not.
-  CHECK(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "largest-frontend"}).ok(); }, 10s));
-  CHECK_FALSE(c->get(kDeploy, {ns.name(), "largest-backend"}).ok());
+  CHECK(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "largest-frontend"}).ok(); }, 10s));
+  CHECK_FALSE(c->get(e2e::kDeployment, {ns.name(), "largest-backend"}).ok());
   // One refused write, then no more: a refusal is not retried for the same object.
   CHECK(op.comes_to_rest(5s, 30s));
   CHECK(refused_writes(op) - refused_at_child == 1);
 
   // 16 KiB less than the largest and the Deployment fits: progress as usual.
   const std::size_t smaller = fits - 16 * 1024;
-  REQUIRE(c->merge_patch(kSot, {ns.name(), "largest"}, {{"spec", with_value(smaller)}}, PatchOptions{"kubectl"}).ok());
-  REQUIRE(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "largest-backend"}).ok(); }, 30s));
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(smaller)}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "largest-backend"}).ok(); }, 30s));
   CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), "largest"), "Stalled") == "False"; }, 20s));
-  const Json backend = e2e::get_or_null(*c, kDeploy, {ns.name(), "largest-backend"});
+  const Json backend = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "largest-backend"});
   bool carried = false;
   for (const auto& e : backend["spec"]["template"]["spec"]["containers"][0]["env"]) {
     carried = carried || (e["name"] == "BIG" && e["value"].get_ref<const std::string&>().size() == smaller);
@@ -151,20 +148,20 @@ TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stall
   const double cpu_before = op.cpu_seconds();
   // 1.36 MB of resource; the Deployment adds managedFields for each var (the
   // env list is merged by name), about 1.9 MB.
-  REQUIRE(c->create(kSot, ns.name(), e2e::stillontime(ns.name(), "many", {{"backend", {{"env", env_of(12000, 80)}}}})).ok());
+  REQUIRE(c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), "many", {{"backend", {{"env", env_of(12000, 80)}}}})).ok());
   REQUIRE(stalled_with(*c, ns.name(), "many", "ChildTooLarge", 90s));
   const std::string message = e2e::condition_of(get(*c, ns.name(), "many"), "Stalled", "message");
   MESSAGE("Stalled: ", message);
   CHECK(message.starts_with("spec.backend.env: the Deployment many-backend made from it ("));
-  CHECK(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "many-frontend"}).ok(); }, 10s));
+  CHECK(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "many-frontend"}).ok(); }, 10s));
   CHECK(op.comes_to_rest(5s, 60s));
   CHECK(refused_writes(op) - refused_before == 1);
   MESSAGE("operator CPU for the resource: ", op.cpu_seconds() - cpu_before, " s; VmRSS ", op.memory_kib("VmRSS") / 1024,
           " MiB, VmHWM ", op.memory_kib("VmHWM") / 1024, " MiB");
 
   // 200 vars fit: a new spec is tried at once, and the condition clears.
-  REQUIRE(c->merge_patch(kSot, {ns.name(), "many"}, {{"spec", {{"backend", {{"env", env_of(200, 40)}}}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] { return c->get(kDeploy, {ns.name(), "many-backend"}).ok(); }, 30s));
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "many"}, {{"spec", {{"backend", {{"env", env_of(200, 40)}}}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "many-backend"}).ok(); }, 30s));
   CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), "many"), "Stalled") == "False"; }, 20s));
   CHECK(op.running());
   e2e::delete_stillontimes(*c, ns.name());
@@ -198,7 +195,7 @@ TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled n
       {"many-errors", {{"backend", {{"env", bad_names}}}}, "spec.backend.env[0].name"},
   };
   for (const auto& k : cases) {
-    auto r = c->create(kSot, ns.name(), e2e::stillontime(ns.name(), k.name, k.spec));
+    auto r = c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), k.name, k.spec));
     REQUIRE_MESSAGE(r.ok(), k.name, ": ", r.error().to_string());
   }
   for (const auto& k : cases) {
@@ -211,7 +208,7 @@ TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled n
   const std::string many = e2e::condition_of(get(*c, ns.name(), "many-errors"), "Stalled", "message");
   CHECK(many.find("; and 4980 more") != std::string::npos);
   // No child for any of them, the Events were written, the operator is alive.
-  CHECK_FALSE(c->get(kDeploy, {ns.name(), "image-frontend"}).ok());
+  CHECK_FALSE(c->get(e2e::kDeployment, {ns.name(), "image-frontend"}).ok());
   CHECK(e2e::eventually([&] {
     ListOptions lo;
     lo.field_selector = "involvedObject.name=utf8,reason=InvalidSpec";
@@ -253,7 +250,7 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
                       {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}}}, {"data", data}})
                 .ok());
   }
-  for (const auto& doc : *docs) REQUIRE(c->create(kSot, ns.name(), doc).ok());
+  for (const auto& doc : *docs) REQUIRE(c->create(e2e::kStillOnTime, ns.name(), doc).ok());
 
   // Every object render lists, of the kinds this API server serves.
   std::set<std::string> missing;
@@ -281,7 +278,7 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
   CHECK(checked > 60);
   const Json complete = get(*c, ns.name(), "complete");
   CHECK(complete["status"]["restore"]["phase"] == "Running");
-  CHECK(e2e::get_or_null(*c, kDeploy, {ns.name(), "complete-backend"})["spec"]["replicas"] == 0);
+  CHECK(e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "complete-backend"})["spec"]["replicas"] == 0);
   CHECK_FALSE(c->get(stillontime::resource_ref("autoscaling/v2beta2", "HorizontalPodAutoscaler"), {ns.name(), "complete-backend"}).ok());
   CHECK(c->get(resources::jobs(), {ns.name(), complete["status"]["restore"].value("job", "")}).ok());
   for (const char* name : {"complete", "complete-external"}) {

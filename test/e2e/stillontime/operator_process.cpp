@@ -247,7 +247,6 @@ kube::Json job_status(bool ok, int seconds_ago) {
 }
 
 void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::string& message) {
-  const kube::ResourceRef pods{"", "v1", "pods", "Pod", true};
   const std::string ns = job["metadata"]["namespace"];
   const kube::Json& tmpl = job["spec"]["template"];
   kube::Json labels = tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
@@ -257,11 +256,11 @@ void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::
                     {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
                                   {"labels", labels}}},
                     {"spec", tmpl["spec"]}};
-  auto r = c.create(pods, ns, pod);
+  auto r = c.create(kPod, ns, pod);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
   kube::Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
                            {"finishedAt", now_minus(10)}};
-  set_status(c, pods, {ns, pod["metadata"]["name"]},
+  set_status(c, kPod, {ns, pod["metadata"]["name"]},
              {{"phase", "Succeeded"},
               {"containerStatuses", kube::Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
                                                         {"image", "postgres:16"}, {"imageID", ""},

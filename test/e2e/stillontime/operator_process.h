@@ -16,8 +16,6 @@
 
 namespace sot::e2e {
 
-inline const kube::ResourceRef kStillOnTime{"stillontime.app", "v1alpha1", "stillontimes", "StillOnTime", true};
-
 // The object, or null when it cannot be read.
 kube::Json get_or_null(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key);
 

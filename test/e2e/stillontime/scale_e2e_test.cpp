@@ -23,7 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
 constexpr int kTotal = 1000;
 constexpr int kInstalls = 10;
 constexpr int kInvalid = 40;
@@ -60,7 +59,7 @@ class ChangeCounter {
  public:
   explicit ChangeCounter(const std::string& ns) : ns_(ns) {
     auto c = e2e::client();
-    auto list = c->list(kSot, ns_, ListOptions{});
+    auto list = c->list(e2e::kStillOnTime, ns_, ListOptions{});
     REQUIRE(list.ok());
     version_ = (*list)["metadata"].value("resourceVersion", "");
     thread_ = std::thread([this] { run(); });
@@ -81,7 +80,7 @@ class ChangeCounter {
       WatchOptions wo;
       wo.resource_version = version_;
       wo.timeout_seconds = 120;
-      auto r = c->watch(kSot, ns_, wo, [&](WatchEvent&& ev) {
+      auto r = c->watch(e2e::kStillOnTime, ns_, wo, [&](WatchEvent&& ev) {
         version_ = ev.object["metadata"].value("resourceVersion", version_);
         if (ev.type == EventType::kModified) {
           std::lock_guard lock(mu_);
@@ -121,7 +120,7 @@ TEST_CASE("1,000 resources in one namespace: each status written once, then rest
     creators.emplace_back([&, t] {
       auto c = e2e::client();
       for (int i = t; i < kTotal; i += 4) {
-        auto r = c->create(kSot, ns.name(), e2e::stillontime(ns.name(), name_of(i), spec_of(i)));
+        auto r = c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), name_of(i), spec_of(i)));
         CHECK_MESSAGE(r.ok(), name_of(i), ": ", (r.ok() ? "" : r.error().to_string()));
       }
     });
@@ -132,7 +131,7 @@ TEST_CASE("1,000 resources in one namespace: each status written once, then rest
   auto c = e2e::client();
   int done = 0;
   const bool all_settled = e2e::eventually([&] {
-    auto list = list_all(*c, kSot, ns.name(), ListOptions{});
+    auto list = list_all(*c, e2e::kStillOnTime, ns.name(), ListOptions{});
     if (!list.ok()) return false;
     done = 0;
     for (const auto& cr : list->items) {

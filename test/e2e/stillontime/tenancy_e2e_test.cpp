@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const ResourceRef kSot = e2e::kStillOnTime;
 const char* const kTenantA = "tenant-a";
 const char* const kTenantB = "tenant-b";
 const char* const kWriteVerbs[] = {"create", "update", "patch", "delete", "deletecollection"};
@@ -59,7 +58,7 @@ void bind_tenant(KubeClient& admin, const std::string& user, const std::string& 
 // A client for a tenant, once its grants are in effect (RBAC is read from a cache).
 std::unique_ptr<RestClient> tenant_client(const std::string& user, const std::string& ns) {
   auto c = e2e::client(user);
-  REQUIRE(e2e::eventually([&] { return c->list(kSot, ns, ListOptions{}).ok(); }, 10s));
+  REQUIRE(e2e::eventually([&] { return c->list(e2e::kStillOnTime, ns, ListOptions{}).ok(); }, 10s));
   return c;
 }
 
@@ -74,7 +73,7 @@ Json resource(const std::string& ns, const std::string& name, const std::string&
 }
 
 std::string stalled(KubeClient& c, const ObjectKey& key, const std::string& field = "status") {
-  const Json cr = e2e::get_or_null(c, kSot, key);
+  const Json cr = e2e::get_or_null(c, e2e::kStillOnTime, key);
   if (!cr.is_object()) return "";
   for (const auto& cond : cr.value("status", Json::object()).value("conditions", Json::array())) {
     if (cond.value("type", "") == "Stalled") return cond.value(field, "");
@@ -187,7 +186,7 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   const ObjectKey key{a.name(), "app"};
   const std::string owner = a.name() + ".app";
   auto created = tenant_a->create(
-      kSot, a.name(),
+      e2e::kStillOnTime, a.name(),
       resource(a.name(), "app", b.name(),
                {{"backend", {{"image", "registry.example/a/steal:1"}, {"secretRef", {{"name", "b-database"}}}}}}));
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
@@ -231,9 +230,9 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   const std::string backend_version = e2e::get_or_null(*admin, resources::deployments(), {b.name(), "app-backend"})
                                           ["metadata"]["resourceVersion"];
   REQUIRE(admin->remove(resources::services(), {b.name(), "app-frontend"}, DeleteOptions{}).ok());
-  REQUIRE(tenant_a->merge_patch(kSot, key, {{"spec", {{"version", "1.0.1"}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(tenant_a->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"version", "1.0.1"}}}}, PatchOptions{"kubectl"}).ok());
   CHECK(e2e::eventually([&] {
-    const Json cr = e2e::get_or_null(*tenant_a, kSot, key);
+    const Json cr = e2e::get_or_null(*tenant_a, e2e::kStillOnTime, key);
     return cr["status"].value("observedGeneration", 0) == cr["metadata"].value("generation", -1);
   }, 10s));
   std::this_thread::sleep_for(3s);
@@ -245,8 +244,8 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
 
   // Deleted while b does not consent: the resource goes, what it made in b
   // stays for b to keep or remove, and the resource's Events say how.
-  REQUIRE(tenant_a->remove(kSot, key, DeleteOptions{}).ok());
-  CHECK(e2e::eventually([&] { return !admin->get(kSot, key).ok(); }, 20s));
+  REQUIRE(tenant_a->remove(e2e::kStillOnTime, key, DeleteOptions{}).ok());
+  CHECK(e2e::eventually([&] { return !admin->get(e2e::kStillOnTime, key).ok(); }, 20s));
   CHECK(admin->get(resources::deployments(), {b.name(), "app-backend"}).ok());
   CHECK_FALSE(children_in(*admin, b.name(), owner).empty());
   after = operator_requests_in(b.name(), withdrawn);
@@ -276,11 +275,11 @@ TEST_CASE("a claim on a namespace that did not consent does not count: no squatt
   e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--namespaces",
                            a.name() + "," + c.name()});
   // a names b first; b consents only to c, whose resource comes a second later.
-  REQUIRE(admin->create(kSot, a.name(), resource(a.name(), "first", b.name())).ok());
+  REQUIRE(admin->create(e2e::kStillOnTime, a.name(), resource(a.name(), "first", b.name())).ok());
   REQUIRE(wait_stalled(*admin, {a.name(), "first"}, "TargetNamespaceNotPermitted"));
   std::this_thread::sleep_for(1100ms);   // creationTimestamp has one-second resolution
   e2e::set_accept_from(*admin, b.name(), c.name());
-  REQUIRE(admin->create(kSot, c.name(), resource(c.name(), "second", b.name())).ok());
+  REQUIRE(admin->create(e2e::kStillOnTime, c.name(), resource(c.name(), "second", b.name())).ok());
   CHECK_MESSAGE(e2e::eventually([&] { return admin->get(resources::deployments(), {b.name(), "second-backend"}).ok(); }, 20s),
                 ("operator log: " + op.log_path()));
   CHECK(e2e::eventually([&] { return stalled(*admin, {c.name(), "second"}) == "False"; }, 10s));
@@ -300,8 +299,8 @@ TEST_CASE("--cross-namespace=false: another namespace is refused even when it co
   const std::string since = e2e::audit_now();
   e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--namespaces", a.name(),
                            "--cross-namespace=false"});
-  REQUIRE(tenant_a->create(kSot, a.name(), resource(a.name(), "away", b.name())).ok());
-  REQUIRE(tenant_a->create(kSot, a.name(), resource(a.name(), "home", "")).ok());
+  REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "away", b.name())).ok());
+  REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "home", "")).ok());
   REQUIRE_MESSAGE(wait_stalled(*tenant_a, {a.name(), "away"}, "TargetNamespaceNotPermitted"),
                   ("operator log: " + op.log_path()));
   CHECK(stalled(*tenant_a, {a.name(), "away"}, "message").find("--cross-namespace=false") != std::string::npos);
@@ -337,8 +336,8 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
   const std::string since = e2e::audit_now();
   {
     e2e::OperatorProcess op(base, env);
-    REQUIRE(tenant_a->create(kSot, a.name(), resource(a.name(), "to-system", "kube-system")).ok());
-    REQUIRE(tenant_a->create(kSot, a.name(), resource(a.name(), "to-ops", ops.name())).ok());
+    REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "to-system", "kube-system")).ok());
+    REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "to-ops", ops.name())).ok());
     for (const auto& [key, target] : {std::pair{to_system, std::string("kube-system")}, std::pair{to_ops, ops.name()}}) {
       CAPTURE(target);
       REQUIRE_MESSAGE(wait_stalled(*tenant_a, key, "TargetNamespaceNotPermitted"), ("operator log: " + op.log_path()));
@@ -367,9 +366,9 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
   CHECK(children_in(*admin, "kube-system", a.name() + ".to-system").empty());
   CHECK(operator_requests_in("kube-system", since).empty());
   // With consent, deleting the resource removes what it made there.
-  REQUIRE(tenant_a->remove(kSot, to_ops, DeleteOptions{}).ok());
+  REQUIRE(tenant_a->remove(e2e::kStillOnTime, to_ops, DeleteOptions{}).ok());
   CHECK(e2e::eventually([&] { return !admin->get(resources::deployments(), {ops.name(), "to-ops-backend"}).ok(); }, 20s));
-  REQUIRE(tenant_a->remove(kSot, to_system, DeleteOptions{}).ok());
-  CHECK(e2e::eventually([&] { return !admin->get(kSot, to_system).ok(); }, 20s));
+  REQUIRE(tenant_a->remove(e2e::kStillOnTime, to_system, DeleteOptions{}).ok());
+  CHECK(e2e::eventually([&] { return !admin->get(e2e::kStillOnTime, to_system).ok(); }, 20s));
   op.stop();
 }

@@ -163,6 +163,8 @@ TEST_CASE("the ConfigMap carries scripts/backup/*.sh byte for byte") {
   CHECK(cm["metadata"]["name"] == "sot-backup-scripts");
   CHECK(cm["data"]["backup.sh"] == sot::stillontime::test::read_file(STILLONTIME_SCRIPTS_DIR "/backup.sh"));
   CHECK(cm["data"]["restore.sh"] == sot::stillontime::test::read_file(STILLONTIME_SCRIPTS_DIR "/restore.sh"));
+  CHECK(cm["data"]["env.sh"] == sot::stillontime::test::read_file(STILLONTIME_SCRIPTS_DIR "/env.sh"));
+  CHECK(cm["data"].size() == 3);
 }
 
 TEST_CASE("on-demand backup, restore and bootstrap Jobs") {

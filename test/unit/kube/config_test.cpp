@@ -197,15 +197,6 @@ TEST_CASE("load_default prefers the explicit path, then $KUBECONFIG") {
   unsetenv("KUBECONFIG");
 }
 
-TEST_CASE("base64 decoding") {
-  CHECK(base64_decode("aGVsbG8=") == std::optional<std::string>("hello"));
-  CHECK(base64_decode("aGVs\nbG8=") == std::optional<std::string>("hello"));
-  CHECK(base64_decode("aGVsbA") == std::optional<std::string>("hell"));
-  CHECK_FALSE(base64_decode("a").has_value());
-  CHECK_FALSE(base64_decode("aGV*").has_value());
-  CHECK_FALSE(base64_decode("aA==aA").has_value());
-}
-
 // Found while fuzzing (a hand-made input to test/fuzz/fuzz_kubeconfig): a
 // tokenFile name longer than the file system allows threw filesystem_error out
 // of parse_kubeconfig.

@@ -43,14 +43,5 @@ TEST_CASE("image_reference adds spec.version unless a tag or digest is given") {
   CHECK(image_reference("a/b@sha256:00", "1.2") == "a/b@sha256:00");
 }
 
-TEST_CASE("encoders") {
-  CHECK(base64_encode("") == "");
-  CHECK(base64_encode("f") == "Zg==");
-  CHECK(base64_encode("fo") == "Zm8=");
-  CHECK(base64_encode("foo") == "Zm9v");
-  CHECK(base64_encode("foobar") == "Zm9vYmFy");
-  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 }  // namespace
 }  // namespace sot::stillontime

@@ -1,6 +1,7 @@
 // Backend and frontend Deployments: names, labels, probes, ports, env wiring, security, checksum.
 #include <doctest/doctest.h>
 
+#include "common/digest.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/builders/common.h"
 #include "stillontime/desired_state.h"
@@ -221,8 +222,8 @@ TEST_CASE("the backend's checksum is no oracle for the user's Secret: it cannot 
   real.credentials.redis_password = "drawn-at-random-by-the-operator-2";
   real.credentials.jwt_secret = "drawn-at-random-by-the-operator-3-at-least-32-bytes";
   CHECK(backend_sum(real) != backend_sum(guess));
-  CHECK(backend_sum(real) != sha256_hex(guess.user_secret_fingerprint));
-  CHECK(backend_sum(real) != sha256_hex("user:ext:" + guess.user_secret_fingerprint));
+  CHECK(backend_sum(real) != common::sha256_hex(guess.user_secret_fingerprint));
+  CHECK(backend_sum(real) != common::sha256_hex("user:ext:" + guess.user_secret_fingerprint));
   CHECK(backend_sum(real).find(guess.user_secret_fingerprint) == std::string::npos);
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "kube/yaml.h"
+#include "common/base64.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/desired_state.h"
 #include "stillontime/validate.h"
@@ -311,7 +312,7 @@ TEST_CASE("grafana: port 3000 behind Service port 3001, password only by secretK
   CHECK(secret["metadata"]["name"] == "sot-grafana-admin");
   test::check_contract_labels(secret, "grafana");
   CHECK(secret["metadata"]["annotations"][kGeneratedAnnotation] == "true");
-  CHECK(secret["data"] == json{{"admin-user", base64_encode("admin")}, {"admin-password", base64_encode("s3cret-admin-password")}});
+  CHECK(secret["data"] == json{{"admin-user", common::base64_encode("admin")}, {"admin-password", common::base64_encode("s3cret-admin-password")}});
   CHECK_FALSE(secret.contains("stringData"));
 
   BuildContext ctx;

@@ -1,6 +1,7 @@
 // Generated Secrets: built from given values (pure), data not stringData, marked as generated.
 #include <doctest/doctest.h>
 
+#include "common/base64.h"
 #include "stillontime/builders/builders.h"
 #include "unit/stillontime/helpers.h"
 
@@ -18,9 +19,9 @@ TEST_CASE("postgres credentials") {
   test::check_contract_labels(s, "postgres");
   CHECK(s["metadata"]["annotations"]["stillontime.app/generated"] == "true");
   CHECK_FALSE(s.contains("stringData"));
-  CHECK(s["data"]["POSTGRES_PASSWORD"] == base64_encode("p@ss/word"));
-  CHECK(s["data"]["POSTGRES_USER"] == base64_encode("stillontime"));
-  CHECK(s["data"]["DATABASE_URL"] == base64_encode("postgresql://stillontime:p%40ss%2Fword@sot-postgres.apps.svc:5432/stillontime"));
+  CHECK(s["data"]["POSTGRES_PASSWORD"] == common::base64_encode("p@ss/word"));
+  CHECK(s["data"]["POSTGRES_USER"] == common::base64_encode("stillontime"));
+  CHECK(s["data"]["DATABASE_URL"] == common::base64_encode("postgresql://stillontime:p%40ss%2Fword@sot-postgres.apps.svc:5432/stillontime"));
   // The same inputs give the same object: a builder never invents randomness.
   CHECK(build_postgres_secret(r, creds) == s);
 }
@@ -31,11 +32,11 @@ TEST_CASE("redis and app secrets") {
   auto redis = build_redis_secret(r, creds);
   CHECK(redis["metadata"]["name"] == "sot-redis-credentials");
   CHECK(redis["metadata"]["namespace"] == "other");
-  CHECK(redis["data"]["REDIS_PASSWORD"] == base64_encode("redispw"));
-  CHECK(redis["data"]["REDIS_URL"] == base64_encode("redis://sot-redis.other.svc:6379"));
+  CHECK(redis["data"]["REDIS_PASSWORD"] == common::base64_encode("redispw"));
+  CHECK(redis["data"]["REDIS_URL"] == common::base64_encode("redis://sot-redis.other.svc:6379"));
   auto app = build_app_secret(r, creds);
   CHECK(app["metadata"]["name"] == "sot-app-secrets");
-  CHECK(app["data"]["JWT_SECRET"] == base64_encode(std::string(40, 'j')));
+  CHECK(app["data"]["JWT_SECRET"] == common::base64_encode(std::string(40, 'j')));
   CHECK(app["metadata"]["annotations"]["stillontime.app/generated"] == "true");
 }
 
