@@ -18,7 +18,7 @@ packages=(
   # libFuzzer targets (scripts/fuzz.sh): clang with its fuzzer and sanitizer runtimes
   clang libclang-rt-dev
   # test and lint tools
-  curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils
+  curl openssl python3 python3-icalendar python3-yaml prometheus iproute2 yamllint shellcheck wrk poppler-utils clang-format
   # exporters the live monitoring test (test/e2e/monitoring) scrapes
   prometheus-postgres-exporter prometheus-redis-exporter
   # amtool, which checks the embedded Alertmanager configuration

@@ -11,14 +11,16 @@ namespace sot::auth {
 namespace {
 constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT"})";
 
-Error unauthenticated(std::string why) { return make_error(ErrorCode::kUnauthenticated, std::move(why)); }
+Error unauthenticated(std::string why) {
+  return make_error(ErrorCode::kUnauthenticated, std::move(why));
+}
 }  // namespace
 
 std::string JwtSigner::issue(AccessClaims& claims) const {
   claims.issued_at = clock_.unix_seconds();
   claims.expires_at = claims.issued_at + ttl_seconds_;
   if (claims.jti.empty()) claims.jti = crypto::random_hex(16);
-  nlohmann::json payload = {{"sub", claims.subject}, {"email", claims.email}, {"role", claims.role},
+  nlohmann::json payload = {{"sub", claims.subject}, {"email", claims.email},   {"role", claims.role},
                             {"jti", claims.jti},     {"iat", claims.issued_at}, {"exp", claims.expires_at},
                             {"iss", kIssuer},        {"aud", kAudience},        {"typ", "access"}};
   std::string signing_input = common::base64url_encode(kHeader) + "." + common::base64url_encode(payload.dump());
@@ -30,7 +32,8 @@ Result<AccessClaims> JwtSigner::verify(std::string_view token) const {
   if (token.size() > 4096) return unauthenticated("token too long");
   const auto dot1 = token.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
-  if (dot1 == std::string_view::npos || dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+  if (dot1 == std::string_view::npos || dot2 == std::string_view::npos ||
+      token.find('.', dot2 + 1) != std::string_view::npos) {
     return unauthenticated("malformed token");
   }
   const auto header_text = common::base64url_decode(token.substr(0, dot1));
@@ -59,7 +62,8 @@ Result<AccessClaims> JwtSigner::verify(std::string_view token) const {
     auto it = payload.find(key);
     return it != payload.end() && it->is_number_integer() ? it->get<std::int64_t>() : -1;
   };
-  if (str("iss") != kIssuer || str("aud") != kAudience || str("typ") != "access") return unauthenticated("token not issued for this API");
+  if (str("iss") != kIssuer || str("aud") != kAudience || str("typ") != "access")
+    return unauthenticated("token not issued for this API");
   AccessClaims claims;
   claims.subject = str("sub");
   claims.email = str("email");
@@ -67,7 +71,8 @@ Result<AccessClaims> JwtSigner::verify(std::string_view token) const {
   claims.jti = str("jti");
   claims.issued_at = num("iat");
   claims.expires_at = num("exp");
-  if (claims.subject.empty() || claims.jti.empty() || claims.expires_at < 0) return unauthenticated("token lacks required claims");
+  if (claims.subject.empty() || claims.jti.empty() || claims.expires_at < 0)
+    return unauthenticated("token lacks required claims");
   const auto now = clock_.unix_seconds();
   if (now >= claims.expires_at) return unauthenticated("token expired");
   if (claims.issued_at > now + 60) return unauthenticated("token issued in the future");

@@ -20,10 +20,11 @@ Result<OAuthStart> OAuthFlow::begin() {
   auto stored = store_.command({"SET", "oauth:state:" + start.state, verifier, "EX", "600", "NX"});
   if (!stored) return stored.error();
   const char sep = config_.auth_url.find('?') == std::string::npos ? '?' : '&';
-  start.authorization_url = config_.auth_url + sep + "response_type=code&client_id=" + http::url_encode(config_.client_id) +
-                            "&redirect_uri=" + http::url_encode(config_.redirect_uri) +
-                            "&scope=" + http::url_encode(config_.scope) + "&state=" + http::url_encode(start.state) +
-                            "&code_challenge=" + challenge + "&code_challenge_method=S256&access_type=offline&prompt=consent";
+  start.authorization_url =
+      config_.auth_url + sep + "response_type=code&client_id=" + http::url_encode(config_.client_id) +
+      "&redirect_uri=" + http::url_encode(config_.redirect_uri) + "&scope=" + http::url_encode(config_.scope) +
+      "&state=" + http::url_encode(start.state) + "&code_challenge=" + challenge +
+      "&code_challenge_method=S256&access_type=offline&prompt=consent";
   return start;
 }
 
@@ -40,11 +41,10 @@ Result<OAuthIdentity> OAuthFlow::complete(const std::string& code, const std::st
   token_request.method = "POST";
   token_request.url = config_.token_url;
   token_request.headers = {{"content-type", "application/x-www-form-urlencoded"}, {"accept", "application/json"}};
-  token_request.body = "grant_type=authorization_code&code=" + http::url_encode(code) +
-                       "&redirect_uri=" + http::url_encode(config_.redirect_uri) +
-                       "&client_id=" + http::url_encode(config_.client_id) +
-                       "&client_secret=" + http::url_encode(config_.client_secret) +
-                       "&code_verifier=" + http::url_encode(verifier->str);
+  token_request.body =
+      "grant_type=authorization_code&code=" + http::url_encode(code) +
+      "&redirect_uri=" + http::url_encode(config_.redirect_uri) + "&client_id=" + http::url_encode(config_.client_id) +
+      "&client_secret=" + http::url_encode(config_.client_secret) + "&code_verifier=" + http::url_encode(verifier->str);
   auto token_response = client_.send(token_request);
   if (!token_response) return token_response.error();
   if (token_response->status == 400 || token_response->status == 401) {

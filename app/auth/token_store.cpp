@@ -10,9 +10,15 @@
 
 namespace sot::auth {
 namespace {
-std::string token_key(const std::string& hash) { return "rt:" + hash; }
-std::string used_key(const std::string& hash) { return "rtused:" + hash; }
-std::string user_key(const std::string& user_id) { return "rtu:" + user_id; }
+std::string token_key(const std::string& hash) {
+  return "rt:" + hash;
+}
+std::string used_key(const std::string& hash) {
+  return "rtused:" + hash;
+}
+std::string user_key(const std::string& user_id) {
+  return "rtu:" + user_id;
+}
 const std::string kTtl = std::to_string(TokenStore::kRefreshTtlSeconds);
 }  // namespace
 
@@ -79,15 +85,20 @@ Status TokenStore::deny_access_token(const std::string& jti, std::int64_t second
   return ok_status();
 }
 
-kv::Command TokenStore::denied_check(const std::string& jti) { return {"EXISTS", "jwtdeny:" + jti}; }
+kv::Command TokenStore::denied_check(const std::string& jti) {
+  return {"EXISTS", "jwtdeny:" + jti};
+}
 
 Status TokenStore::revoke_user_access(const std::string& user_id, std::int64_t now, std::int64_t token_ttl_seconds) {
-  auto reply = store_.command({"SET", "jwtuserrevoked:" + user_id, std::to_string(now), "EX", std::to_string(token_ttl_seconds + 60)});
+  auto reply = store_.command(
+      {"SET", "jwtuserrevoked:" + user_id, std::to_string(now), "EX", std::to_string(token_ttl_seconds + 60)});
   if (!reply) return reply.error();
   return ok_status();
 }
 
-kv::Command TokenStore::user_revoked_check(const std::string& user_id) { return {"GET", "jwtuserrevoked:" + user_id}; }
+kv::Command TokenStore::user_revoked_check(const std::string& user_id) {
+  return {"GET", "jwtuserrevoked:" + user_id};
+}
 
 bool TokenStore::revoked_by(const kv::Reply& reply, std::int64_t issued_at) {
   if (reply.type != kv::Reply::Type::kString) return false;

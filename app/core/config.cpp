@@ -2,10 +2,10 @@
 // "<VARIABLE>: <what is wrong>" and never contains the value of a secret.
 #include "core/config.h"
 
-#include "http/client_address.h"
-
 #include <cstdlib>
 #include <set>
+
+#include "http/client_address.h"
 
 namespace sot {
 namespace {
@@ -26,9 +26,11 @@ Result<long> parse_int(const EnvLookup& env, const std::string& name, long fallb
   char* end = nullptr;
   errno = 0;
   const long parsed = std::strtol(value->c_str(), &end, 10);
-  if (errno != 0 || end == value->c_str() || *end != '\0') return config_error(name, "must be an integer, got \"" + *value + "\"");
+  if (errno != 0 || end == value->c_str() || *end != '\0')
+    return config_error(name, "must be an integer, got \"" + *value + "\"");
   if (parsed < min || parsed > max) {
-    return config_error(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + *value);
+    return config_error(name,
+                        "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + *value);
   }
   return parsed;
 }
@@ -58,9 +60,12 @@ Result<std::string> parse_url(const EnvLookup& env, const std::string& name, con
 
 const char* app_env_name(AppEnv env) {
   switch (env) {
-    case AppEnv::kDevelopment: return "development";
-    case AppEnv::kStaging: return "staging";
-    case AppEnv::kProduction: return "production";
+    case AppEnv::kDevelopment:
+      return "development";
+    case AppEnv::kStaging:
+      return "staging";
+    case AppEnv::kProduction:
+      return "production";
   }
   return "development";
 }
@@ -88,7 +93,8 @@ Result<RedisEndpoint> parse_redis_url(const std::string& url) {
     if (!db.empty()) {
       char* end = nullptr;
       const long parsed = std::strtol(db.c_str(), &end, 10);
-      if (*end != '\0' || parsed < 0 || parsed > 15) return make_error(ErrorCode::kInvalid, "database number must be 0..15");
+      if (*end != '\0' || parsed < 0 || parsed > 15)
+        return make_error(ErrorCode::kInvalid, "database number must be 0..15");
       out.db = static_cast<int>(parsed);
     }
   }
@@ -129,10 +135,14 @@ Result<Config> load_config(const EnvLookup& env) {
   }
   const std::string env_name = app_env ? *app_env : (node_env ? *node_env : "development");
   const std::string env_var = app_env ? "APP_ENV" : "NODE_ENV";
-  if (env_name == "development") config.env = AppEnv::kDevelopment;
-  else if (env_name == "staging") config.env = AppEnv::kStaging;
-  else if (env_name == "production") config.env = AppEnv::kProduction;
-  else return config_error(env_var, "must be development, staging or production, got \"" + env_name + "\"");
+  if (env_name == "development")
+    config.env = AppEnv::kDevelopment;
+  else if (env_name == "staging")
+    config.env = AppEnv::kStaging;
+  else if (env_name == "production")
+    config.env = AppEnv::kProduction;
+  else
+    return config_error(env_var, "must be development, staging or production, got \"" + env_name + "\"");
   const bool deployed = config.env != AppEnv::kDevelopment;
 
   if (auto v = non_empty(env, "BIND_ADDRESS")) config.bind_address = *v;
@@ -142,7 +152,8 @@ Result<Config> load_config(const EnvLookup& env) {
   auto metrics_port = parse_int(env, "METRICS_PORT", 9090, 0, 65535);
   if (!metrics_port) return metrics_port.error();
   config.metrics_port = static_cast<std::uint16_t>(*metrics_port);
-  if (config.port != 0 && config.port == config.metrics_port) return config_error("METRICS_PORT", "must differ from PORT");
+  if (config.port != 0 && config.port == config.metrics_port)
+    return config_error("METRICS_PORT", "must differ from PORT");
 
   auto database_url = non_empty(env, "DATABASE_URL");
   if (!database_url) return config_error("DATABASE_URL", "is required (postgresql://user:password@host:5432/db)");
@@ -161,7 +172,8 @@ Result<Config> load_config(const EnvLookup& env) {
   auto jwt_secret = env("JWT_SECRET");
   if (!jwt_secret || jwt_secret->empty()) return config_error("JWT_SECRET", "is required (at least 32 bytes)");
   if (jwt_secret->size() < 32) {
-    return config_error("JWT_SECRET", "must be at least 32 bytes long (got " + std::to_string(jwt_secret->size()) + ")");
+    return config_error("JWT_SECRET",
+                        "must be at least 32 bytes long (got " + std::to_string(jwt_secret->size()) + ")");
   }
   config.jwt_secret = *jwt_secret;
 
@@ -183,11 +195,11 @@ Result<Config> load_config(const EnvLookup& env) {
     return config_error("GOOGLE_CLIENT_SECRET", "is required when GOOGLE_CLIENT_ID is set");
   }
   if (deployed && config.oauth.client_id.empty()) return config_error("GOOGLE_CLIENT_ID", "is required in " + env_name);
-  for (auto [name, field] : {std::pair{"GOOGLE_AUTH_URL", &config.oauth.auth_url},
-                             std::pair{"GOOGLE_TOKEN_URL", &config.oauth.token_url},
-                             std::pair{"GOOGLE_USERINFO_URL", &config.oauth.userinfo_url},
-                             std::pair{"OPENWEATHER_BASE_URL", &config.openweather_base_url},
-                             std::pair{"GOOGLE_MAPS_BASE_URL", &config.google_maps_base_url}}) {
+  for (auto [name, field] :
+       {std::pair{"GOOGLE_AUTH_URL", &config.oauth.auth_url}, std::pair{"GOOGLE_TOKEN_URL", &config.oauth.token_url},
+        std::pair{"GOOGLE_USERINFO_URL", &config.oauth.userinfo_url},
+        std::pair{"OPENWEATHER_BASE_URL", &config.openweather_base_url},
+        std::pair{"GOOGLE_MAPS_BASE_URL", &config.google_maps_base_url}}) {
     auto url = parse_url(env, name, *field);
     if (!url) return url.error();
     *field = *url;

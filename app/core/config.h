@@ -58,16 +58,16 @@ struct Config {
   int db_statement_timeout_ms = 10000;
   int redis_pool_size = 16;
   int redis_timeout_ms = 1000;
-  int http_threads = 2;    // I/O event loops
-  int http_workers = 6;    // handler threads (they block on Postgres/Redis); see docs/server.md
+  int http_threads = 2;  // I/O event loops
+  int http_workers = 6;  // handler threads (they block on Postgres/Redis); see docs/server.md
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   int shutdown_timeout_seconds = 25;
   // After SIGTERM, keep accepting (with /ready answering 503) this long before
   // closing the listener, so the Service's endpoints drop the pod first.
   int shutdown_delay_seconds = 0;
   int health_interval_ms = 1000;
-  bool trust_proxy = false;        // TRUST_PROXY=true: every peer may set X-Forwarded-For (prefer the list below)
-  std::string trusted_proxies;     // TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
+  bool trust_proxy = false;     // TRUST_PROXY=true: every peer may set X-Forwarded-For (prefer the list below)
+  std::string trusted_proxies;  // TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
   // HTTP_IDLE_TIMEOUT_SECONDS: how long a connection may take to deliver its next whole request.
   // Longer than ingress-nginx's 60 s upstream keep-alive, so the proxy, not us, closes idle
   // connections (no race on a request sent as we close).

@@ -2,12 +2,12 @@
 // verification needs, RAND_bytes the CSPRNG for tokens.
 #include "core/crypto.h"
 
+#include <stdexcept>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-
-#include <stdexcept>
 
 #include "common/base64.h"
 #include "common/digest.h"
@@ -37,7 +37,11 @@ std::string random_bytes(std::size_t count) {
   return out;
 }
 
-std::string random_token(std::size_t bytes) { return common::base64url_encode(random_bytes(bytes)); }
-std::string random_hex(std::size_t bytes) { return common::hex(random_bytes(bytes)); }
+std::string random_token(std::size_t bytes) {
+  return common::base64url_encode(random_bytes(bytes));
+}
+std::string random_hex(std::size_t bytes) {
+  return common::hex(random_bytes(bytes));
+}
 
 }  // namespace sot::crypto

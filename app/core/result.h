@@ -38,7 +38,7 @@ struct Ok {};
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : value_(std::move(value)) {}      // NOLINT: implicit on purpose
   Result(Error error) : value_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return value_.index() == 0; }
@@ -71,7 +71,11 @@ class [[nodiscard]] Result {
 
 using Status = Result<Ok>;
 
-inline Status ok_status() { return Ok{}; }
-inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Status ok_status() {
+  return Ok{};
+}
+inline Error make_error(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace sot

@@ -12,7 +12,19 @@
 namespace sot::domain {
 namespace {
 
-enum class Field { kDate, kCall, kTitle, kLocation, kBase, kSceneType, kScenes, kEquipment, kContacts, kSafety, kNotes };
+enum class Field {
+  kDate,
+  kCall,
+  kTitle,
+  kLocation,
+  kBase,
+  kSceneType,
+  kScenes,
+  kEquipment,
+  kContacts,
+  kSafety,
+  kNotes
+};
 
 struct Label {
   const char* text;
@@ -23,20 +35,48 @@ struct Label {
 const std::vector<Label>& labels() {
   static const std::vector<Label> kLabels = [] {
     std::vector<Label> l = {
-        {"shooting date", Field::kDate}, {"shoot date", Field::kDate}, {"date", Field::kDate},
-        {"data zdjęć", Field::kDate}, {"data", Field::kDate},
-        {"general crew call", Field::kCall}, {"crew call", Field::kCall}, {"general call", Field::kCall},
-        {"call time", Field::kCall}, {"call", Field::kCall}, {"godzina wezwania", Field::kCall}, {"wezwanie", Field::kCall},
-        {"production", Field::kTitle}, {"title", Field::kTitle}, {"project", Field::kTitle}, {"produkcja", Field::kTitle},
-        {"shooting location", Field::kLocation}, {"set location", Field::kLocation}, {"location", Field::kLocation},
-        {"lokalizacja", Field::kLocation}, {"miejsce", Field::kLocation}, {"set", Field::kLocation},
-        {"base location", Field::kBase}, {"unit base", Field::kBase}, {"base", Field::kBase}, {"baza", Field::kBase},
-        {"scene type", Field::kSceneType}, {"typ sceny", Field::kSceneType}, {"int/ext", Field::kSceneType},
-        {"scenes", Field::kScenes}, {"scene", Field::kScenes}, {"sceny", Field::kScenes},
-        {"equipment", Field::kEquipment}, {"sprzęt", Field::kEquipment},
-        {"contacts", Field::kContacts}, {"contact", Field::kContacts}, {"kontakty", Field::kContacts},
-        {"safety notes", Field::kSafety}, {"safety", Field::kSafety}, {"bhp", Field::kSafety},
-        {"notes", Field::kNotes}, {"uwagi", Field::kNotes},
+        {"shooting date", Field::kDate},
+        {"shoot date", Field::kDate},
+        {"date", Field::kDate},
+        {"data zdjęć", Field::kDate},
+        {"data", Field::kDate},
+        {"general crew call", Field::kCall},
+        {"crew call", Field::kCall},
+        {"general call", Field::kCall},
+        {"call time", Field::kCall},
+        {"call", Field::kCall},
+        {"godzina wezwania", Field::kCall},
+        {"wezwanie", Field::kCall},
+        {"production", Field::kTitle},
+        {"title", Field::kTitle},
+        {"project", Field::kTitle},
+        {"produkcja", Field::kTitle},
+        {"shooting location", Field::kLocation},
+        {"set location", Field::kLocation},
+        {"location", Field::kLocation},
+        {"lokalizacja", Field::kLocation},
+        {"miejsce", Field::kLocation},
+        {"set", Field::kLocation},
+        {"base location", Field::kBase},
+        {"unit base", Field::kBase},
+        {"base", Field::kBase},
+        {"baza", Field::kBase},
+        {"scene type", Field::kSceneType},
+        {"typ sceny", Field::kSceneType},
+        {"int/ext", Field::kSceneType},
+        {"scenes", Field::kScenes},
+        {"scene", Field::kScenes},
+        {"sceny", Field::kScenes},
+        {"equipment", Field::kEquipment},
+        {"sprzęt", Field::kEquipment},
+        {"contacts", Field::kContacts},
+        {"contact", Field::kContacts},
+        {"kontakty", Field::kContacts},
+        {"safety notes", Field::kSafety},
+        {"safety", Field::kSafety},
+        {"bhp", Field::kSafety},
+        {"notes", Field::kNotes},
+        {"uwagi", Field::kNotes},
     };
     std::stable_sort(l.begin(), l.end(), [](const Label& a, const Label& b) {
       return std::string_view(a.text).size() > std::string_view(b.text).size();
@@ -97,8 +137,10 @@ std::vector<std::string> split_list(const std::string& text) {
 bool looks_like_phone(const std::string& s) {
   int digits = 0;
   for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
-    else if (c != '+' && c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') return false;
+    if (std::isdigit(static_cast<unsigned char>(c)))
+      ++digits;
+    else if (c != '+' && c != ' ' && c != '-' && c != '(' && c != ')' && c != '.')
+      return false;
   }
   return digits >= 6;
 }
@@ -128,8 +170,10 @@ Contact parse_contact(const std::string& line) {
   Contact contact;
   std::vector<std::string> rest;
   for (auto& p : parts) {
-    if (contact.phone.empty() && looks_like_phone(p)) contact.phone = p;
-    else rest.push_back(p);
+    if (contact.phone.empty() && looks_like_phone(p))
+      contact.phone = p;
+    else
+      rest.push_back(p);
   }
   if (!rest.empty()) {
     const auto colon = rest[0].find(':');
@@ -156,9 +200,9 @@ Contact parse_contact(const std::string& line) {
 
 int month_from_name(std::string_view name) {
   static const std::array<std::pair<const char*, int>, 24> kMonths = {{
-      {"jan", 1}, {"feb", 2}, {"mar", 3}, {"apr", 4}, {"may", 5}, {"jun", 6}, {"jul", 7}, {"aug", 8},
-      {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}, {"sty", 1}, {"lut", 2}, {"kwi", 4}, {"maj", 5},
-      {"cze", 6}, {"lip", 7}, {"sie", 8}, {"wrz", 9}, {"paź", 10}, {"paz", 10}, {"lis", 11}, {"gru", 12},
+      {"jan", 1}, {"feb", 2},  {"mar", 3},  {"apr", 4},  {"may", 5},  {"jun", 6},  {"jul", 7},  {"aug", 8},
+      {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}, {"sty", 1},  {"lut", 2},  {"kwi", 4},  {"maj", 5},
+      {"cze", 6}, {"lip", 7},  {"sie", 8},  {"wrz", 9},  {"paź", 10}, {"paz", 10}, {"lis", 11}, {"gru", 12},
   }};
   const std::string l = lower(name);
   for (const auto& [prefix, month] : kMonths) {
@@ -200,13 +244,17 @@ std::optional<Date> parse_date_loose(std::string_view text) {
   for (const auto& w : words) {
     std::string digits = w;
     while (!digits.empty() && !std::isdigit(static_cast<unsigned char>(digits.back()))) digits.pop_back();  // 15th
-    const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+    const bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char ch) {
+      return std::isdigit(static_cast<unsigned char>(ch));
+    });
     // A day or a year has at most four digits; longer numbers (a phone number, a
     // reference) are neither, and would overflow stoi.
     if (numeric && digits.size() <= 4) {
       const int v = std::stoi(digits);
-      if (v > 1900) year = v;
-      else if (v >= 1 && v <= 31 && day == 0) day = v;
+      if (v > 1900)
+        year = v;
+      else if (v >= 1 && v <= 31 && day == 0)
+        day = v;
     } else if (month == 0 && w.size() >= 3) {
       month = month_from_name(w);
     }
@@ -296,7 +344,8 @@ ParsedCallSheet parse_call_sheet(std::string_view input) {
     std::size_t start = 0;
     while (start <= v.size()) {  // several contacts on one line are separated by ';'
       const auto semi = v.find(';', start);
-      Contact c = parse_contact(strip_bullet(v.substr(start, semi == std::string::npos ? std::string::npos : semi - start)));
+      Contact c =
+          parse_contact(strip_bullet(v.substr(start, semi == std::string::npos ? std::string::npos : semi - start)));
       if (!c.name.empty() || !c.phone.empty()) sheet.contacts.push_back(std::move(c));
       if (semi == std::string::npos) break;
       start = semi + 1;
@@ -309,6 +358,8 @@ ParsedCallSheet parse_call_sheet(std::string_view input) {
   return out;
 }
 
-nlohmann::json to_json(const Contact& c) { return {{"name", c.name}, {"role", c.role}, {"phone", c.phone}}; }
+nlohmann::json to_json(const Contact& c) {
+  return {{"name", c.name}, {"role", c.role}, {"phone", c.phone}};
+}
 
 }  // namespace sot::domain

@@ -17,12 +17,22 @@ LocalDateTime LocalDateTime::of(const Date& date, int hour, int minute) {
   return LocalDateTime{common::days_from_civil(date.year, date.month, date.day) * 1440 + hour * 60 + minute};
 }
 
-Date LocalDateTime::date() const { return common::civil_from_days(common::floor_div(minutes, 1440)); }
-int LocalDateTime::hour() const { return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) / 60); }
-int LocalDateTime::minute() const { return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) % 60); }
+Date LocalDateTime::date() const {
+  return common::civil_from_days(common::floor_div(minutes, 1440));
+}
+int LocalDateTime::hour() const {
+  return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) / 60);
+}
+int LocalDateTime::minute() const {
+  return static_cast<int>((minutes - common::floor_div(minutes, 1440) * 1440) % 60);
+}
 
-std::string LocalDateTime::iso() const { return format_date(date()) + "T" + hhmm() + ":00"; }
-std::string LocalDateTime::hhmm() const { return format_hhmm(hour() * 60 + minute()); }
+std::string LocalDateTime::iso() const {
+  return format_date(date()) + "T" + hhmm() + ":00";
+}
+std::string LocalDateTime::hhmm() const {
+  return format_hhmm(hour() * 60 + minute());
+}
 std::string LocalDateTime::ical() const {
   const Date d = date();
   char buf[64];

@@ -23,15 +23,15 @@ struct LocalDateTime {
   int hour() const;
   int minute() const;
   LocalDateTime plus_minutes(std::int64_t m) const { return LocalDateTime{minutes + m}; }
-  std::string iso() const;            // 2024-03-15T05:30:00
-  std::string hhmm() const;           // 05:30
-  std::string ical() const;           // 20240315T053000
+  std::string iso() const;   // 2024-03-15T05:30:00
+  std::string hhmm() const;  // 05:30
+  std::string ical() const;  // 20240315T053000
   bool operator==(const LocalDateTime&) const = default;
 };
 
 bool valid_date(const Date& d);
-std::optional<Date> parse_iso_date(std::string_view text);   // YYYY-MM-DD
-std::optional<int> parse_hhmm(std::string_view text);        // HH:MM -> minutes of day
+std::optional<Date> parse_iso_date(std::string_view text);  // YYYY-MM-DD
+std::optional<int> parse_hhmm(std::string_view text);       // HH:MM -> minutes of day
 std::string format_date(const Date& d);
 std::string format_hhmm(int minutes_of_day);
 

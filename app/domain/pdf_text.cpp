@@ -2,24 +2,27 @@
 // turned into a 422 value, and its stderr chatter is silenced.
 #include "domain/pdf_text.h"
 
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-page.h>
-
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-page.h>
+
 namespace sot::domain {
 
-bool looks_like_pdf(std::string_view bytes) { return bytes.substr(0, 5) == "%PDF-"; }
+bool looks_like_pdf(std::string_view bytes) {
+  return bytes.substr(0, 5) == "%PDF-";
+}
 
 Result<std::string> pdf_to_text(std::string_view pdf_bytes, std::size_t max_text_bytes) {
   static std::once_flag quiet;
   std::call_once(quiet, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
   if (!looks_like_pdf(pdf_bytes)) return make_error(ErrorCode::kUnprocessable, "the document is not a PDF");
   std::vector<char> data(pdf_bytes.begin(), pdf_bytes.end());
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
+  std::unique_ptr<poppler::document> doc(
+      poppler::document::load_from_raw_data(data.data(), static_cast<int>(data.size())));
   if (!doc) return make_error(ErrorCode::kUnprocessable, "the PDF could not be read");
   if (doc->is_locked()) return make_error(ErrorCode::kUnprocessable, "the PDF is password-protected");
   std::string text;

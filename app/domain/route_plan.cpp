@@ -23,15 +23,21 @@ Result<RoutePlan> plan_route(const LocalDateTime& call, std::vector<Segment> seg
 }
 
 nlohmann::json to_json(const Buffers& b) {
-  return {{"carChange", b.car_change}, {"parking", b.parking}, {"entry", b.entry},
-          {"traffic", b.traffic},      {"morningRoutine", b.morning_routine}};
+  return {{"carChange", b.car_change},
+          {"parking", b.parking},
+          {"entry", b.entry},
+          {"traffic", b.traffic},
+          {"morningRoutine", b.morning_routine}};
 }
 
 Result<Buffers> buffers_from_json(const nlohmann::json& j, const Buffers& base) {
   if (!j.is_object()) return make_error(ErrorCode::kInvalid, "buffers must be an object");
   Buffers b = base;
-  const std::pair<const char*, int*> fields[] = {{"carChange", &b.car_change}, {"parking", &b.parking}, {"entry", &b.entry},
-                                                 {"traffic", &b.traffic},      {"morningRoutine", &b.morning_routine}};
+  const std::pair<const char*, int*> fields[] = {{"carChange", &b.car_change},
+                                                 {"parking", &b.parking},
+                                                 {"entry", &b.entry},
+                                                 {"traffic", &b.traffic},
+                                                 {"morningRoutine", &b.morning_routine}};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const auto& [name, field] : fields) {

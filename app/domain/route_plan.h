@@ -43,7 +43,8 @@ struct RoutePlan {
   Buffers buffers;
 };
 
-[[nodiscard]] Result<RoutePlan> plan_route(const LocalDateTime& call, std::vector<Segment> segments, const Buffers& buffers);
+[[nodiscard]] Result<RoutePlan> plan_route(const LocalDateTime& call, std::vector<Segment> segments,
+                                           const Buffers& buffers);
 
 nlohmann::json to_json(const Buffers& b);
 [[nodiscard]] Result<Buffers> buffers_from_json(const nlohmann::json& j, const Buffers& base);

@@ -9,12 +9,23 @@ std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -26,7 +37,9 @@ std::string str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-std::string time_of(const std::string& iso) { return iso.size() >= 16 ? iso.substr(11, 5) : iso; }
+std::string time_of(const std::string& iso) {
+  return iso.size() >= 16 ? iso.substr(11, 5) : iso;
+}
 }  // namespace
 
 DaySummary render_summary(const nlohmann::json& schedule, const nlohmann::json& route, const nlohmann::json& weather) {
@@ -46,11 +59,13 @@ DaySummary render_summary(const nlohmann::json& schedule, const nlohmann::json& 
   text += "Location: " + str(schedule, "location") + "\n";
   if (!str(schedule, "baseLocation").empty()) text += "Base: " + str(schedule, "baseLocation") + "\n";
   text += "\nTimeline:\n";
-  for (const auto& t : s.timeline) text += "  " + t["time"].get<std::string>() + "  " + t["event"].get<std::string>() + "\n";
+  for (const auto& t : s.timeline)
+    text += "  " + t["time"].get<std::string>() + "  " + t["event"].get<std::string>() + "\n";
   if (has_route && route.contains("segments")) {
     text += "\nRoute:\n";
     for (const auto& seg : route["segments"]) {
-      text += "  " + str(seg, "from") + " -> " + str(seg, "to") + ": " + std::to_string(seg.value("minutes", 0)) + " min\n";
+      text +=
+          "  " + str(seg, "from") + " -> " + str(seg, "to") + ": " + std::to_string(seg.value("minutes", 0)) + " min\n";
     }
   }
   if (weather.is_object() && weather.contains("description")) {
@@ -76,14 +91,15 @@ DaySummary render_summary(const nlohmann::json& schedule, const nlohmann::json& 
   }
   s.text = text;
 
-  std::string html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-                     "</title></head><body>";
+  std::string html =
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + html_escape(title) + "</title></head><body>";
   html += "<h1>" + html_escape(title) + " &ndash; " + html_escape(str(schedule, "shootingDate")) + "</h1>";
-  html += "<p><strong>Call time:</strong> " + html_escape(str(schedule, "callTime")) + "<br><strong>Location:</strong> " +
-          html_escape(str(schedule, "location")) + "</p>";
+  html += "<p><strong>Call time:</strong> " + html_escape(str(schedule, "callTime")) +
+          "<br><strong>Location:</strong> " + html_escape(str(schedule, "location")) + "</p>";
   html += "<h2>Timeline</h2><ul>";
   for (const auto& t : s.timeline) {
-    html += "<li>" + html_escape(t["time"].get<std::string>()) + " &ndash; " + html_escape(t["event"].get<std::string>()) + "</li>";
+    html += "<li>" + html_escape(t["time"].get<std::string>()) + " &ndash; " +
+            html_escape(t["event"].get<std::string>()) + "</li>";
   }
   html += "</ul>";
   if (has_route && route.contains("segments")) {

@@ -12,7 +12,8 @@ std::vector<std::string> weather_warnings(const WeatherReport& r) {
   std::vector<std::string> out;
   if (r.precipitation >= 1.0 || r.precipitation_probability >= 0.5) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "rain: %.1f mm expected (%.0f%% chance)", r.precipitation, r.precipitation_probability * 100);
+    std::snprintf(buf, sizeof buf, "rain: %.1f mm expected (%.0f%% chance)", r.precipitation,
+                  r.precipitation_probability * 100);
     out.emplace_back(buf);
   }
   if (r.wind_speed >= 10.0) {
@@ -74,21 +75,28 @@ Result<WeatherReport> summarize_forecast(const nlohmann::json& forecast, const D
       r.temperature = temp;
       r.humidity = main.value("humidity", 0);
       const auto& weather = item.value("weather", nlohmann::json::array());
-      if (weather.is_array() && !weather.empty() && weather[0].is_object()) r.description = weather[0].value("description", "");
+      if (weather.is_array() && !weather.empty() && weather[0].is_object())
+        r.description = weather[0].value("description", "");
     }
   }
-  if (!any) return make_error(ErrorCode::kNotFound, "no forecast for " + r.forecast_date + " (more than 5 days ahead?)");
+  if (!any)
+    return make_error(ErrorCode::kNotFound, "no forecast for " + r.forecast_date + " (more than 5 days ahead?)");
   r.precipitation = std::round(r.precipitation * 10) / 10;
   r.warnings = weather_warnings(r);
   return r;
 }
 
 nlohmann::json to_json(const WeatherReport& r) {
-  return {{"forecastDate", r.forecast_date},   {"temperature", r.temperature},
-          {"maxTemperature", r.max_temperature}, {"minTemperature", r.min_temperature},
-          {"description", r.description},       {"windSpeed", r.wind_speed},
-          {"precipitation", r.precipitation},   {"precipitationProbability", r.precipitation_probability},
-          {"humidity", r.humidity},             {"warnings", r.warnings}};
+  return {{"forecastDate", r.forecast_date},
+          {"temperature", r.temperature},
+          {"maxTemperature", r.max_temperature},
+          {"minTemperature", r.min_temperature},
+          {"description", r.description},
+          {"windSpeed", r.wind_speed},
+          {"precipitation", r.precipitation},
+          {"precipitationProbability", r.precipitation_probability},
+          {"humidity", r.humidity},
+          {"warnings", r.warnings}};
 }
 
 }  // namespace sot::domain

@@ -20,15 +20,16 @@ struct WeatherReport {
   double max_temperature = 0;
   double min_temperature = 0;
   std::string description;
-  double wind_speed = 0;       // m/s, max of the day
-  double precipitation = 0;    // mm, sum of the day
+  double wind_speed = 0;     // m/s, max of the day
+  double precipitation = 0;  // mm, sum of the day
   double precipitation_probability = 0;
   int humidity = 0;
   std::vector<std::string> warnings;
 };
 
 // OpenWeather's /data/2.5/forecast answer; list[].dt is UTC, city.timezone the offset in seconds.
-[[nodiscard]] Result<WeatherReport> summarize_forecast(const nlohmann::json& forecast, const Date& date, int call_minutes);
+[[nodiscard]] Result<WeatherReport> summarize_forecast(const nlohmann::json& forecast, const Date& date,
+                                                       int call_minutes);
 std::vector<std::string> weather_warnings(const WeatherReport& report);
 nlohmann::json to_json(const WeatherReport& r);
 

@@ -3,12 +3,6 @@
 // separate worker pool for handlers that block on Postgres or Redis, so a slow query never stalls
 // a loop. The adapter owns the HTTP mechanics only: parsing, the body limit, keep-alive, timeouts
 // and graceful draining. docs/server.md has the measurements behind this shape.
-#include <utility>  // boost 1.74 asio/awaitable.hpp uses std::exchange without including it
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -16,6 +10,11 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <utility>  // boost 1.74 asio/awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "core/log.h"
 #include "http/http_server.h"
@@ -68,7 +67,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class BeastServer final : public Server {
  public:
-  explicit BeastServer(const ServerOptions& options) : options_(options), workers_(std::max(1, options.worker_threads)) {
+  explicit BeastServer(const ServerOptions& options)
+      : options_(options), workers_(std::max(1, options.worker_threads)) {
     const int loops = std::max(1, options_.threads);
     for (int i = 0; i < loops; ++i) {
       contexts_.push_back(std::make_unique<asio::io_context>(1));
@@ -142,7 +142,8 @@ class BeastServer final : public Server {
       // Handlers return errors as values; reaching here is a bug, but one request must not take
       // the process down.
       log::error("handler threw", {{"error", e.what()}, {"path", request.path}});
-      return Response{500, {{"content-type", "application/json"}},
+      return Response{500,
+                      {{"content-type", "application/json"}},
                       R"({"error":"internal_error","message":"internal error","requestId":null})"};
     }
   }
@@ -168,8 +169,10 @@ class BeastServer final : public Server {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
     // Prune dead entries as we go so the list stays proportional to open connections.
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->expired()) it = sessions_.erase(it);
-      else ++it;
+      if (it->expired())
+        it = sessions_.erase(it);
+      else
+        ++it;
     }
     sessions_.push_back(session);
   }
@@ -287,9 +290,11 @@ void Session::on_read(beast::error_code ec, std::size_t) {
     if (parser_->got_some() || buffer_.size() > 0) {
       busy_ = true;
       server_.begin_request();
-      write(Response{408, {{"content-type", "application/json"}},
-                     R"({"error":"request_timeout","message":"the request was not completed in time","requestId":null})"},
-            11, false);
+      write(
+          Response{408,
+                   {{"content-type", "application/json"}},
+                   R"({"error":"request_timeout","message":"the request was not completed in time","requestId":null})"},
+          11, false);
       return;
     }
     do_close();
@@ -306,7 +311,8 @@ void Session::on_read(beast::error_code ec, std::size_t) {
   if (ec && !too_large) {
     // Malformed request: answer 400 and close, as the stream position is now unknown.
     const std::string id = malformed_request_id();
-    write(Response{400, {{"content-type", "application/json; charset=utf-8"}, {"x-request-id", id}},
+    write(Response{400,
+                   {{"content-type", "application/json; charset=utf-8"}, {"x-request-id", id}},
                    R"({"error":"bad_request","message":"malformed HTTP request","requestId":")" + id + "\"}"},
           11, false);
     return;
@@ -372,6 +378,8 @@ void Session::do_close() {
 
 }  // namespace
 
-std::unique_ptr<Server> make_beast_server(const ServerOptions& options) { return std::make_unique<BeastServer>(options); }
+std::unique_ptr<Server> make_beast_server(const ServerOptions& options) {
+  return std::make_unique<BeastServer>(options);
+}
 
 }  // namespace sot::http

@@ -2,7 +2,6 @@
 #include "http/client_address.h"
 
 #include <arpa/inet.h>
-
 #include <cstring>
 #include <optional>
 
@@ -35,7 +34,9 @@ std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text)
   return std::nullopt;
 }
 
-bool is_v4(std::string_view text) { return text.find(':') == std::string_view::npos; }
+bool is_v4(std::string_view text) {
+  return text.find(':') == std::string_view::npos;
+}
 
 }  // namespace
 
@@ -49,7 +50,8 @@ Result<TrustedProxies> TrustedProxies::parse(std::string_view list) {
     const auto slash = item.find('/');
     const auto address = item.substr(0, slash);
     auto bytes = parse_address(address);
-    if (!bytes) return make_error(ErrorCode::kInvalid, "\"" + std::string(item) + "\" is not an IP address or CIDR block");
+    if (!bytes)
+      return make_error(ErrorCode::kInvalid, "\"" + std::string(item) + "\" is not an IP address or CIDR block");
     const int family_bits = is_v4(address) ? 32 : 128;
     int prefix = family_bits;
     if (slash != std::string_view::npos) {

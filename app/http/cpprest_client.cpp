@@ -31,7 +31,8 @@ class CpprestClient final : public Client {
       ClientResponse result;
       result.status = response.status_code();
       for (const auto& [name, value] : response.headers()) {
-        result.headers.emplace_back(to_lower(utility::conversions::to_utf8string(name)), utility::conversions::to_utf8string(value));
+        result.headers.emplace_back(to_lower(utility::conversions::to_utf8string(name)),
+                                    utility::conversions::to_utf8string(value));
       }
       const auto bytes = response.extract_vector().get();
       result.body.assign(bytes.begin(), bytes.end());
@@ -49,7 +50,9 @@ class CpprestClient final : public Client {
 
 }  // namespace
 
-std::unique_ptr<Client> make_cpprest_client() { return std::make_unique<CpprestClient>(); }
+std::unique_ptr<Client> make_cpprest_client() {
+  return std::make_unique<CpprestClient>();
+}
 
 std::string url_for_log(const std::string& url) {
   const auto q = url.find_first_of("?#");

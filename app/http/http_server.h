@@ -38,7 +38,8 @@ class Server {
  public:
   virtual ~Server() = default;
   // Binds and starts serving; returns the bound port (useful with port 0).
-  [[nodiscard]] virtual Result<std::uint16_t> start(const std::string& address, std::uint16_t port, Handler handler) = 0;
+  [[nodiscard]] virtual Result<std::uint16_t> start(const std::string& address, std::uint16_t port,
+                                                    Handler handler) = 0;
   // Closes the listening socket; responses written from now on carry "Connection: close" and idle
   // keep-alive connections are closed, while requests already being handled complete.
   virtual void stop_accepting() = 0;

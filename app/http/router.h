@@ -46,7 +46,8 @@ class Router {
         return m;
       }
       m.method_not_allowed = true;
-      if (m.allowed.find(route.method) == std::string::npos) m.allowed += (m.allowed.empty() ? "" : ", ") + route.method;
+      if (m.allowed.find(route.method) == std::string::npos)
+        m.allowed += (m.allowed.empty() ? "" : ", ") + route.method;
     }
     return m;
   }
@@ -72,8 +73,10 @@ class Router {
                       std::map<std::string, std::string>& params) {
     if (pattern.size() != parts.size()) return false;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
-      if (!pattern[i].empty() && pattern[i][0] == ':') params[pattern[i].substr(1)] = parts[i];
-      else if (pattern[i] != parts[i]) return false;
+      if (!pattern[i].empty() && pattern[i][0] == ':')
+        params[pattern[i].substr(1)] = parts[i];
+      else if (pattern[i] != parts[i])
+        return false;
     }
     return true;
   }

@@ -24,9 +24,12 @@ void Application::register_routes() {
   router_.add("PUT", "/api/user/profile", authed, bind(&Application::user_update_profile));
   router_.add("GET", "/api/user/config", authed, bind(&Application::user_get_config));
   router_.add("PUT", "/api/user/config", authed, [this](RequestContext& c) { return user_update_config(c, nullptr); });
-  router_.add("PUT", "/api/user/addresses", authed, [this](RequestContext& c) { return user_update_config(c, "addresses"); });
-  router_.add("PUT", "/api/user/buffers", authed, [this](RequestContext& c) { return user_update_config(c, "buffers"); });
-  router_.add("PUT", "/api/user/notifications", authed, [this](RequestContext& c) { return user_update_config(c, "notifications"); });
+  router_.add("PUT", "/api/user/addresses", authed,
+              [this](RequestContext& c) { return user_update_config(c, "addresses"); });
+  router_.add("PUT", "/api/user/buffers", authed,
+              [this](RequestContext& c) { return user_update_config(c, "buffers"); });
+  router_.add("PUT", "/api/user/notifications", authed,
+              [this](RequestContext& c) { return user_update_config(c, "notifications"); });
   router_.add("POST", "/api/user/reset", authed, bind(&Application::user_reset));
   router_.add("DELETE", "/api/user/account", authed, bind(&Application::user_delete));
 
@@ -51,7 +54,8 @@ void Application::register_routes() {
   router_.add("GET", "/api/system/status", authed, bind(&Application::system_status));
 }
 
-Result<nlohmann::json> Application::issue_session(const std::string& user_id, const std::string& email, const std::string& role) {
+Result<nlohmann::json> Application::issue_session(const std::string& user_id, const std::string& email,
+                                                  const std::string& role) {
   auth::AccessClaims claims;
   claims.subject = user_id;
   claims.email = email;
@@ -94,7 +98,8 @@ Result<http::Response> Application::auth_callback(RequestContext& ctx) {
   if (!account) return account.error();
   auto session = issue_session(account->id, account->email, account->role);
   if (!session) return session.error();
-  (*session)["user"] = {{"id", account->id}, {"email", account->email}, {"name", account->name}, {"role", account->role}};
+  (*session)["user"] = {
+      {"id", account->id}, {"email", account->email}, {"name", account->name}, {"role", account->role}};
   (*session)["newUser"] = account->created;
   log::info("user logged in", {{"userId", account->id}, {"requestId", ctx.request_id}});
   return json_response(200, *session);
@@ -150,13 +155,14 @@ Result<http::Response> Application::auth_status(RequestContext& ctx) {
   if (header.size() > 7 && http::to_lower(header.substr(0, 7)) == "bearer ") {
     auto claims = jwt_.verify(header.substr(7));
     if (claims) {
-      auto denied = deps_.kv.pipeline({auth::TokenStore::denied_check(claims->jti),
-                                       auth::TokenStore::user_revoked_check(claims->subject)});
+      auto denied = deps_.kv.pipeline(
+          {auth::TokenStore::denied_check(claims->jti), auth::TokenStore::user_revoked_check(claims->subject)});
       if (!denied) return denied.error();
       if ((*denied)[0].integer == 0 && !auth::TokenStore::revoked_by((*denied)[1], claims->issued_at)) {
-        return json_response(200, {{"authenticated", true},
-                                   {"user", {{"id", claims->subject}, {"email", claims->email}, {"role", claims->role}}},
-                                   {"expiresAt", claims->expires_at}});
+        return json_response(200,
+                             {{"authenticated", true},
+                              {"user", {{"id", claims->subject}, {"email", claims->email}, {"role", claims->role}}},
+                              {"expiresAt", claims->expires_at}});
       }
     }
   }
@@ -179,7 +185,8 @@ Result<http::Response> Application::auth_profile(RequestContext& ctx) {
 Result<http::Response> Application::user_update_profile(RequestContext& ctx) {
   auto body = parse_json_body(ctx.request);
   if (!body) return body.error();
-  if (!body->contains("name") || !(*body)["name"].is_string()) return make_error(ErrorCode::kInvalid, "name must be a string");
+  if (!body->contains("name") || !(*body)["name"].is_string())
+    return make_error(ErrorCode::kInvalid, "name must be a string");
   const std::string name = (*body)["name"];
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalid, "name must be 1..200 characters");
   auto renamed = users_.rename(ctx.user_id(), name);
@@ -227,7 +234,8 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
     const bool known = (addresses && (k == "homeAddress" || k == "officeAddress")) || (buffers && k == "buffers") ||
                        (notifications && (k == "notifications" || k == "smsNumber"));
     // /api/user/buffers also accepts the buffers object itself.
-    const bool bare_buffer = sec == "buffers" && (k == "carChange" || k == "parking" || k == "entry" || k == "traffic" || k == "morningRoutine");
+    const bool bare_buffer = sec == "buffers" && (k == "carChange" || k == "parking" || k == "entry" ||
+                                                  k == "traffic" || k == "morningRoutine");
     if (!known && !bare_buffer) return make_error(ErrorCode::kInvalid, "unknown field \"" + k + "\"");
   }
   db::UserConfig next;
@@ -239,7 +247,8 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
     }
     const auto& v = (*body)[key];
     if (v.is_null()) return ok_status();
-    if (!v.is_string() || v.get<std::string>().size() > 500) return make_error(ErrorCode::kInvalid, std::string(label) + " must be a string of at most 500 characters");
+    if (!v.is_string() || v.get<std::string>().size() > 500)
+      return make_error(ErrorCode::kInvalid, std::string(label) + " must be a string of at most 500 characters");
     slot = v.get<std::string>().empty() ? std::nullopt : std::optional<std::string>(v.get<std::string>());
     return ok_status();
   };
@@ -261,22 +270,30 @@ Result<http::Response> Application::user_update_config(RequestContext& ctx, cons
     const auto& n = (*body)["notifications"];
     if (!n.is_object()) return make_error(ErrorCode::kInvalid, "notifications must be an object");
     for (auto it = n.begin(); it != n.end(); ++it) {
-      if (it.key() != "email" && it.key() != "sms" && it.key() != "push") return make_error(ErrorCode::kInvalid, "unknown notification channel \"" + it.key() + "\"");
-      if (!it->is_boolean()) return make_error(ErrorCode::kInvalid, "notifications." + it.key() + " must be true or false");
+      if (it.key() != "email" && it.key() != "sms" && it.key() != "push")
+        return make_error(ErrorCode::kInvalid, "unknown notification channel \"" + it.key() + "\"");
+      if (!it->is_boolean())
+        return make_error(ErrorCode::kInvalid, "notifications." + it.key() + " must be true or false");
       notes[it.key()] = it.value();
     }
   }
   next.notify_email = notes["email"].get<bool>();
   next.notify_sms = notes["sms"].get<bool>();
   next.notify_push = notes["push"].get<bool>();
-  std::optional<std::string> sms = (*current)["smsNumber"].is_null() ? std::nullopt : std::optional<std::string>((*current)["smsNumber"].get<std::string>());
+  std::optional<std::string> sms = (*current)["smsNumber"].is_null()
+                                       ? std::nullopt
+                                       : std::optional<std::string>((*current)["smsNumber"].get<std::string>());
   if (body->contains("smsNumber")) {
     const auto& v = (*body)["smsNumber"];
-    if (v.is_null()) sms.reset();
-    else if (!v.is_string() || v.get<std::string>().size() > 32) return make_error(ErrorCode::kInvalid, "smsNumber must be a phone number");
-    else sms = v.get<std::string>();
+    if (v.is_null())
+      sms.reset();
+    else if (!v.is_string() || v.get<std::string>().size() > 32)
+      return make_error(ErrorCode::kInvalid, "smsNumber must be a phone number");
+    else
+      sms = v.get<std::string>();
   }
-  if (notes["sms"].get<bool>() && !sms) return make_error(ErrorCode::kInvalid, "smsNumber is required for SMS notifications");
+  if (notes["sms"].get<bool>() && !sms)
+    return make_error(ErrorCode::kInvalid, "smsNumber is required for SMS notifications");
   next.sms_number = sms;
   auto saved = users_.save_config(ctx.user_id(), next);
   if (!saved) return saved.error();

@@ -30,7 +30,8 @@ Result<nlohmann::json> parse_json_body(const http::Request& request, std::size_t
     return make_error(ErrorCode::kInvalid, "expected an application/json body");
   }
   if (request.body.size() > max_bytes) {
-    return make_error(ErrorCode::kPayloadTooLarge, "a JSON body may have at most " + std::to_string(max_bytes) + " bytes");
+    return make_error(ErrorCode::kPayloadTooLarge,
+                      "a JSON body may have at most " + std::to_string(max_bytes) + " bytes");
   }
   // The limits are checked while parsing, before any code walks the value: nlohmann's copy and
   // comparison recurse, so a value nested 100,000 deep would exhaust a worker's stack. Containers
@@ -54,17 +55,21 @@ Result<nlohmann::json> parse_json_body(const http::Request& request, std::size_t
   };
   auto j = nlohmann::json::parse(request.body, limits, false);
   if (j.is_discarded()) return make_error(ErrorCode::kInvalid, "the body is not valid JSON");
-  if (too_deep) return make_error(ErrorCode::kInvalid, "the body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (too_deep)
+    return make_error(ErrorCode::kInvalid,
+                      "the body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   if (!nul_field.empty()) return make_error(ErrorCode::kInvalid, nul_field + " contains a NUL character (\\u0000)");
   if (!j.is_object()) return make_error(ErrorCode::kInvalid, "the body must be a JSON object");
   return j;
 }
 
-Result<std::optional<std::string>> optional_string(const nlohmann::json& body, const char* field, std::size_t max_size) {
+Result<std::optional<std::string>> optional_string(const nlohmann::json& body, const char* field,
+                                                   std::size_t max_size) {
   const auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<std::string>();
   if (!it->is_string() || it->get_ref<const std::string&>().size() > max_size) {
-    return make_error(ErrorCode::kInvalid, std::string(field) + " must be a string of at most " + std::to_string(max_size) + " bytes");
+    return make_error(ErrorCode::kInvalid,
+                      std::string(field) + " must be a string of at most " + std::to_string(max_size) + " bytes");
   }
   return std::optional<std::string>(it->get<std::string>());
 }
@@ -88,10 +93,14 @@ bool valid_utf8(std::string_view text) {
     }
     std::size_t len = 0;
     std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-    else return false;
+    if ((c & 0xE0) == 0xC0)
+      len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      len = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + len > n) return false;
     for (std::size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(text[i + k]);
@@ -123,7 +132,8 @@ bool valid_uuid(std::string_view s) {
 namespace {
 // Request ids need to be unique, not secret: a per-thread PRNG avoids a CSPRNG call per request.
 std::string new_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^ (std::hash<std::thread::id>{}(std::this_thread::get_id()) << 1)};
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (std::hash<std::thread::id>{}(std::this_thread::get_id()) << 1)};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(24, '0');
   std::uint64_t a = rng(), b = rng();
@@ -164,7 +174,9 @@ Application::Application(Dependencies deps)
   register_routes();
 }
 
-Application::~Application() { stop_health_monitor(); }
+Application::~Application() {
+  stop_health_monitor();
+}
 
 void Application::start_health_monitor() {
   health_->check_now();
@@ -175,7 +187,9 @@ void Application::stop_health_monitor() {
   if (health_) health_->stop();
 }
 
-bool Application::ready() const { return !draining_.load() && health_->dependencies_ready(); }
+bool Application::ready() const {
+  return !draining_.load() && health_->dependencies_ready();
+}
 
 std::string Application::client_key(const http::Request& request) const {
   return proxies_.client_address(request.remote_address, request.header("x-forwarded-for"));
@@ -198,7 +212,8 @@ void Application::apply_common_headers(const http::Request& request, http::Respo
   if (!origin.empty() && origin == deps_.config.frontend_url) {
     response.headers.emplace_back("access-control-allow-origin", deps_.config.frontend_url);
     response.headers.emplace_back("access-control-allow-credentials", "true");
-    response.headers.emplace_back("access-control-expose-headers", "x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after");
+    response.headers.emplace_back("access-control-expose-headers",
+                                  "x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after");
   }
   response.headers.emplace_back("vary", "Origin");
 }
@@ -250,7 +265,8 @@ Status Application::authenticate_and_limit(RequestContext& ctx, const RouteOptio
   std::size_t i = 0;
   if (options.rate_limited) {
     const auto& count = (*replies)[0];
-    if (count.type != kv::Reply::Type::kInteger) return make_error(ErrorCode::kInternal, "redis: unexpected INCR reply");
+    if (count.type != kv::Reply::Type::kInteger)
+      return make_error(ErrorCode::kInternal, "redis: unexpected INCR reply");
     const long long remaining = std::max<long long>(0, deps_.config.rate_limit_max - count.integer);
     out.headers.emplace_back("ratelimit-limit", std::to_string(deps_.config.rate_limit_max));
     out.headers.emplace_back("ratelimit-remaining", std::to_string(remaining));
@@ -285,9 +301,10 @@ http::Response Application::handle(http::Request& request) {
   http::Response limit_headers;
 
   if (request.body_too_large) {
-    response = error_response(make_error(ErrorCode::kPayloadTooLarge, "request body exceeds " +
-                                                                          std::to_string(deps_.config.max_body_bytes) + " bytes"),
-                              request_id);
+    response =
+        error_response(make_error(ErrorCode::kPayloadTooLarge,
+                                  "request body exceeds " + std::to_string(deps_.config.max_body_bytes) + " bytes"),
+                       request_id);
   } else if (request.method == "OPTIONS") {
     const auto origin = request.header("origin");
     if (!origin.empty() && origin == deps_.config.frontend_url) {
@@ -309,7 +326,9 @@ http::Response Application::handle(http::Request& request) {
     route_label = "/ready";
     const bool busy = saturated();
     response = ready() && !busy ? json_response(200, {{"status", "ready"}})
-                                : json_response(503, {{"status", "not_ready"}, {"draining", draining_.load()}, {"saturated", busy},
+                                : json_response(503, {{"status", "not_ready"},
+                                                      {"draining", draining_.load()},
+                                                      {"saturated", busy},
                                                       {"busyWorkers", busy_handlers_.load()},
                                                       {"pdfExtractions", deps_.pdf.in_progress()}});
   } else {
@@ -323,13 +342,15 @@ http::Response Application::handle(http::Request& request) {
       if (match.method_not_allowed) {
         response = error_response(make_error(ErrorCode::kInvalid, "method not allowed"), request_id);
         response.status = 405;
-        response.body = nlohmann::json{{"error", "method_not_allowed"},
-                                       {"message", std::string(method_label(request.method)) + " is not allowed here"},
-                                       {"requestId", request_id}}.dump();
+        response.body = nlohmann::json{
+            {"error", "method_not_allowed"},
+            {"message", std::string(method_label(request.method)) + " is not allowed here"},
+            {"requestId",
+             request_id}}.dump();
         response.headers.emplace_back("allow", match.allowed);
       } else {
-        response = error_response(make_error(ErrorCode::kNotFound, "no route for " + request.method + " " + request.path),
-                                  request_id);
+        response = error_response(
+            make_error(ErrorCode::kNotFound, "no route for " + request.method + " " + request.path), request_id);
       }
     } else {
       route_label = match.route->pattern;
@@ -341,8 +362,10 @@ http::Response Application::handle(http::Request& request) {
           failure = allowed.error();
         } else {
           auto result = match.route->handler(ctx);
-          if (result) response = std::move(result).value();
-          else failure = result.error();
+          if (result)
+            response = std::move(result).value();
+          else
+            failure = result.error();
         }
       } catch (const std::exception& e) {
         // A bug (handlers return errors as values), but it still gets a request id, the headers,
@@ -352,14 +375,17 @@ http::Response Application::handle(http::Request& request) {
       if (failure) {
         response = error_response(*failure, request_id);
         if (response.status >= 500) {
-          log::error("request failed", {{"requestId", request_id}, {"route", route_label}, {"status", response.status},
+          log::error("request failed", {{"requestId", request_id},
+                                        {"route", route_label},
+                                        {"status", response.status},
                                         {"error", failure->message}});
         }
       }
     }
   }
   for (auto& h : limit_headers.headers) response.headers.push_back(std::move(h));
-  if (response.status == 503 && response.header("retry-after").empty()) response.headers.emplace_back("retry-after", "5");
+  if (response.status == 503 && response.header("retry-after").empty())
+    response.headers.emplace_back("retry-after", "5");
   if (response.status == 401 && response.header("www-authenticate").empty()) {
     // RFC 6750: a 401 names the scheme; with a token that was refused, says so.
     response.headers.emplace_back("www-authenticate", request.header("authorization").empty()
@@ -374,8 +400,11 @@ http::Response Application::handle(http::Request& request) {
   if (deps_.config.log_requests && route_label.rfind("/health", 0) != 0 && route_label != "/ready" &&
       log::enabled(log::Level::kInfo)) {
     // The path only: query strings can carry the calendar token.
-    log::info("request", {{"requestId", request_id}, {"method", method_label(request.method)}, {"path", request.path.substr(0, 2048)},
-                          {"route", route_label}, {"status", response.status},
+    log::info("request", {{"requestId", request_id},
+                          {"method", method_label(request.method)},
+                          {"path", request.path.substr(0, 2048)},
+                          {"route", route_label},
+                          {"status", response.status},
                           {"durationMs", seconds * 1000}});
   }
   return response;
@@ -383,11 +412,12 @@ http::Response Application::handle(http::Request& request) {
 
 http::Response Application::health_response(const std::string&) const {
   const auto rendered = health_->rendered();
-  const char* status = rendered->critical_down ? "unhealthy" : (rendered->slow || draining_.load() ? "degraded" : "healthy");
+  const char* status =
+      rendered->critical_down ? "unhealthy" : (rendered->slow || draining_.load() ? "degraded" : "healthy");
   const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   char head[160];
-  std::snprintf(head, sizeof head, R"({"status":"%s","version":"%s","environment":"%s","uptimeSeconds":%.3f,"checks":)", status,
-                STILLONTIME_VERSION, app_env_name(deps_.config.env), uptime);
+  std::snprintf(head, sizeof head, R"({"status":"%s","version":"%s","environment":"%s","uptimeSeconds":%.3f,"checks":)",
+                status, STILLONTIME_VERSION, app_env_name(deps_.config.env), uptime);
   http::Response r;
   r.status = rendered->critical_down ? 503 : 200;
   r.headers.emplace_back("content-type", "application/json; charset=utf-8");
@@ -399,7 +429,8 @@ http::Response Application::health_response(const std::string&) const {
 http::Response Application::handle_metrics(http::Request& request) {
   if (request.path != "/metrics") {
     const std::string request_id = new_request_id();
-    auto r = json_response(404, {{"error", "not_found"}, {"message", "only /metrics is served here"}, {"requestId", request_id}});
+    auto r = json_response(
+        404, {{"error", "not_found"}, {"message", "only /metrics is served here"}, {"requestId", request_id}});
     r.headers.emplace_back("x-request-id", request_id);
     return r;
   }

@@ -67,8 +67,8 @@ struct RouteTarget {
 using RouteHandler = std::function<Result<http::Response>(RequestContext&)>;
 
 struct RouteOptions {
-  bool auth = false;          // requires a valid bearer token
-  bool rate_limited = true;   // counts against the per-client API limit
+  bool auth = false;         // requires a valid bearer token
+  bool rate_limited = true;  // counts against the per-client API limit
 };
 
 class Application {
@@ -93,9 +93,11 @@ class Application {
 
   // middleware helpers
   std::string client_key(const http::Request& request) const;
-  void apply_common_headers(const http::Request& request, http::Response& response, const std::string& request_id) const;
+  void apply_common_headers(const http::Request& request, http::Response& response,
+                            const std::string& request_id) const;
   http::Response error_response(const Error& error, const std::string& request_id) const;
-  [[nodiscard]] Status authenticate_and_limit(RequestContext& ctx, const RouteOptions& options, http::Response& headers_out);
+  [[nodiscard]] Status authenticate_and_limit(RequestContext& ctx, const RouteOptions& options,
+                                              http::Response& headers_out);
 
   // health
   http::Response health_response(const std::string& request_id) const;
@@ -150,10 +152,11 @@ class Application {
   Result<std::vector<domain::Segment>> directions(const std::string& location, const nlohmann::json& config);
   // The plan for target from the client's body (travel minutes or segments, buffers) and the user's
   // configuration; stored and read back in its stored shape when target names a schedule.
-  Result<nlohmann::json> make_route_plan(const std::string& user_id, const nlohmann::json& body, const RouteTarget& target);
+  Result<nlohmann::json> make_route_plan(const std::string& user_id, const nlohmann::json& body,
+                                         const RouteTarget& target);
   Result<int> google_directions_minutes(const std::string& from, const std::string& to, double& km);
   Result<std::string> cached(const std::string& user_id, const std::string& field,
-                                const std::function<Result<nlohmann::json>()>& compute);
+                             const std::function<Result<nlohmann::json>()>& compute);
   void invalidate_cache(const std::string& user_id);
   Result<nlohmann::json> issue_session(const std::string& user_id, const std::string& email, const std::string& role);
 
@@ -180,7 +183,8 @@ http::Response json_response(int status, const nlohmann::json& body);
 // while parsing, so nothing walks a hostile value. Errors are 400 (413 for size) naming the problem.
 constexpr int kMaxJsonDepth = 32;
 constexpr std::size_t kMaxJsonBodyBytes = 1024 * 1024;
-[[nodiscard]] Result<nlohmann::json> parse_json_body(const http::Request& request, std::size_t max_bytes = kMaxJsonBodyBytes);
+[[nodiscard]] Result<nlohmann::json> parse_json_body(const http::Request& request,
+                                                     std::size_t max_bytes = kMaxJsonBodyBytes);
 // Typed reads of optional body fields: absent or null gives the fallback, another type a 400 naming the field.
 [[nodiscard]] Result<std::optional<std::string>> optional_string(const nlohmann::json& body, const char* field,
                                                                  std::size_t max_size = 4096);

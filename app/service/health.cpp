@@ -26,9 +26,13 @@ HealthMonitor::HealthMonitor(Probe redis, SchemaProbe schema, int expected_schem
   snapshot_.expected_schema_version = expected_schema;
 }
 
-HealthMonitor::~HealthMonitor() { stop(); }
+HealthMonitor::~HealthMonitor() {
+  stop();
+}
 
-void HealthMonitor::start() { thread_ = std::thread([this] { loop(); }); }
+void HealthMonitor::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void HealthMonitor::stop() {
   {
@@ -78,13 +82,18 @@ void HealthMonitor::check_now() {
   nlohmann::json checks = nlohmann::json::array();
   rendered->critical_down = !next.migrations_applied;
   for (const auto& c : next.checks) {
-    checks.push_back({{"name", c.name}, {"status", c.up ? "up" : "down"}, {"responseTimeMs", c.response_ms},
-                      {"message", c.message}, {"checkedAt", c.checked_at}});
+    checks.push_back({{"name", c.name},
+                      {"status", c.up ? "up" : "down"},
+                      {"responseTimeMs", c.response_ms},
+                      {"message", c.message},
+                      {"checkedAt", c.checked_at}});
     if (!c.up) rendered->critical_down = true;
     if (c.response_ms > 500) rendered->slow = true;
   }
-  checks.push_back({{"name", "migrations"}, {"status", next.migrations_applied ? "up" : "down"},
-                    {"schemaVersion", next.schema_version}, {"expectedSchemaVersion", next.expected_schema_version}});
+  checks.push_back({{"name", "migrations"},
+                    {"status", next.migrations_applied ? "up" : "down"},
+                    {"schemaVersion", next.schema_version},
+                    {"expectedSchemaVersion", next.expected_schema_version}});
   rendered->checks_json = checks.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -2,13 +2,13 @@
 // short-held mutex and two atomic updates; process_* series come from /proc at scrape time.
 #include "service/metrics.h"
 
-#include <prometheus/text_serializer.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
+
+#include <prometheus/text_serializer.h>
 
 namespace sot {
 namespace {
@@ -50,31 +50,64 @@ std::atomic<std::uint64_t> g_next_instance{1};
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), instance_id_(g_next_instance.fetch_add(1)) {
   auto& r = *registry_;
-  requests_ = &prometheus::BuildCounter().Name("http_requests_total").Help("HTTP requests by method, route template and status").Register(r);
-  durations_ = &prometheus::BuildHistogram().Name("http_request_duration_seconds").Help("HTTP request latency by method and route template").Register(r);
+  requests_ = &prometheus::BuildCounter()
+                   .Name("http_requests_total")
+                   .Help("HTTP requests by method, route template and status")
+                   .Register(r);
+  durations_ = &prometheus::BuildHistogram()
+                    .Name("http_request_duration_seconds")
+                    .Help("HTTP request latency by method and route template")
+                    .Register(r);
   cache_hits_ = &prometheus::BuildCounter().Name("cache_hits_total").Help("Response cache hits").Register(r);
   cache_misses_ = &prometheus::BuildCounter().Name("cache_misses_total").Help("Response cache misses").Register(r);
   for (const char* cache : {"schedules", "weather"}) {
     cache_hits_->Add({{"cache", cache}});
     cache_misses_->Add({{"cache", cache}});
   }
-  imports_ = &prometheus::BuildCounter().Name("stillontime_schedules_imported_total").Help("Call-sheet imports by result").Register(r);
+  imports_ = &prometheus::BuildCounter()
+                  .Name("stillontime_schedules_imported_total")
+                  .Help("Call-sheet imports by result")
+                  .Register(r);
   for (const char* result : {"success", "duplicate", "invalid", "error"}) imports_->Add({{"result", result}});
-  route_calculations_ = &prometheus::BuildCounter().Name("stillontime_route_calculations_total").Help("Route plans calculated").Register(r).Add({});
-  rate_limited_ = &prometheus::BuildCounter().Name("http_rate_limited_total").Help("Requests refused by the rate limiter").Register(r).Add({});
-  accept_errors_ = &prometheus::BuildCounter().Name("http_accept_errors_total").Help("Connections the listener failed to accept (e.g. out of file descriptors)").Register(r).Add({});
-  pdf_extractions_ = &prometheus::BuildCounter().Name("stillontime_pdf_extractions_total").Help("Call-sheet PDF text extractions by result").Register(r);
+  route_calculations_ = &prometheus::BuildCounter()
+                             .Name("stillontime_route_calculations_total")
+                             .Help("Route plans calculated")
+                             .Register(r)
+                             .Add({});
+  rate_limited_ = &prometheus::BuildCounter()
+                       .Name("http_rate_limited_total")
+                       .Help("Requests refused by the rate limiter")
+                       .Register(r)
+                       .Add({});
+  accept_errors_ = &prometheus::BuildCounter()
+                        .Name("http_accept_errors_total")
+                        .Help("Connections the listener failed to accept (e.g. out of file descriptors)")
+                        .Register(r)
+                        .Add({});
+  pdf_extractions_ = &prometheus::BuildCounter()
+                          .Name("stillontime_pdf_extractions_total")
+                          .Help("Call-sheet PDF text extractions by result")
+                          .Register(r);
   for (const char* result : {"ok", "refused", "busy", "error"}) pdf_extractions_->Add({{"result", result}});
-  ready_ = &prometheus::BuildGauge().Name("stillontime_ready").Help("1 when the server reports ready").Register(r).Add({});
-  dependency_up_ = &prometheus::BuildGauge().Name("stillontime_dependency_up").Help("1 when a dependency answers its health check").Register(r);
-  start_time_ = &prometheus::BuildGauge().Name("process_start_time_seconds").Help("Start time of the process since unix epoch in seconds.").Register(r).Add({});
+  ready_ =
+      &prometheus::BuildGauge().Name("stillontime_ready").Help("1 when the server reports ready").Register(r).Add({});
+  dependency_up_ = &prometheus::BuildGauge()
+                        .Name("stillontime_dependency_up")
+                        .Help("1 when a dependency answers its health check")
+                        .Register(r);
+  start_time_ = &prometheus::BuildGauge()
+                     .Name("process_start_time_seconds")
+                     .Help("Start time of the process since unix epoch in seconds.")
+                     .Register(r)
+                     .Add({});
   start_time_->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   auto& info = prometheus::BuildGauge().Name("stillontime_build_info").Help("Build information").Register(r);
   info.Add({{"version", STILLONTIME_VERSION}}).Set(1);
 }
 
 const char* method_label(std::string_view method) {
-  static constexpr const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  static constexpr const char* kKnown[] = {"GET",    "HEAD",    "POST",    "PUT",  "PATCH",
+                                           "DELETE", "OPTIONS", "CONNECT", "TRACE"};
   for (const char* known : kKnown) {
     if (method == known) return known;
   }

@@ -3,18 +3,18 @@
 // none of them; here they are one struct, registered once and served on METRICS_PORT only.
 #pragma once
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 namespace sot {
 
@@ -39,7 +39,9 @@ class Metrics {
   // result: ok, refused (over a limit or unreadable: 422), busy (no free slot: 503), error
   void pdf_extraction(const std::string& result) { pdf_extractions_->Add({{"result", result}}).Increment(); }
   void set_ready(bool ready) { ready_->Set(ready ? 1 : 0); }
-  void set_dependency_up(const std::string& name, bool up) { dependency_up_->Add({{"dependency", name}}).Set(up ? 1 : 0); }
+  void set_dependency_up(const std::string& name, bool up) {
+    dependency_up_->Add({{"dependency", name}}).Set(up ? 1 : 0);
+  }
 
   // Prometheus text exposition format of everything registered, plus process_* series.
   std::string render() const;

@@ -4,6 +4,8 @@
 // child cannot hold the listening sockets or database connections.
 #include "service/pdf_sandbox.h"
 
+#include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,9 +14,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <climits>
 #include <vector>
 
 namespace sot {
@@ -38,7 +37,8 @@ void set_limit(int resource, rlim_t value) {
   setrlimit(resource, &limit);
 }
 
-[[noreturn]] void run_child(const Pipe& in, const Pipe& out, const Pipe& err, char* const argv[], const PdfSandboxOptions& o) {
+[[noreturn]] void run_child(const Pipe& in, const Pipe& out, const Pipe& err, char* const argv[],
+                            const PdfSandboxOptions& o) {
   // async-signal-safe only from here on.
   if (dup2(in.fd[0], 0) < 0 || dup2(out.fd[1], 1) < 0 || dup2(err.fd[1], 2) < 0) _exit(126);
 #ifdef SYS_close_range
@@ -61,7 +61,9 @@ void set_limit(int resource, rlim_t value) {
   _exit(127);
 }
 
-void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 }  // namespace
 
@@ -116,8 +118,8 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   std::string flag_input = "--max-input-bytes";
   std::string memory_cap = std::to_string(kAddressSpaceLimitApplies ? options_.memory_bytes : 0);
   std::string flag_memory = "--memory-bytes";
-  char* const argv[] = {path.data(),        flag_text.data(),  text_cap.data(),   flag_input.data(),
-                        input_cap.data(),   flag_memory.data(), memory_cap.data(), nullptr};
+  char* const argv[] = {path.data(),      flag_text.data(),   text_cap.data(),   flag_input.data(),
+                        input_cap.data(), flag_memory.data(), memory_cap.data(), nullptr};
 
   const pid_t pid = fork();
   if (pid < 0) return make_error(ErrorCode::kUnavailable, "cannot start the PDF extractor: fork failed");
@@ -135,7 +137,8 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   if (pdf.empty()) in.close_end(1);
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   while (out.fd[0] >= 0 || err.fd[0] >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       stop = Stop::kTimeout;
       break;
@@ -157,8 +160,10 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
     char buf[65536];
     if (idx_out >= 0 && fds[idx_out].revents) {
       const ssize_t r = ::read(out.fd[0], buf, sizeof buf);
-      if (r > 0) text.append(buf, static_cast<std::size_t>(r));
-      else if (r == 0 || (errno != EAGAIN && errno != EINTR)) out.close_end(0);
+      if (r > 0)
+        text.append(buf, static_cast<std::size_t>(r));
+      else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+        out.close_end(0);
       if (text.size() > options_.max_text_bytes) {
         stop = Stop::kTooMuchText;
         break;
@@ -166,8 +171,10 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
     }
     if (idx_err >= 0 && fds[idx_err].revents) {
       const ssize_t r = ::read(err.fd[0], buf, sizeof buf);
-      if (r > 0 && message.size() < 1024) message.append(buf, static_cast<std::size_t>(std::min<ssize_t>(r, 1024)));
-      else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) err.close_end(0);
+      if (r > 0 && message.size() < 1024)
+        message.append(buf, static_cast<std::size_t>(std::min<ssize_t>(r, 1024)));
+      else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+        err.close_end(0);
     }
   }
   if (stop != Stop::kNone) kill(pid, SIGKILL);
@@ -181,7 +188,8 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   const auto kib = [](std::size_t bytes) { return std::to_string(bytes / 1024) + " KiB"; };
   if (stop == Stop::kTimeout) {
     return make_error(ErrorCode::kUnprocessable, "reading the PDF took longer than " +
-                                                     std::to_string(options_.timeout.count() / 1000) + " s; it is not a call sheet we can read");
+                                                     std::to_string(options_.timeout.count() / 1000) +
+                                                     " s; it is not a call sheet we can read");
   }
   if (stop == Stop::kTooMuchText) {
     return make_error(ErrorCode::kUnprocessable, "the PDF holds more than " + kib(options_.max_text_bytes) +
@@ -191,13 +199,14 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
     const int sig = WTERMSIG(status);
     // SIGKILL without the CPU used up is someone else's kill: the container's OOM killer, most likely.
     if (sig == SIGXCPU || (sig == SIGKILL && child_cpu >= options_.cpu_seconds - 0.05)) {
-      return make_error(ErrorCode::kUnprocessable, "reading the PDF needs more than " + std::to_string(options_.cpu_seconds) +
+      return make_error(ErrorCode::kUnprocessable, "reading the PDF needs more than " +
+                                                       std::to_string(options_.cpu_seconds) +
                                                        " s of CPU; it is not a call sheet we can read");
     }
     // Allocation failures under RLIMIT_AS surface as std::bad_alloc (exit 4) or as an abort.
     if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGKILL) {
-      return make_error(ErrorCode::kUnprocessable, "the PDF could not be read within " + std::to_string(options_.memory_bytes >> 20) +
-                                                       " MiB of memory");
+      return make_error(ErrorCode::kUnprocessable, "the PDF could not be read within " +
+                                                       std::to_string(options_.memory_bytes >> 20) + " MiB of memory");
     }
     return make_error(ErrorCode::kUnprocessable, "the PDF could not be read");
   }
@@ -205,8 +214,8 @@ Result<std::string> PdfSandbox::extract(std::string_view pdf) {
   if (code == 0) return text;
   if (code == 3) return make_error(ErrorCode::kUnprocessable, message.empty() ? "the PDF could not be read" : message);
   if (code == 4) {
-    return make_error(ErrorCode::kUnprocessable, "the PDF could not be read within " + std::to_string(options_.memory_bytes >> 20) +
-                                                     " MiB of memory");
+    return make_error(ErrorCode::kUnprocessable, "the PDF could not be read within " +
+                                                     std::to_string(options_.memory_bytes >> 20) + " MiB of memory");
   }
   if (code == 126 || code == 127) {
     return make_error(ErrorCode::kInternal, "the PDF extractor " + options_.helper_path + " could not be started");

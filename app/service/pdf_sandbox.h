@@ -25,7 +25,7 @@ struct PdfSandboxOptions {
   std::string helper_path;  // the stillontime-pdf-text binary
   int cpu_seconds = 5;
   std::size_t memory_bytes = 192u * 1024 * 1024;  // address space of the child
-  std::chrono::milliseconds timeout{10000};        // wall clock, covers a child that sleeps or blocks
+  std::chrono::milliseconds timeout{10000};       // wall clock, covers a child that sleeps or blocks
   std::size_t max_text_bytes = 1024 * 1024;
   int concurrency = 2;
 };

@@ -4,11 +4,10 @@
 // (SHUTDOWN_TIMEOUT_SECONDS, 25 s by default, inside Kubernetes' 30 s grace period), close, exit 0.
 #include "service/server_main.h"
 
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <thread>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "http/http_client.h"
@@ -41,13 +40,16 @@ int run_server(const EnvLookup& env) {
 
   Metrics metrics;
   SystemClock clock;
-  auto pool = db::make_pg_pool(db::PoolOptions{config.database_url, config.db_pool_size, config.db_connect_timeout_seconds,
-                                               config.db_statement_timeout_ms, std::chrono::milliseconds(3000)},
-                               &metrics.registry());
-  auto redis = kv::make_redis_pool(kv::RedisOptions{config.redis, config.redis_pool_size, config.redis_timeout_ms}, &metrics.registry());
+  auto pool =
+      db::make_pg_pool(db::PoolOptions{config.database_url, config.db_pool_size, config.db_connect_timeout_seconds,
+                                       config.db_statement_timeout_ms, std::chrono::milliseconds(3000)},
+                       &metrics.registry());
+  auto redis = kv::make_redis_pool(kv::RedisOptions{config.redis, config.redis_pool_size, config.redis_timeout_ms},
+                                   &metrics.registry());
   auto client = http::make_cpprest_client();
   PdfSandboxOptions pdf_options;
-  pdf_options.helper_path = config.pdf_extractor_path.empty() ? PdfSandbox::default_helper_path() : config.pdf_extractor_path;
+  pdf_options.helper_path =
+      config.pdf_extractor_path.empty() ? PdfSandbox::default_helper_path() : config.pdf_extractor_path;
   pdf_options.cpu_seconds = config.pdf_extract_cpu_seconds;
   pdf_options.memory_bytes = static_cast<std::size_t>(config.pdf_extract_memory_mb) * 1024 * 1024;
   pdf_options.timeout = std::chrono::seconds(config.pdf_extract_timeout_seconds);
@@ -68,7 +70,9 @@ int run_server(const EnvLookup& env) {
   options.max_body_bytes = config.max_body_bytes;
   options.idle_timeout = config.idle_timeout;
   options.on_accept_error = [&metrics] { metrics.accept_failed(); };
-  options.run_inline = [](std::string_view path) { return path == "/health" || path == "/health/live" || path == "/ready"; };
+  options.run_inline = [](std::string_view path) {
+    return path == "/health" || path == "/health/live" || path == "/ready";
+  };
   auto server = http::make_beast_server(options);
   auto port = server->start(config.bind_address, config.port, [&app](http::Request& r) { return app.handle(r); });
   if (!port) {
@@ -116,8 +120,8 @@ int run_server(const EnvLookup& env) {
         kill(getpid(), SIGTERM);
         return;
       }
-      log::warn("database not reachable for migrations; retrying", {{"error", report.error().message},
-                                                                     {"retryInMs", delay.count()}});
+      log::warn("database not reachable for migrations; retrying",
+                {{"error", report.error().message}, {"retryInMs", delay.count()}});
       std::unique_lock<std::mutex> lock(migrate_mutex);
       migrate_cv.wait_for(lock, delay, [&] { return stopping.load(); });
       delay = std::min(delay * 2, std::chrono::milliseconds(10000));
@@ -127,7 +131,8 @@ int run_server(const EnvLookup& env) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  log::info("shutdown requested", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"inFlight", server->in_flight()}});
+  log::info("shutdown requested",
+            {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"inFlight", server->in_flight()}});
   app.set_draining();
   metrics.set_ready(false);
   if (config.shutdown_delay_seconds > 0) {

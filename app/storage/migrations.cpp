@@ -47,7 +47,8 @@ Result<MigrationReport> migrate(Database& db, const std::vector<Migration>& migr
       auto rows = s.exec("SELECT version, checksum FROM schema_migrations");
       if (!rows) return rows.error();
       std::map<int, std::string> applied;
-      for (std::size_t i = 0; i < rows->size(); ++i) applied[std::stoi(rows->get(i, "version"))] = rows->get(i, "checksum");
+      for (std::size_t i = 0; i < rows->size(); ++i)
+        applied[std::stoi(rows->get(i, "version"))] = rows->get(i, "checksum");
       for (const auto& m : migrations) {
         const std::string checksum = common::sha256_hex(m.sql);
         if (auto it = applied.find(m.version); it != applied.end()) {
@@ -67,8 +68,8 @@ Result<MigrationReport> migrate(Database& db, const std::vector<Migration>& migr
         }
         if (!applied_ok) {
           (void)s.exec_script("ROLLBACK");
-          return make_error(applied_ok.error().code,
-                            "migration " + std::to_string(m.version) + " (" + m.name + ") failed: " + applied_ok.error().message);
+          return make_error(applied_ok.error().code, "migration " + std::to_string(m.version) + " (" + m.name +
+                                                         ") failed: " + applied_ok.error().message);
         }
         Status commit = s.exec_script("COMMIT");
         if (!commit) return commit;

@@ -2,15 +2,15 @@
 // carry PostgreSQL's text but never the connection string (it may hold the password).
 #include "storage/pg_pool.h"
 
+#include <condition_variable>
+#include <deque>
 #include <libpq-fe.h>
+#include <mutex>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 
 #include "core/log.h"
 
@@ -58,7 +58,7 @@ struct Metrics {
 ErrorCode code_for_sqlstate(const char* state) {
   if (state == nullptr) return ErrorCode::kUnavailable;
   const std::string s(state);
-  if (s == "23505") return ErrorCode::kConflict;             // unique_violation
+  if (s == "23505") return ErrorCode::kConflict;  // unique_violation
   if (s == "23503" || s == "23514" || s == "22P02" || s == "22007" || s == "22008" || s == "23502" || s == "22021" ||
       s == "22P05" || s == "22001") {
     // FK, check, bad text representation, datetime errors, not-null, bad UTF-8, \u0000 in jsonb,
@@ -96,20 +96,45 @@ class Pool final : public PgPool {
  public:
   Pool(const PoolOptions& options, prometheus::Registry* registry) : options_(options) {
     if (registry != nullptr) {
-      auto& conns = prometheus::BuildGauge().Name("db_pool_connections").Help("Database pool connections by state").Register(*registry);
+      auto& conns = prometheus::BuildGauge()
+                        .Name("db_pool_connections")
+                        .Help("Database pool connections by state")
+                        .Register(*registry);
       metrics_.open = &conns.Add({{"state", "open"}});
       metrics_.in_use = &conns.Add({{"state", "in_use"}});
-      metrics_.max = &prometheus::BuildGauge().Name("db_pool_max_connections").Help("Configured pool size").Register(*registry).Add({});
+      metrics_.max = &prometheus::BuildGauge()
+                          .Name("db_pool_max_connections")
+                          .Help("Configured pool size")
+                          .Register(*registry)
+                          .Add({});
       metrics_.max->Set(options_.max_size);
-      auto& queries = prometheus::BuildCounter().Name("db_queries_total").Help("Database statements by result").Register(*registry);
+      auto& queries =
+          prometheus::BuildCounter().Name("db_queries_total").Help("Database statements by result").Register(*registry);
       metrics_.ok = &queries.Add({{"result", "success"}});
       metrics_.failed = &queries.Add({{"result", "error"}});
-      metrics_.acquire_timeouts = &prometheus::BuildCounter().Name("db_pool_acquire_timeouts_total").Help("Checkouts that timed out").Register(*registry).Add({});
-      metrics_.connect_errors = &prometheus::BuildCounter().Name("db_connection_errors_total").Help("Failed connection attempts").Register(*registry).Add({});
-      metrics_.duration = &prometheus::BuildHistogram().Name("db_query_duration_seconds").Help("Statement latency").Register(*registry)
-                               .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
-      metrics_.acquire = &prometheus::BuildHistogram().Name("db_pool_acquire_duration_seconds").Help("Time waiting for a pooled connection").Register(*registry)
-                              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 3});
+      metrics_.acquire_timeouts = &prometheus::BuildCounter()
+                                       .Name("db_pool_acquire_timeouts_total")
+                                       .Help("Checkouts that timed out")
+                                       .Register(*registry)
+                                       .Add({});
+      metrics_.connect_errors = &prometheus::BuildCounter()
+                                     .Name("db_connection_errors_total")
+                                     .Help("Failed connection attempts")
+                                     .Register(*registry)
+                                     .Add({});
+      metrics_.duration =
+          &prometheus::BuildHistogram()
+               .Name("db_query_duration_seconds")
+               .Help("Statement latency")
+               .Register(*registry)
+               .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                0.25, 0.5, 1, 2.5, 5});
+      metrics_.acquire = &prometheus::BuildHistogram()
+                              .Name("db_pool_acquire_duration_seconds")
+                              .Help("Time waiting for a pooled connection")
+                              .Register(*registry)
+                              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,
+                                                                               0.1, 0.5, 1, 3});
     }
   }
 
@@ -149,8 +174,8 @@ class Pool final : public PgPool {
     PooledSession session(conn->get(), *this);
     Status status = body(session);
     // A connection left inside a transaction (body returned early) is not safe to reuse.
-    const bool reusable = !session.broken() && PQstatus(conn->get()) == CONNECTION_OK &&
-                          PQtransactionStatus(conn->get()) == PQTRANS_IDLE;
+    const bool reusable =
+        !session.broken() && PQstatus(conn->get()) == CONNECTION_OK && PQtransactionStatus(conn->get()) == PQTRANS_IDLE;
     release(std::move(conn).value(), reusable);
     return status;
   }
@@ -172,8 +197,8 @@ class Pool final : public PgPool {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!cv_.wait_for(lock, options_.acquire_timeout, [this] { return !idle_.empty() || open_ < options_.max_size; })) {
       if (metrics_.acquire_timeouts) metrics_.acquire_timeouts->Increment();
-      return make_error(ErrorCode::kUnavailable, "database pool exhausted (all " + std::to_string(options_.max_size) +
-                                                     " connections busy)");
+      return make_error(ErrorCode::kUnavailable,
+                        "database pool exhausted (all " + std::to_string(options_.max_size) + " connections busy)");
     }
     if (!idle_.empty()) {
       ConnPtr conn = std::move(idle_.front());
@@ -224,7 +249,8 @@ class Pool final : public PgPool {
     const std::string timeout = std::to_string(options_.connect_timeout_seconds);
     const std::string statement_timeout = "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms);
     const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
-    const char* values[] = {options_.url.c_str(), timeout.c_str(), "stillontime-server", statement_timeout.c_str(), nullptr};
+    const char* values[] = {options_.url.c_str(), timeout.c_str(), "stillontime-server", statement_timeout.c_str(),
+                            nullptr};
     ConnPtr conn(PQconnectdbParams(keys, values, 1));
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       if (metrics_.connect_errors) metrics_.connect_errors->Increment();
@@ -282,8 +308,11 @@ Result<Rows> PooledSession::exec(std::string_view sql, const Params& params) {
     std::vector<std::optional<std::string>> row;
     row.reserve(static_cast<std::size_t>(ncols));
     for (int c = 0; c < ncols; ++c) {
-      if (PQgetisnull(res.get(), r, c)) row.emplace_back(std::nullopt);
-      else row.emplace_back(std::string(PQgetvalue(res.get(), r, c), static_cast<std::size_t>(PQgetlength(res.get(), r, c))));
+      if (PQgetisnull(res.get(), r, c))
+        row.emplace_back(std::nullopt);
+      else
+        row.emplace_back(
+            std::string(PQgetvalue(res.get(), r, c), static_cast<std::size_t>(PQgetlength(res.get(), r, c))));
     }
     rows.rows.push_back(std::move(row));
   }

@@ -1,13 +1,13 @@
 // Why: the hiredis adapter: a bounded pool of blocking connections with socket timeouts, AUTH and
 // SELECT on connect. A connection that saw an I/O error is dropped, so the pool heals itself once
 // Redis is reachable again; callers see kUnavailable meanwhile.
-#include <hiredis/hiredis.h>
-#include <prometheus/counter.h>
-#include <prometheus/registry.h>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+
+#include <hiredis/hiredis.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include "storage/redis.h"
 
@@ -23,7 +23,9 @@ Reply convert(const redisReply* r) {
   Reply out;
   if (r == nullptr) return out;
   switch (r->type) {
-    case REDIS_REPLY_NIL: out.type = Reply::Type::kNil; break;
+    case REDIS_REPLY_NIL:
+      out.type = Reply::Type::kNil;
+      break;
     case REDIS_REPLY_INTEGER:
       out.type = Reply::Type::kInteger;
       out.integer = r->integer;
@@ -44,7 +46,8 @@ Reply convert(const redisReply* r) {
       out.type = Reply::Type::kArray;
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default: break;
+    default:
+      break;
   }
   return out;
 }
@@ -53,7 +56,10 @@ class RedisPool final : public Store {
  public:
   RedisPool(const RedisOptions& options, prometheus::Registry* registry) : options_(options) {
     if (registry != nullptr) {
-      auto& family = prometheus::BuildCounter().Name("redis_commands_total").Help("Redis round trips by result").Register(*registry);
+      auto& family = prometheus::BuildCounter()
+                         .Name("redis_commands_total")
+                         .Help("Redis round trips by result")
+                         .Register(*registry);
       ok_ = &family.Add({{"result", "success"}});
       failed_ = &family.Add({{"result", "error"}});
     }
@@ -134,8 +140,10 @@ class RedisPool final : public Store {
 
   void release(CtxPtr ctx, bool reusable) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (reusable && ctx->err == 0) idle_.push_front(std::move(ctx));
-    else --open_;
+    if (reusable && ctx->err == 0)
+      idle_.push_front(std::move(ctx));
+    else
+      --open_;
     cv_.notify_one();
   }
 
@@ -148,8 +156,10 @@ class RedisPool final : public Store {
     redisEnableKeepAlive(ctx.get());
     std::vector<Command> setup;
     if (!options_.endpoint.password.empty()) {
-      if (options_.endpoint.username.empty()) setup.push_back({"AUTH", options_.endpoint.password});
-      else setup.push_back({"AUTH", options_.endpoint.username, options_.endpoint.password});
+      if (options_.endpoint.username.empty())
+        setup.push_back({"AUTH", options_.endpoint.password});
+      else
+        setup.push_back({"AUTH", options_.endpoint.username, options_.endpoint.password});
     }
     if (options_.endpoint.db != 0) setup.push_back({"SELECT", std::to_string(options_.endpoint.db)});
     for (const auto& cmd : setup) {
@@ -161,7 +171,8 @@ class RedisPool final : public Store {
       std::unique_ptr<redisReply, void (*)(void*)> reply(static_cast<redisReply*>(raw), freeReplyObject);
       if (reply->type == REDIS_REPLY_ERROR) {
         // The reply text is Redis's ("WRONGPASS ..."), it does not contain the password.
-        return make_error(ErrorCode::kUnavailable, "redis refused " + cmd[0] + ": " + std::string(reply->str, reply->len));
+        return make_error(ErrorCode::kUnavailable,
+                          "redis refused " + cmd[0] + ": " + std::string(reply->str, reply->len));
       }
     }
     return ctx;

@@ -3,20 +3,21 @@
 // costs one child, never the server's workers or memory. Exit codes: 0 text written, 3 the PDF is
 // unusable (reason on stderr), 4 out of memory, 2 bad usage. --memory-bytes sets its own RLIMIT_AS
 // first thing, after the dynamic loader is done.
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
+#include <sys/resource.h>
 
 #include "core/sanitizer.h"
 #include "domain/pdf_text.h"
 
 #if STILLONTIME_SANITIZER_BUILD
 // The exit status carries the verdict; a leak report at exit (poppler's caches) would change it.
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+extern "C" const char* __asan_default_options() {
+  return "detect_leaks=0";
+}
 #endif
 
 int main(int argc, char** argv) {
@@ -24,9 +25,12 @@ int main(int argc, char** argv) {
   std::size_t max_input = 64 * 1024 * 1024;
   std::size_t max_memory = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--max-text-bytes") == 0) max_text = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--max-input-bytes") == 0) max_input = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--memory-bytes") == 0) max_memory = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--max-text-bytes") == 0)
+      max_text = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--max-input-bytes") == 0)
+      max_input = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--memory-bytes") == 0)
+      max_memory = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       std::fprintf(stderr, "usage: stillontime-pdf-text [--max-text-bytes N] [--max-input-bytes N] < file.pdf\n");
       return 2;

@@ -1,15 +1,15 @@
 // Backups and restores for the controller (see backup_status.h).
 #include "controller/backup_status.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-
 #include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <set>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 
 #include "runtime/clock.h"
 #include "runtime/controller.h"
@@ -45,12 +45,14 @@ std::string annotation(const Json& obj, const char* key) {
   return a.value(key, "");
 }
 
-std::string name_of(const Json& obj) { return obj["metadata"].value("name", ""); }
+std::string name_of(const Json& obj) {
+  return obj["metadata"].value("name", "");
+}
 
 struct Outcome {
   enum State { kActive, kSucceeded, kFailed } state = kActive;
-  std::int64_t at = 0;       // finish time
-  std::string message;       // the Failed condition's message or reason
+  std::int64_t at = 0;  // finish time
+  std::string message;  // the Failed condition's message or reason
 };
 
 Outcome outcome_of(const Json& job) {
@@ -80,16 +82,21 @@ Json find_job(const std::vector<Json>& jobs, const std::string& name) {
   return nullptr;
 }
 
-std::string time_text(std::optional<std::int64_t> t) { return t ? rfc3339(*t) : "never"; }
+std::string time_text(std::optional<std::int64_t> t) {
+  return t ? rfc3339(*t) : "never";
+}
 
-bool terminal(const std::string& phase) { return phase == "Succeeded" || phase == "Failed"; }
+bool terminal(const std::string& phase) {
+  return phase == "Succeeded" || phase == "Failed";
+}
 
 // True when the backend Deployment runs no pod at the 0 replicas we asked for.
 bool backend_down(const Json& backend) {
-  if (!backend.is_object()) return true;   // not there: nothing serves
+  if (!backend.is_object()) return true;  // not there: nothing serves
   if (backend["spec"].value("replicas", 1) != 0) return false;
   const Json& st = backend.value("status", Json::object());
-  const bool observed = st.value("observedGeneration", std::int64_t{0}) >= backend["metadata"].value("generation", std::int64_t{0});
+  const bool observed =
+      st.value("observedGeneration", std::int64_t{0}) >= backend["metadata"].value("generation", std::int64_t{0});
   return observed && st.value("replicas", 0) == 0;
 }
 
@@ -100,7 +107,10 @@ void plan_backups(const BackupInputs& in, BackupPlan& plan) {
   Json out = old.is_object() ? old : Json::object();
 
   std::optional<std::int64_t> last_schedule = epoch_of(old.value("lastScheduleTime", Json()));
-  last_schedule = later(last_schedule, epoch_of(in.cronjob.is_object() ? in.cronjob.value("status", Json::object()).value("lastScheduleTime", Json()) : Json()));
+  last_schedule =
+      later(last_schedule, epoch_of(in.cronjob.is_object()
+                                        ? in.cronjob.value("status", Json::object()).value("lastScheduleTime", Json())
+                                        : Json()));
   const auto old_success = epoch_of(old.value("lastSuccessfulTime", Json()));
   const auto old_failed = epoch_of(old.value("lastFailedTime", Json()));
   std::optional<std::int64_t> newest_success;
@@ -125,7 +135,8 @@ void plan_backups(const BackupInputs& in, BackupPlan& plan) {
         std::string message = "backup job " + name_of(job) + " failed at " + rfc3339(o.at) + ": " + o.message;
         if (!detail.empty()) message += ": " + detail;
         failures.push_back({o.at, {true, "BackupFailed", message}});
-        failed_jobs.push_back(job["metadata"].value("namespace", "") + "/" + name_of(job) + "/" + job["metadata"].value("uid", ""));
+        failed_jobs.push_back(job["metadata"].value("namespace", "") + "/" + name_of(job) + "/" +
+                              job["metadata"].value("uid", ""));
       }
     }
   }
@@ -138,7 +149,8 @@ void plan_backups(const BackupInputs& in, BackupPlan& plan) {
   if (newest_success && (!old_success || *newest_success > *old_success)) {
     std::string file = in.pod_message ? in.pod_message(newest_success_job) : std::string();
     // Only a name backup.sh could have written.
-    if (!(file.rfind("stillontime-", 0) == 0 && file.size() > 17 && file.ends_with(".dump") && file.find('/') == std::string::npos)) {
+    if (!(file.rfind("stillontime-", 0) == 0 && file.size() > 17 && file.ends_with(".dump") &&
+          file.find('/') == std::string::npos)) {
       file.clear();
     }
     // Unknown (its pod is gone): leave the field out rather than write "" (the
@@ -166,13 +178,18 @@ void plan_backups(const BackupInputs& in, BackupPlan& plan) {
       rec["message"] = "spec.backup.enabled is false: no backup storage";
     } else if (same && terminal(old_request.value("phase", ""))) {
       rec = old_request;
-      if (live.is_object()) plan.jobs.push_back(build_backup_request_job(r, request));   // keep it, never remake it
+      if (live.is_object()) plan.jobs.push_back(build_backup_request_job(r, request));  // keep it, never remake it
     } else {
       plan.jobs.push_back(build_backup_request_job(r, request));
       const Outcome o = live.is_object() ? outcome_of(live) : Outcome{};
-      rec["phase"] = !live.is_object() ? "Pending" : (o.state == Outcome::kSucceeded ? "Succeeded" : (o.state == Outcome::kFailed ? "Failed" : "Running"));
+      rec["phase"] =
+          !live.is_object()
+              ? "Pending"
+              : (o.state == Outcome::kSucceeded ? "Succeeded" : (o.state == Outcome::kFailed ? "Failed" : "Running"));
       if (o.state == Outcome::kFailed) rec["message"] = o.message;
-      if (!same) plan.events.push_back({false, "BackupRequested", "on-demand backup " + request + " started as job " + rec["job"].get<std::string>()});
+      if (!same)
+        plan.events.push_back({false, "BackupRequested",
+                               "on-demand backup " + request + " started as job " + rec["job"].get<std::string>()});
     }
     out["lastRequest"] = rec;
   }
@@ -208,8 +225,9 @@ void plan_backups(const BackupInputs& in, BackupPlan& plan) {
     plan.healthy = ConditionInput{true, "NoBackupDueYet", "no backup has been due yet" + next};
   } else {
     const std::string file = out.value("lastBackup", "");
-    plan.healthy = ConditionInput{true, "BackupSucceeded",
-                                  "last backup " + (file.empty() ? std::string() : file + " ") + "at " + rfc3339(*success) + next};
+    plan.healthy =
+        ConditionInput{true, "BackupSucceeded",
+                       "last backup " + (file.empty() ? std::string() : file + " ") + "at " + rfc3339(*success) + next};
   }
 }
 
@@ -224,23 +242,25 @@ void plan_restore(const BackupInputs& in, BackupPlan& plan) {
   const std::string job_name = restore_job_name(r, id);
   const Json live = find_job(in.jobs, job_name);
   const std::string logs = "kubectl logs -n " + r.target_namespace() + " job/" + job_name;
-  const std::string failed_help =
-      "the backend is held at 0 replicas. See `" + logs + "`; the database is unchanged (the restore runs in one "
-      "transaction, and a pre-restore-*.dump safety copy is in the backup volume). To retry, set spec.restore.id to a new "
-      "value; to run the backend on the current database, remove spec.restore.";
+  const std::string failed_help = "the backend is held at 0 replicas. See `" + logs +
+                                  "`; the database is unchanged (the restore runs in one "
+                                  "transaction, and a pre-restore-*.dump safety copy is in the backup volume). To "
+                                  "retry, set spec.restore.id to a new "
+                                  "value; to run the backend on the current database, remove spec.restore.";
 
   if (same && terminal(old.value("phase", ""))) {
-    if (live.is_object()) plan.jobs.push_back(build_restore_job(r, id, from));   // keep, never remake
+    if (live.is_object()) plan.jobs.push_back(build_restore_job(r, id, from));  // keep, never remake
     if (old.value("phase", "") == "Failed") {
       plan.hold_backend = true;
-      plan.stalled = ConditionInput{true, "RestoreFailed", "restore " + id + " failed: " + old.value("message", "") };
+      plan.stalled = ConditionInput{true, "RestoreFailed", "restore " + id + " failed: " + old.value("message", "")};
     }
     return;
   }
   Json rec = {{"id", id}, {"from", from}, {"job", job_name}};
   rec["startedAt"] = same && old.contains("startedAt") ? old["startedAt"] : Json(rfc3339(in.now));
   plan.hold_backend = true;
-  if (!same) plan.events.push_back({false, "RestoreStarted", "restore " + id + " from " + from + ": scaling the backend to 0"});
+  if (!same)
+    plan.events.push_back({false, "RestoreStarted", "restore " + id + " from " + from + ": scaling the backend to 0"});
   if (live.is_object()) {
     plan.jobs.push_back(build_restore_job(r, id, from));
     const Outcome o = outcome_of(live);
@@ -250,14 +270,17 @@ void plan_restore(const BackupInputs& in, BackupPlan& plan) {
       std::string detail = in.pod_message ? in.pod_message(job_name) : std::string();
       rec["message"] = detail.empty() ? "restored " + from : detail;
       plan.hold_backend = false;
-      plan.events.push_back({false, "RestoreSucceeded", "restore " + id + " from " + from + " succeeded; the backend scales back"});
+      plan.events.push_back(
+          {false, "RestoreSucceeded", "restore " + id + " from " + from + " succeeded; the backend scales back"});
     } else if (o.state == Outcome::kFailed) {
       std::string detail = in.pod_message ? in.pod_message(job_name) : std::string();
       rec["phase"] = "Failed";
       rec["finishedAt"] = rfc3339(o.at ? o.at : in.now);
       rec["message"] = o.message + (detail.empty() ? "" : ": " + detail) + "; " + failed_help;
-      plan.stalled = ConditionInput{true, "RestoreFailed", "restore " + id + " failed: " + rec["message"].get<std::string>()};
-      plan.events.push_back({true, "RestoreFailed", "restore " + id + " from " + from + " failed: " + rec["message"].get<std::string>()});
+      plan.stalled =
+          ConditionInput{true, "RestoreFailed", "restore " + id + " failed: " + rec["message"].get<std::string>()};
+      plan.events.push_back(
+          {true, "RestoreFailed", "restore " + id + " from " + from + " failed: " + rec["message"].get<std::string>()});
     } else {
       rec["phase"] = "Running";
       rec["message"] = "restoring " + from + " (job " + job_name + ")";
@@ -270,7 +293,8 @@ void plan_restore(const BackupInputs& in, BackupPlan& plan) {
     rec["phase"] = "ScalingDown";
     rec["message"] = "waiting for the backend to stop before restoring " + from;
   }
-  if (!terminal(rec["phase"])) plan.not_ready = ConditionInput{false, "Restoring", "restore " + id + ": " + rec["message"].get<std::string>()};
+  if (!terminal(rec["phase"]))
+    plan.not_ready = ConditionInput{false, "Restoring", "restore " + id + ": " + rec["message"].get<std::string>()};
   plan.restore_status = rec;
 }
 
@@ -288,7 +312,7 @@ void plan_bootstrap(const BackupInputs& in, BackupPlan& plan) {
   }
   Json rec = {{"from", from}, {"job", job_name}};
   plan.hold_backend = true;
-  plan.jobs.push_back(build_bootstrap_job(r));   // (re)made while not succeeded: deleting a failed one retries
+  plan.jobs.push_back(build_bootstrap_job(r));  // (re)made while not succeeded: deleting a failed one retries
   const Outcome o = live.is_object() ? outcome_of(live) : Outcome{};
   if (live.is_object() && o.state == Outcome::kSucceeded) {
     rec["phase"] = "Succeeded";
@@ -300,9 +324,11 @@ void plan_bootstrap(const BackupInputs& in, BackupPlan& plan) {
   } else if (live.is_object() && o.state == Outcome::kFailed) {
     rec["phase"] = "Failed";
     rec["finishedAt"] = rfc3339(o.at ? o.at : in.now);
-    rec["message"] = o.message + "; the backend is held at 0 replicas. See `kubectl logs -n " + r.target_namespace() + " job/" +
-                     job_name + "`; fix the cause and delete that Job to retry, or remove spec.postgres.bootstrap.";
-    plan.stalled = ConditionInput{true, "BootstrapFailed", "bootstrap from " + from + " failed: " + rec["message"].get<std::string>()};
+    rec["message"] = o.message + "; the backend is held at 0 replicas. See `kubectl logs -n " + r.target_namespace() +
+                     " job/" + job_name +
+                     "`; fix the cause and delete that Job to retry, or remove spec.postgres.bootstrap.";
+    plan.stalled = ConditionInput{true, "BootstrapFailed",
+                                  "bootstrap from " + from + " failed: " + rec["message"].get<std::string>()};
     if (old.value("phase", "") != "Failed") plan.events.push_back({true, "BootstrapFailed", rec["message"]});
   } else {
     rec["phase"] = "Running";
@@ -339,17 +365,16 @@ struct BackupMetrics::Families {
 };
 
 BackupMetrics::BackupMetrics(prometheus::Registry& registry)
-    : families_(new Families{
-          prometheus::BuildGauge()
-              .Name("stillontime_backup_last_success_timestamp_seconds")
-              .Help("Unix time of the last successful backup of a StillOnTime")
-              .Register(registry),
-          prometheus::BuildCounter()
-              .Name("stillontime_backup_failures_total")
-              .Help("Backup runs of a StillOnTime that failed")
-              .Register(registry),
-          {},
-          {}}) {}
+    : families_(new Families{prometheus::BuildGauge()
+                                 .Name("stillontime_backup_last_success_timestamp_seconds")
+                                 .Help("Unix time of the last successful backup of a StillOnTime")
+                                 .Register(registry),
+                             prometheus::BuildCounter()
+                                 .Name("stillontime_backup_failures_total")
+                                 .Help("Backup runs of a StillOnTime that failed")
+                                 .Register(registry),
+                             {},
+                             {}}) {}
 
 BackupMetrics::~BackupMetrics() = default;
 
@@ -398,7 +423,8 @@ void report_backup(const BackupPlan& plan, runtime::Context& ctx, const Json& cr
     }
   }
   for (const auto& e : plan.events) ctx.log().info("backup event", {{"reason", e.reason}, {"message", e.message}});
-  if (metrics != nullptr) metrics->observe(cr["metadata"].value("namespace", ""), cr["metadata"].value("name", ""), plan);
+  if (metrics != nullptr)
+    metrics->observe(cr["metadata"].value("namespace", ""), cr["metadata"].value("name", ""), plan);
 }
 
 }  // namespace sot::stillontime

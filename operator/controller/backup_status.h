@@ -51,12 +51,12 @@ class Context;
 namespace sot::stillontime {
 
 struct BackupInputs {
-  const StillOnTime* resource = nullptr;   // defaulted and valid
-  nlohmann::json cr;                       // the CR as cached (annotations, status, creationTimestamp)
-  std::vector<nlohmann::json> jobs;        // this instance's Jobs
-  nlohmann::json backend;                  // the live backend Deployment, null when absent
-  nlohmann::json cronjob;                  // the live CronJob, null when absent
-  std::int64_t now = 0;                    // seconds since the epoch
+  const StillOnTime* resource = nullptr;  // defaulted and valid
+  nlohmann::json cr;                      // the CR as cached (annotations, status, creationTimestamp)
+  std::vector<nlohmann::json> jobs;       // this instance's Jobs
+  nlohmann::json backend;                 // the live backend Deployment, null when absent
+  nlohmann::json cronjob;                 // the live CronJob, null when absent
+  std::int64_t now = 0;                   // seconds since the epoch
   // The termination message of a Job's pod ("" when unknown).
   std::function<std::string(const std::string& job)> pod_message;
 };
@@ -68,14 +68,14 @@ struct PlannedEvent {
 };
 
 struct BackupPlan {
-  std::vector<nlohmann::json> jobs;          // Jobs to create when missing (and keep while they exist)
-  bool hold_backend = false;                 // backend at 0 replicas, no backend HPA
-  nlohmann::json backup_status;              // status.backup; null: leave it
-  nlohmann::json restore_status;             // status.restore; null: leave it
-  nlohmann::json bootstrap_status;           // status.bootstrap; null: leave it
-  std::optional<ConditionInput> healthy;     // BackupHealthy
-  std::optional<ConditionInput> stalled;     // a failed restore or bootstrap
-  std::optional<ConditionInput> not_ready;   // a restore or bootstrap in progress
+  std::vector<nlohmann::json> jobs;         // Jobs to create when missing (and keep while they exist)
+  bool hold_backend = false;                // backend at 0 replicas, no backend HPA
+  nlohmann::json backup_status;             // status.backup; null: leave it
+  nlohmann::json restore_status;            // status.restore; null: leave it
+  nlohmann::json bootstrap_status;          // status.bootstrap; null: leave it
+  std::optional<ConditionInput> healthy;    // BackupHealthy
+  std::optional<ConditionInput> stalled;    // a failed restore or bootstrap
+  std::optional<ConditionInput> not_ready;  // a restore or bootstrap in progress
   std::vector<PlannedEvent> events;
   std::vector<std::string> new_failures;     // Jobs of failed runs newer than status.backup.lastFailedTime
   std::optional<std::int64_t> last_success;  // for the gauge
@@ -99,7 +99,7 @@ class BackupMetrics {
 
  private:
   struct Families;
-  std::unique_ptr<Families> families_;   // also remembers the failed Jobs already counted
+  std::unique_ptr<Families> families_;  // also remembers the failed Jobs already counted
 };
 
 // BackupHealthy and the restore's Stalled/Ready into the status input.

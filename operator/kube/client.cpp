@@ -79,7 +79,8 @@ Result<Json> RestClient::call(std::string method, std::string path_and_query, st
   if (!content_type.empty()) req.headers.emplace_back("Content-Type", std::move(content_type));
   if (auto left = request_time_left()) {
     if (left->count() <= 0) {
-      return make_error(Code::kTimeout, req.method + " " + req.path_and_query + ": deadline passed before the request was sent");
+      return make_error(Code::kTimeout,
+                        req.method + " " + req.path_and_query + ": deadline passed before the request was sent");
     }
     req.timeout = std::min(req.timeout, *left);
   }
@@ -137,10 +138,17 @@ Result<Json> RestClient::update(const ResourceRef& ref, const Json& object, cons
 Status RestClient::remove(const ResourceRef& ref, const ObjectKey& key, const DeleteOptions& opts) {
   Json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   switch (opts.propagation) {
-    case Propagation::kDefault: break;
-    case Propagation::kForeground: body["propagationPolicy"] = "Foreground"; break;
-    case Propagation::kBackground: body["propagationPolicy"] = "Background"; break;
-    case Propagation::kOrphan: body["propagationPolicy"] = "Orphan"; break;
+    case Propagation::kDefault:
+      break;
+    case Propagation::kForeground:
+      body["propagationPolicy"] = "Foreground";
+      break;
+    case Propagation::kBackground:
+      body["propagationPolicy"] = "Background";
+      break;
+    case Propagation::kOrphan:
+      body["propagationPolicy"] = "Orphan";
+      break;
   }
   if (!opts.precondition_uid.empty()) body["preconditions"]["uid"] = opts.precondition_uid;
   if (!opts.precondition_resource_version.empty()) {
@@ -221,8 +229,8 @@ Result<std::vector<GroupVersion>> RestClient::server_groups() {
 }
 
 Result<std::vector<ApiResource>> RestClient::server_resources(std::string_view group, std::string_view version) {
-  std::string path = group.empty() ? "/api/" + std::string(version)
-                                   : "/apis/" + std::string(group) + "/" + std::string(version);
+  std::string path =
+      group.empty() ? "/api/" + std::string(version) : "/apis/" + std::string(group) + "/" + std::string(version);
   auto list = call("GET", std::move(path));
   if (!list.ok()) return list.error();
   std::vector<ApiResource> out;
@@ -239,7 +247,9 @@ Result<std::vector<ApiResource>> RestClient::server_resources(std::string_view g
   return out;
 }
 
-Result<Json> RestClient::server_version() { return call("GET", "/version"); }
+Result<Json> RestClient::server_version() {
+  return call("GET", "/version");
+}
 
 Result<HttpResponse> RestClient::get_raw(const std::string& path_and_query, std::chrono::milliseconds timeout) {
   HttpRequest req;

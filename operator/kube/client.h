@@ -27,14 +27,14 @@ using Json = nlohmann::json;
 
 // One served resource of a group version, from discovery.
 struct ApiResource {
-  std::string name;        // plural, or "deployments/status" for subresources
+  std::string name;  // plural, or "deployments/status" for subresources
   std::string kind;
   bool namespaced = false;
   std::vector<std::string> verbs;
 };
 
 struct GroupVersion {
-  std::string group;       // "" for core
+  std::string group;  // "" for core
   std::string version;
   bool preferred = false;
 };

@@ -75,8 +75,8 @@ std::string openssl_error() {
 
 }  // namespace
 
-Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string& base_dir,
-                                      const std::string& source, const std::string& context_override) {
+Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string& base_dir, const std::string& source,
+                                      const std::string& context_override) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -96,8 +96,8 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
     const std::string cluster_name = str(ctx_body, "cluster");
     const auto cluster_entry = find_named(root["clusters"], cluster_name);
     if (!cluster_entry || !(*cluster_entry)["cluster"]) {
-      return make_error(Code::kInvalid, source + ": cluster \"" + cluster_name + "\" of context \"" +
-                                            context_name + "\" not found");
+      return make_error(Code::kInvalid,
+                        source + ": cluster \"" + cluster_name + "\" of context \"" + context_name + "\" not found");
     }
     const YAML::Node cluster = (*cluster_entry)["cluster"];
     const std::string where = source + ", cluster \"" + cluster_name + "\"";
@@ -112,7 +112,8 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
     }
     while (!cfg.server.empty() && cfg.server.back() == '/') cfg.server.pop_back();
     if (cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>()) {
-      return make_error(Code::kInvalid, where + ": insecure-skip-tls-verify is set; TLS verification cannot be disabled");
+      return make_error(Code::kInvalid,
+                        where + ": insecure-skip-tls-verify is set; TLS verification cannot be disabled");
     }
     auto ca = file_or_data(cluster, "certificate-authority", base_dir, where);
     if (!ca.ok()) return ca.error();
@@ -122,15 +123,16 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
     if (!user_name.empty()) {
       const auto user_entry = find_named(root["users"], user_name);
       if (!user_entry) {
-        return make_error(Code::kInvalid, source + ": user \"" + user_name + "\" of context \"" + context_name +
-                                              "\" not found");
+        return make_error(Code::kInvalid,
+                          source + ": user \"" + user_name + "\" of context \"" + context_name + "\" not found");
       }
       const YAML::Node user = (*user_entry)["user"];
       const std::string uwhere = source + ", user \"" + user_name + "\"";
       if (user) {
         if (user["exec"] || user["auth-provider"]) {
-          return make_error(Code::kInvalid, uwhere + ": exec and auth-provider credentials are not supported; "
-                                                     "use a token, tokenFile or client certificate");
+          return make_error(Code::kInvalid, uwhere +
+                                                ": exec and auth-provider credentials are not supported; "
+                                                "use a token, tokenFile or client certificate");
         }
         auto cert = file_or_data(user, "client-certificate", base_dir, uwhere);
         if (!cert.ok()) return cert.error();
@@ -139,9 +141,9 @@ Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string
         cfg.client_cert_pem = std::move(cert).value();
         cfg.client_key_pem = std::move(key).value();
         if (cfg.client_cert_pem.empty() != cfg.client_key_pem.empty()) {
-          return make_error(Code::kInvalid, uwhere + (cfg.client_cert_pem.empty()
-                                                          ? ": client-key is set without client-certificate"
-                                                          : ": client-certificate is set without client-key"));
+          return make_error(Code::kInvalid,
+                            uwhere + (cfg.client_cert_pem.empty() ? ": client-key is set without client-certificate"
+                                                                  : ": client-certificate is set without client-key"));
         }
         cfg.token = str(user, "token");
         std::string token_file = str(user, "tokenFile");
@@ -182,7 +184,8 @@ Result<ClientConfig> load_in_cluster(const std::string& sa_dir) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (host == nullptr || port == nullptr || *host == '\0' || *port == '\0') {
-    return make_error(Code::kInvalid, "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+    return make_error(Code::kInvalid,
+                      "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
   }
   ClientConfig cfg;
   cfg.source = "in-cluster service account " + sa_dir;
@@ -215,7 +218,7 @@ Result<ClientConfig> load_default(const std::string& explicit_path, const std::s
     std::string tried;
     while (std::getline(ss, entry, ':')) {
       if (entry.empty()) continue;
-      std::error_code ec;   // a name the file system refuses counts as missing
+      std::error_code ec;  // a name the file system refuses counts as missing
       if (fs::exists(entry, ec)) return load_kubeconfig(entry, context);
       tried += (tried.empty() ? "" : ", ") + entry;
     }
@@ -237,7 +240,8 @@ Status validate_tls_material(const ClientConfig& cfg) {
     BIO* bio = BIO_new_mem_buf(cfg.ca_pem.data(), static_cast<int>(cfg.ca_pem.size()));
     X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    if (ca == nullptr) return make_error(Code::kInvalid, "certificate-authority is not a PEM certificate (" + openssl_error() + ")");
+    if (ca == nullptr)
+      return make_error(Code::kInvalid, "certificate-authority is not a PEM certificate (" + openssl_error() + ")");
     X509_free(ca);
   }
   if (!cfg.client_cert_pem.empty()) {

@@ -12,13 +12,13 @@
 namespace sot::kube {
 
 struct ClientConfig {
-  std::string server;            // https://host:port, no trailing slash
-  std::string ca_pem;            // trusted CA bundle (PEM); empty: the system's trust store
-  std::string client_cert_pem;   // client certificate chain (PEM), optional
-  std::string client_key_pem;    // its private key (PEM)
-  std::string token;             // bearer token, optional
-  std::string token_file;        // re-read periodically (projected service-account tokens rotate)
-  std::string source;            // where this came from, for messages ("kubeconfig /x, context y")
+  std::string server;             // https://host:port, no trailing slash
+  std::string ca_pem;             // trusted CA bundle (PEM); empty: the system's trust store
+  std::string client_cert_pem;    // client certificate chain (PEM), optional
+  std::string client_key_pem;     // its private key (PEM)
+  std::string token;              // bearer token, optional
+  std::string token_file;         // re-read periodically (projected service-account tokens rotate)
+  std::string source;             // where this came from, for messages ("kubeconfig /x, context y")
   std::string default_namespace;  // the context's namespace (in-cluster: the pod's); "" when unset
   std::string user_agent;         // "" : the HTTP library's own
   // Writes whose options name no field manager are made as this one (the
@@ -31,8 +31,8 @@ struct ClientConfig {
 Result<ClientConfig> load_kubeconfig(const std::string& path, const std::string& context = {});
 
 // Parses kubeconfig text (used by load_kubeconfig and by tests).
-Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string& base_dir,
-                                      const std::string& source, const std::string& context = {});
+Result<ClientConfig> parse_kubeconfig(const std::string& text, const std::string& base_dir, const std::string& source,
+                                      const std::string& context = {});
 
 // In-cluster: KUBERNETES_SERVICE_HOST/PORT and the files under `sa_dir`
 // (token, ca.crt).

@@ -6,20 +6,20 @@
 // completes when the response headers arrive while the body stream keeps filling
 // as the server writes, so a watch is read event by event; and cancelling the
 // request's token closes the connection, which ends a blocked body read.
-#include <boost/asio/ssl.hpp>
-#include <cpprest/http_client.h>
-#include <pplx/threadpool.h>
-#include <cpprest/rawptrstream.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <cctype>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <pplx/threadpool.h>
 #include <system_error>
+
+#include <boost/asio/ssl.hpp>
+#include <cpprest/http_client.h>
+#include <cpprest/rawptrstream.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "kube/transport.h"
 
@@ -32,16 +32,16 @@ constexpr std::size_t kIoThreads = 6;
 namespace client = web::http::client;
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
-  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                    std::tolower(static_cast<unsigned char>(b)); });
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
   return it != hay.end();
 }
 
 Error transport_error(const std::string& server, const std::string& what, std::error_code ec = {}) {
   if (contains_ci(what, "ssl") || contains_ci(what, "handshake") || contains_ci(what, "certificate")) {
-    return make_error(Code::kTls, "TLS handshake with " + server +
-                                      " failed (is the certificate authority right?): " + what);
+    return make_error(Code::kTls,
+                      "TLS handshake with " + server + " failed (is the certificate authority right?): " + what);
   }
   if (ec == std::errc::timed_out || contains_ci(what, "timed out") || contains_ci(what, "timeout")) {
     return make_error(Code::kTimeout, "request to " + server + " timed out: " + what);
@@ -105,7 +105,7 @@ class CpprestTransport final : public HttpTransport {
       return transport_error(server_, e.what());
     }
     if (future.wait_for(request.timeout) == std::future_status::timeout) {
-      cts.cancel();   // the exchange finishes in the background; `answer` outlives it
+      cts.cancel();  // the exchange finishes in the background; `answer` outlives it
       return make_error(Code::kTimeout, "request to " + server_ + " timed out after " +
                                             std::to_string(request.timeout.count()) + " ms");
     }
@@ -175,7 +175,7 @@ class CpprestTransport final : public HttpTransport {
     std::lock_guard lock(clients_mu_);
     auto& slot = clients_[key];
     if (!slot) {
-      if (clients_.size() > kMaxClients) {   // bounded: start over (users hold their own references)
+      if (clients_.size() > kMaxClients) {  // bounded: start over (users hold their own references)
         clients_.clear();
         return clients_[key] = std::make_shared<client::http_client>(server_, make_config(key));
       }

@@ -10,7 +10,9 @@ RequestDeadline::RequestDeadline(std::chrono::steady_clock::time_point at) : out
   current_deadline = at;
 }
 
-RequestDeadline::~RequestDeadline() { current_deadline = outer_; }
+RequestDeadline::~RequestDeadline() {
+  current_deadline = outer_;
+}
 
 std::optional<std::chrono::milliseconds> request_time_left() {
   if (!current_deadline) return std::nullopt;

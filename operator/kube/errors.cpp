@@ -1,27 +1,40 @@
 #include "kube/errors.h"
 
+#include <string>
+
 #include "kube/json_fields.h"
 #include "kube/text.h"
-
-#include <string>
 
 namespace sot::kube {
 
 std::string_view code_name(Code code) {
   switch (code) {
-    case Code::kOk: return "Ok";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kConflict: return "Conflict";
-    case Code::kInvalid: return "Invalid";
-    case Code::kForbidden: return "Forbidden";
-    case Code::kUnauthorized: return "Unauthorized";
-    case Code::kGone: return "Gone";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kTimeout: return "Timeout";
-    case Code::kCancelled: return "Cancelled";
-    case Code::kTls: return "TLS";
-    case Code::kInternal: return "Internal";
+    case Code::kOk:
+      return "Ok";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kAlreadyExists:
+      return "AlreadyExists";
+    case Code::kConflict:
+      return "Conflict";
+    case Code::kInvalid:
+      return "Invalid";
+    case Code::kForbidden:
+      return "Forbidden";
+    case Code::kUnauthorized:
+      return "Unauthorized";
+    case Code::kGone:
+      return "Gone";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kTimeout:
+      return "Timeout";
+    case Code::kCancelled:
+      return "Cancelled";
+    case Code::kTls:
+      return "TLS";
+    case Code::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -45,19 +58,29 @@ Code code_for(int http_status, std::string_view reason) {
   if (reason == "Expired" || reason == "Gone") return Code::kGone;
   if (reason == "Conflict") return Code::kConflict;
   switch (http_status) {
-    case 400: return Code::kInvalid;
-    case 401: return Code::kUnauthorized;
-    case 403: return Code::kForbidden;
-    case 404: return Code::kNotFound;
-    case 409: return Code::kConflict;
-    case 410: return Code::kGone;
-    case 422: return Code::kInvalid;
+    case 400:
+      return Code::kInvalid;
+    case 401:
+      return Code::kUnauthorized;
+    case 403:
+      return Code::kForbidden;
+    case 404:
+      return Code::kNotFound;
+    case 409:
+      return Code::kConflict;
+    case 410:
+      return Code::kGone;
+    case 422:
+      return Code::kInvalid;
     case 408:
-    case 504: return Code::kTimeout;
+    case 504:
+      return Code::kTimeout;
     case 429:
     case 502:
-    case 503: return Code::kUnavailable;
-    default: return Code::kInternal;
+    case 503:
+      return Code::kUnavailable;
+    default:
+      return Code::kInternal;
   }
 }
 

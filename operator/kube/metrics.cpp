@@ -23,7 +23,8 @@ class PrometheusObserver final : public RequestObserver {
     const std::string code = http_status == 0 ? "<error>" : std::to_string(http_status);
     requests_.Add({{"code", code}, {"method", std::string(method)}, {"host", host_}}).Increment();
     if (method != "WATCH") {
-      static const prometheus::Histogram::BucketBoundaries kBuckets = {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60};
+      static const prometheus::Histogram::BucketBoundaries kBuckets = {0.005, 0.025, 0.1, 0.25, 0.5, 1,
+                                                                       2,     4,     8,   15,   30,  60};
       duration_.Add({{"verb", std::string(method)}, {"host", host_}}, kBuckets).Observe(elapsed.count());
     }
   }

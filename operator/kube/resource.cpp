@@ -5,21 +5,51 @@
 namespace sot::kube {
 
 namespace resources {
-ResourceRef config_maps() { return {"", "v1", "configmaps", "ConfigMap", true}; }
-ResourceRef secrets() { return {"", "v1", "secrets", "Secret", true}; }
-ResourceRef services() { return {"", "v1", "services", "Service", true}; }
-ResourceRef namespaces() { return {"", "v1", "namespaces", "Namespace", false}; }
-ResourceRef events() { return {"", "v1", "events", "Event", true}; }
-ResourceRef persistent_volume_claims() { return {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true}; }
-ResourceRef service_accounts() { return {"", "v1", "serviceaccounts", "ServiceAccount", true}; }
-ResourceRef deployments() { return {"apps", "v1", "deployments", "Deployment", true}; }
-ResourceRef stateful_sets() { return {"apps", "v1", "statefulsets", "StatefulSet", true}; }
-ResourceRef jobs() { return {"batch", "v1", "jobs", "Job", true}; }
-ResourceRef network_policies() { return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true}; }
-ResourceRef ingresses() { return {"networking.k8s.io", "v1", "ingresses", "Ingress", true}; }
-ResourceRef roles() { return {"rbac.authorization.k8s.io", "v1", "roles", "Role", true}; }
-ResourceRef role_bindings() { return {"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true}; }
-ResourceRef leases() { return {"coordination.k8s.io", "v1", "leases", "Lease", true}; }
+ResourceRef config_maps() {
+  return {"", "v1", "configmaps", "ConfigMap", true};
+}
+ResourceRef secrets() {
+  return {"", "v1", "secrets", "Secret", true};
+}
+ResourceRef services() {
+  return {"", "v1", "services", "Service", true};
+}
+ResourceRef namespaces() {
+  return {"", "v1", "namespaces", "Namespace", false};
+}
+ResourceRef events() {
+  return {"", "v1", "events", "Event", true};
+}
+ResourceRef persistent_volume_claims() {
+  return {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+}
+ResourceRef service_accounts() {
+  return {"", "v1", "serviceaccounts", "ServiceAccount", true};
+}
+ResourceRef deployments() {
+  return {"apps", "v1", "deployments", "Deployment", true};
+}
+ResourceRef stateful_sets() {
+  return {"apps", "v1", "statefulsets", "StatefulSet", true};
+}
+ResourceRef jobs() {
+  return {"batch", "v1", "jobs", "Job", true};
+}
+ResourceRef network_policies() {
+  return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true};
+}
+ResourceRef ingresses() {
+  return {"networking.k8s.io", "v1", "ingresses", "Ingress", true};
+}
+ResourceRef roles() {
+  return {"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+}
+ResourceRef role_bindings() {
+  return {"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+}
+ResourceRef leases() {
+  return {"coordination.k8s.io", "v1", "leases", "Lease", true};
+}
 ResourceRef custom_resource_definitions() {
   return {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
 }
@@ -31,8 +61,8 @@ std::string url_encode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (unsigned char c : in) {
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '_' || c == '.' || c == '~';
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '_' || c == '.' || c == '~';
     if (unreserved) {
       out.push_back(static_cast<char>(c));
     } else {

@@ -13,10 +13,10 @@
 namespace sot::kube {
 
 struct ResourceRef {
-  std::string group;     // "" for the core group
-  std::string version;   // "v1"
-  std::string plural;    // "configmaps"
-  std::string kind;      // "ConfigMap"
+  std::string group;    // "" for the core group
+  std::string version;  // "v1"
+  std::string plural;   // "configmaps"
+  std::string kind;     // "ConfigMap"
   bool namespaced = true;
 
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
@@ -45,7 +45,7 @@ ResourceRef custom_resource_definitions();
 }  // namespace resources
 
 struct ObjectKey {
-  std::string ns;    // empty for cluster-scoped objects
+  std::string ns;  // empty for cluster-scoped objects
   std::string name;
   bool operator==(const ObjectKey&) const = default;
   auto operator<=>(const ObjectKey&) const = default;
@@ -55,16 +55,16 @@ struct ObjectKey {
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;
-  std::int64_t limit = 0;          // 0: no limit
+  std::int64_t limit = 0;  // 0: no limit
   std::string continue_token;
-  std::string resource_version;    // "" : most recent; "0": any (served from the watch cache)
+  std::string resource_version;  // "" : most recent; "0": any (served from the watch cache)
 };
 
 struct WatchOptions {
   std::string label_selector;
   std::string field_selector;
   std::string resource_version;
-  int timeout_seconds = 300;       // the server ends the watch after this long
+  int timeout_seconds = 300;  // the server ends the watch after this long
   bool allow_bookmarks = true;
 };
 
@@ -80,7 +80,7 @@ struct DeleteOptions {
 struct ApplyOptions {
   std::string field_manager;
   bool force = true;
-  std::string subresource;         // "" or "status"
+  std::string subresource;  // "" or "status"
   // false: the caller does not read the answer, so it is not parsed (an
   // applied object comes back whole, managedFields included).
   bool want_object = true;

@@ -32,8 +32,8 @@ std::string_view code_name(Code code);
 struct [[nodiscard]] Error {
   Code code = Code::kInternal;
   std::string message;
-  int http_status = 0;    // 0 when the request never got an HTTP answer
-  std::string reason;     // the API server's Status.reason, when it sent one
+  int http_status = 0;  // 0 when the request never got an HTTP answer
+  std::string reason;   // the API server's Status.reason, when it sent one
 
   std::string to_string() const;
 };
@@ -43,8 +43,8 @@ Error make_error(Code code, std::string message, int http_status = 0, std::strin
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}             // NOLINT(google-explicit-constructor)
-  Result(Error error) : data_(std::move(error)) {}         // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -67,6 +67,8 @@ class [[nodiscard]] Result {
 // Result<void>: success or an Error.
 struct Unit {};
 using Status = Result<Unit>;
-inline Status ok_status() { return Unit{}; }
+inline Status ok_status() {
+  return Unit{};
+}
 
 }  // namespace sot::kube

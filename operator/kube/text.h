@@ -17,7 +17,7 @@ namespace sot::kube {
 inline std::string truncate_utf8(std::string_view text, std::size_t max_bytes, std::string_view ellipsis = "...") {
   if (text.size() <= max_bytes) return std::string(text);
   std::size_t cut = max_bytes > ellipsis.size() ? max_bytes - ellipsis.size() : 0;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;   // a continuation byte
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a continuation byte
   std::string out(text.substr(0, cut));
   out += ellipsis;
   return out;

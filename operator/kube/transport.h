@@ -19,8 +19,8 @@
 namespace sot::kube {
 
 struct HttpRequest {
-  std::string method;                 // GET, POST, PUT, PATCH, DELETE
-  std::string path_and_query;         // already URL-encoded
+  std::string method;          // GET, POST, PUT, PATCH, DELETE
+  std::string path_and_query;  // already URL-encoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
@@ -59,8 +59,7 @@ class HttpTransport {
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
   // Sends a request and hands a 2xx body to `on_data` piece by piece as the
   // server writes it. For other statuses the body is collected into the response.
-  virtual Result<HttpResponse> stream(const HttpRequest& request, const DataHandler& on_data,
-                                      Cancellation& cancel) = 0;
+  virtual Result<HttpResponse> stream(const HttpRequest& request, const DataHandler& on_data, Cancellation& cancel) = 0;
   // "host:port" of the server, for metrics labels.
   virtual std::string host() const = 0;
 };

@@ -4,19 +4,24 @@ namespace sot::kube {
 
 std::string_view event_type_name(EventType type) {
   switch (type) {
-    case EventType::kAdded: return "ADDED";
-    case EventType::kModified: return "MODIFIED";
-    case EventType::kDeleted: return "DELETED";
-    case EventType::kBookmark: return "BOOKMARK";
-    case EventType::kError: return "ERROR";
+    case EventType::kAdded:
+      return "ADDED";
+    case EventType::kModified:
+      return "MODIFIED";
+    case EventType::kDeleted:
+      return "DELETED";
+    case EventType::kBookmark:
+      return "BOOKMARK";
+    case EventType::kError:
+      return "ERROR";
   }
   return "UNKNOWN";
 }
 
 Result<WatchEvent> parse_watch_event(std::string_view line) {
   auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("type") || !parsed["type"].is_string() ||
-      !parsed.contains("object") || !parsed["object"].is_object()) {
+  if (!parsed.is_object() || !parsed.contains("type") || !parsed["type"].is_string() || !parsed.contains("object") ||
+      !parsed["object"].is_object()) {
     return make_error(Code::kInternal, "malformed watch event: " + std::string(line.substr(0, 200)));
   }
   const std::string& type = parsed["type"].get_ref<const std::string&>();

@@ -21,7 +21,7 @@ std::string_view event_type_name(EventType type);
 
 struct WatchEvent {
   EventType type = EventType::kAdded;
-  nlohmann::json object;   // the object, or a metav1.Status for kError
+  nlohmann::json object;  // the object, or a metav1.Status for kError
 };
 
 // What a watch ended with when it ended without an error: the server closed the

@@ -1,13 +1,12 @@
 // Boost.Asio adapter for HttpServer: one io_context thread, one short-lived
 // connection per request (Connection: close), a 10 s deadline per connection
 // and an 8 KiB cap on the request head, which is all probes and Prometheus need.
-#include <utility>   // Boost 1.74 asio uses std::exchange without including it (C++20)
-
-#include <boost/asio.hpp>
-
 #include <atomic>
 #include <charconv>
 #include <thread>
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it (C++20)
+
+#include <boost/asio.hpp>
 
 #include "runtime/http_server.h"
 
@@ -19,12 +18,18 @@ using asio::ip::tcp;
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -41,10 +46,9 @@ class Session : public std::enable_shared_from_this<Session> {
         self->socket_.close(ignored);
       }
     });
-    asio::async_read_until(socket_, asio::dynamic_buffer(buffer_, 8192), "\r\n\r\n",
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                             self->on_read(ec);
-                           });
+    asio::async_read_until(
+        socket_, asio::dynamic_buffer(buffer_, 8192), "\r\n\r\n",
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_read(ec); });
   }
 
  private:
@@ -119,8 +123,8 @@ class AsioHttpServer final : public HttpServer {
       acceptor_.listen();
       port_ = acceptor_.local_endpoint().port();
     } catch (const std::exception& e) {
-      return kube::make_error(kube::Code::kUnavailable,
-                              "cannot listen on " + address_.host + ":" + std::to_string(address_.port) + ": " + e.what());
+      return kube::make_error(kube::Code::kUnavailable, "cannot listen on " + address_.host + ":" +
+                                                            std::to_string(address_.port) + ": " + e.what());
     }
     accept();
     thread_ = std::thread([this] {

@@ -18,8 +18,8 @@ Duration Backoff::next() {
   started_ = true;
   last_start_ = now;
   const Duration base = current_;
-  const auto grown = std::chrono::duration_cast<Duration>(std::chrono::duration<double, Duration::period>(
-      static_cast<double>(current_.count()) * opts_.factor));
+  const auto grown = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double, Duration::period>(static_cast<double>(current_.count()) * opts_.factor));
   current_ = std::min(grown, opts_.max);
   std::uniform_real_distribution<double> dist(0.0, 1.0);
   const double extra = dist(rng_) * opts_.jitter * static_cast<double>(base.count());

@@ -16,7 +16,7 @@ struct BackoffOptions {
   Duration max = std::chrono::seconds(30);
   Duration reset_after = std::chrono::minutes(2);
   double factor = 2.0;
-  double jitter = 1.0;   // wait = d + rand[0,1) * jitter * d
+  double jitter = 1.0;  // wait = d + rand[0,1) * jitter * d
 };
 
 class Backoff {

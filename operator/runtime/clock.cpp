@@ -23,7 +23,9 @@ bool StopSignal::stopped() const {
   return stopped_;
 }
 
-bool StopSignal::sleep_for(Duration d) { return sleep_until(clock_.now() + d); }
+bool StopSignal::sleep_for(Duration d) {
+  return sleep_until(clock_.now() + d);
+}
 
 bool StopSignal::sleep_until(TimePoint deadline) {
   std::unique_lock lock(mu_);
@@ -60,8 +62,12 @@ std::string format(WallTime t, bool micro) {
 
 }  // namespace
 
-std::string format_micro_time(WallTime t) { return format(t, true); }
-std::string format_time(WallTime t) { return format(t, false); }
+std::string format_micro_time(WallTime t) {
+  return format(t, true);
+}
+std::string format_time(WallTime t) {
+  return format(t, false);
+}
 
 std::optional<WallTime> parse_time(const std::string& s) {
   std::tm tm{};

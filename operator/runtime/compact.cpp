@@ -4,12 +4,11 @@
 // object takes tens of microseconds, so the lock is never held for long.
 #include "runtime/compact.h"
 
-#include <zlib.h>
-
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <zlib.h>
 
 namespace sot::runtime {
 
@@ -30,8 +29,10 @@ constexpr std::string_view kKubernetesWords =
     "typeOpaquedatastringData"
     "lastScheduleTimelastUpdateTimelastTransitionTimereasonmessagestatusTrueFalseconditions"
     "NewReplicaSetAvailableMinimumReplicasAvailableDeployment has minimum availability.Progressing"
-    "observedGenerationreplicasreadyReplicasavailableReplicasupdatedReplicascurrentReplicasupdateRevisioncurrentRevision"
-    "collisionCountunavailableReplicasrevisionHistoryLimitprogressDeadlineSecondsstrategyRollingUpdatemaxSurgemaxUnavailable25%"
+    "observedGenerationreplicasreadyReplicasavailableReplicasupdatedReplicascurrentReplicasupdateRevisioncurrentRevisio"
+    "n"
+    "collisionCountunavailableReplicasrevisionHistoryLimitprogressDeadlineSecondsstrategyRollingUpdatemaxSurgemaxUnavai"
+    "lable25%"
     "dnsPolicyClusterFirstschedulerNamedefault-schedulerrestartPolicyAlwaysterminationGracePeriodSecondsserviceAccount"
     "serviceAccountNameautomountServiceAccountTokenenableServiceLinks"
     "volumesemptyDirsizeLimitmediumpersistentVolumeClaimclaimNameconfigMapsecretsecretNamedefaultModeitems"

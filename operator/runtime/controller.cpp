@@ -1,9 +1,8 @@
 #include "runtime/controller.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <cstdio>
+#include <malloc.h>
 #include <random>
 
 #include "runtime/owner.h"
@@ -34,18 +33,19 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Reconciler> re
     metrics_->max_concurrent->Set(options_.max_concurrent_reconciles);
     qm = make_queue_metrics(*deps_.registry, options_.name);
   }
-  auto limiter = options_.rate_limiter ? std::move(options_.rate_limiter) : default_controller_rate_limiter(deps_.clock);
+  auto limiter =
+      options_.rate_limiter ? std::move(options_.rate_limiter) : default_controller_rate_limiter(deps_.clock);
   queue_ = std::make_unique<WorkQueue>(deps_.clock, std::move(limiter), qm);
 }
 
-Controller::~Controller() { (void)stop(std::chrono::seconds(0)); }
+Controller::~Controller() {
+  (void)stop(std::chrono::seconds(0));
+}
 
 bool only_status_changed(const Json& before, const Json& after) {
   if (!before.is_object() || !after.is_object()) return false;
   auto same_except = [](const Json& a, const Json& b, std::initializer_list<std::string_view> ignored) {
-    auto skip = [&](const std::string& k) {
-      return std::find(ignored.begin(), ignored.end(), k) != ignored.end();
-    };
+    auto skip = [&](const std::string& k) { return std::find(ignored.begin(), ignored.end(), k) != ignored.end(); };
     std::size_t counted = 0;
     for (auto it = a.begin(); it != a.end(); ++it) {
       if (skip(it.key())) continue;
@@ -90,12 +90,12 @@ std::shared_ptr<EventHandler> Controller::enqueue_owner(std::string owner_kind, 
       delay);
 }
 
-std::shared_ptr<EventHandler> Controller::enqueue_mapped(
-    std::function<std::vector<kube::ObjectKey>(const Json&)> map, Duration delay) {
+std::shared_ptr<EventHandler> Controller::enqueue_mapped(std::function<std::vector<kube::ObjectKey>(const Json&)> map,
+                                                         Duration delay) {
   auto h = std::make_shared<FuncEventHandler>();
   WorkQueue* q = queue_.get();
   auto enqueue = [q, map = std::move(map), delay](const Json& o) {
-    for (const auto& k : map(o)) q->add_after(k, delay);   // zero: add() at once
+    for (const auto& k : map(o)) q->add_after(k, delay);  // zero: add() at once
   };
   h->add = [enqueue](const ObjectPtr& o) { enqueue(*o); };
   // Both sides: an edit that moves a child to another owner concerns both owners.
@@ -119,8 +119,8 @@ void Controller::start() {
       // A little jitter so several controllers do not resync in step.
       std::mt19937_64 rng{std::random_device{}()};
       while (true) {
-        const auto jitter = Duration(static_cast<Duration::rep>(
-            std::uniform_real_distribution<double>(0, 0.1)(rng) * static_cast<double>(options_.resync_period.count())));
+        const auto jitter = Duration(static_cast<Duration::rep>(std::uniform_real_distribution<double>(0, 0.1)(rng) *
+                                                                static_cast<double>(options_.resync_period.count())));
         if (!resync_stop_.sleep_for(options_.resync_period + jitter)) return;
         resync();
       }
@@ -202,7 +202,8 @@ void Controller::run_one(const kube::ObjectKey& key) {
     result = reconciler_->reconcile(key, ctx);
   } catch (const std::exception& e) {
     // A throwing reconciler is a bug; keep the worker alive and retry with backoff.
-    result = ReconcileResult::failed(kube::make_error(kube::Code::kInternal, std::string("reconciler threw: ") + e.what()));
+    result =
+        ReconcileResult::failed(kube::make_error(kube::Code::kInternal, std::string("reconciler threw: ") + e.what()));
   } catch (...) {
     result = ReconcileResult::failed(kube::make_error(kube::Code::kInternal, "reconciler threw"));
   }

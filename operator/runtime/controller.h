@@ -89,7 +89,7 @@ class Reconciler {
 struct ControllerOptions {
   std::string name;
   int max_concurrent_reconciles = 2;
-  Duration resync_period = std::chrono::minutes(10);   // 0: no resync
+  Duration resync_period = std::chrono::minutes(10);  // 0: no resync
   // null: controller-runtime's default (5 ms .. 1000 s per key, 10 qps / 100 burst overall).
   std::unique_ptr<RateLimiter> rate_limiter;
 };
@@ -100,7 +100,7 @@ struct ControllerDeps {
   const CacheProvider& caches;
   EventRecorder* events = nullptr;
   Logger logger;
-  prometheus::Registry* registry = nullptr;   // null: no metrics
+  prometheus::Registry* registry = nullptr;  // null: no metrics
 };
 
 // True when two versions of an object differ in nothing but status and the

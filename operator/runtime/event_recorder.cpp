@@ -14,7 +14,9 @@ EventRecorder::EventRecorder(kube::KubeClient& client, Clock& clock, EventRecord
   if (!options_.synchronous) thread_ = std::thread([this] { run(); });
 }
 
-EventRecorder::~EventRecorder() { shutdown(); }
+EventRecorder::~EventRecorder() {
+  shutdown();
+}
 
 void EventRecorder::record(const Json& object, std::string_view type, std::string_view reason, std::string message) {
   const Json meta = object.value("metadata", Json::object());
@@ -119,9 +121,8 @@ void EventRecorder::write(const Pending& p) {
   }
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, "%llx",
-                static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                    p.at.time_since_epoch())
-                                                    .count()));
+                static_cast<unsigned long long>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(p.at.time_since_epoch()).count()));
   const std::string name = p.involved.value("name", std::string{"object"}) + "." + suffix;
   Json event = {{"apiVersion", "v1"},
                 {"kind", "Event"},

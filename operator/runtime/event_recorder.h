@@ -28,11 +28,11 @@ inline constexpr std::string_view kEventNormal = "Normal";
 inline constexpr std::string_view kEventWarning = "Warning";
 
 struct EventRecorderOptions {
-  std::string component;                               // source.component / reportingController
-  std::string instance;                                // source.host / reportingInstance
-  std::size_t cache_size = 4096;                       // aggregation entries kept (LRU)
-  std::size_t queue_limit = 1000;                      // pending events beyond this are dropped
-  bool synchronous = false;                            // write on the caller's thread (tests)
+  std::string component;           // source.component / reportingController
+  std::string instance;            // source.host / reportingInstance
+  std::size_t cache_size = 4096;   // aggregation entries kept (LRU)
+  std::size_t queue_limit = 1000;  // pending events beyond this are dropped
+  bool synchronous = false;        // write on the caller's thread (tests)
 };
 
 class EventRecorder {
@@ -56,7 +56,7 @@ class EventRecorder {
   // Writes what is queued and stops the thread. Idempotent.
   void shutdown();
 
-  std::uint64_t written() const;   // creates + patches that succeeded
+  std::uint64_t written() const;  // creates + patches that succeeded
 
  private:
   struct Pending {
@@ -90,7 +90,7 @@ class EventRecorder {
   bool stopping_ = false;
   std::thread thread_;
 
-  mutable std::mutex cache_mu_;   // only the writer touches it, but flush/synchronous callers may too
+  mutable std::mutex cache_mu_;  // only the writer touches it, but flush/synchronous callers may too
   std::map<std::string, Aggregate> cache_;
   std::list<std::string> lru_;
   std::uint64_t written_ = 0;

@@ -36,7 +36,7 @@ class HttpServer {
 };
 
 struct BindAddress {
-  std::string host;   // "0.0.0.0" when the flag gave only ":port"
+  std::string host;  // "0.0.0.0" when the flag gave only ":port"
   int port = 0;
 };
 

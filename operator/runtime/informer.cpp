@@ -1,7 +1,6 @@
 #include "runtime/informer.h"
 
 #include <malloc.h>
-
 #include <random>
 
 #include "kube/json_fields.h"
@@ -20,7 +19,9 @@ Informer::Informer(kube::KubeClient& client, Clock& clock, InformerOptions optio
       store_(options_.index),
       stop_(clock) {}
 
-Informer::~Informer() { stop(); }
+Informer::~Informer() {
+  stop();
+}
 
 void Informer::add_handler(std::shared_ptr<EventHandler> handler) {
   std::lock_guard lock(handlers_mu_);
@@ -106,7 +107,7 @@ bool Informer::relist(const std::string& ns, std::string& resource_version) {
     auto page_items = page->find("items");
     if (page_items != page->end() && page_items->is_array()) {
       for (auto& item : *page_items) {
-        if (!item.is_object()) continue;   // not an object: nothing to key it by
+        if (!item.is_object()) continue;  // not an object: nothing to key it by
         // List items carry no kind; restore it so handlers and reconcilers see whole objects.
         if (!item.contains("kind")) item["kind"] = options_.resource.kind;
         if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.api_version();
@@ -216,10 +217,9 @@ void Informer::reflect(const std::string& ns) {
       continue;
     }
     const Duration wait = backoff.next();
-    logger_.warn("watch failed, retrying",
-                 {{"namespace", ns},
-                  {"error", end.error().to_string()},
-                  {"retryIn", std::chrono::duration<double>(wait).count()}});
+    logger_.warn("watch failed, retrying", {{"namespace", ns},
+                                            {"error", end.error().to_string()},
+                                            {"retryIn", std::chrono::duration<double>(wait).count()}});
     if (!stop_.sleep_for(wait)) return;
   }
 }

@@ -58,7 +58,7 @@ class FuncEventHandler final : public EventHandler {
 
 struct InformerOptions {
   kube::ResourceRef resource;
-  std::vector<std::string> namespaces;   // empty: all namespaces (or cluster-scoped)
+  std::vector<std::string> namespaces;  // empty: all namespaces (or cluster-scoped)
   std::string label_selector;
   std::string field_selector;
   std::int64_t page_size = 100;
@@ -66,7 +66,7 @@ struct InformerOptions {
   // The server closes a watch after a random time in [min, 2*min).
   int min_watch_timeout_seconds = 300;
   std::function<void(Json&)> transform = strip_for_cache;
-  Indexer index;   // empty: the cache keeps no index (by_index() finds nothing)
+  Indexer index;  // empty: the cache keeps no index (by_index() finds nothing)
 };
 
 class Informer {
@@ -105,7 +105,7 @@ class Informer {
   Store store_;
   StopSignal stop_;
 
-  std::mutex handlers_mu_;   // also serialises notifications
+  std::mutex handlers_mu_;  // also serialises notifications
   std::vector<std::shared_ptr<EventHandler>> handlers_;
 
   std::mutex cancel_mu_;

@@ -1,8 +1,7 @@
 #include "runtime/leader_election.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
+#include <unistd.h>
 
 #include "kube/deadline.h"
 #include "runtime/controller.h"
@@ -73,7 +72,8 @@ bool LeaderElector::try_acquire_or_renew() {
   const kube::ResourceRef ref = kube::resources::leases();
   const kube::ObjectKey key{options_.lease_namespace, options_.lease_name};
   const std::string now_text = format_micro_time(clock_.wall_now());
-  const int duration_s = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration).count());
+  const int duration_s =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration).count());
 
   auto current = client_.get(ref, key);
   if (!current.ok()) {
@@ -123,7 +123,7 @@ bool LeaderElector::try_acquire_or_renew() {
   if (!holder.empty() && !we_hold) {
     const int held_for = spec.value("leaseDurationSeconds", duration_s);
     std::lock_guard lock(mu_);
-    if (clock_.now() < observed_time_ + std::chrono::seconds(held_for)) return false;   // still valid
+    if (clock_.now() < observed_time_ + std::chrono::seconds(held_for)) return false;  // still valid
   }
 
   Json new_spec = spec;
@@ -132,7 +132,8 @@ bool LeaderElector::try_acquire_or_renew() {
   new_spec["renewTime"] = now_text;
   if (!we_hold) {
     new_spec["acquireTime"] = now_text;
-    new_spec["leaseTransitions"] = spec.value("leaseTransitions", 0) + (holder.empty() && !spec.contains("acquireTime") ? 0 : 1);
+    new_spec["leaseTransitions"] =
+        spec.value("leaseTransitions", 0) + (holder.empty() && !spec.contains("acquireTime") ? 0 : 1);
   }
   lease["spec"] = new_spec;
   auto updated = client_.update(ref, lease, kube::UpdateOptions{});
@@ -155,7 +156,8 @@ void LeaderElector::release() {
   const kube::ResourceRef ref = kube::resources::leases();
   const kube::ObjectKey key{options_.lease_namespace, options_.lease_name};
   auto current = client_.get(ref, key);
-  if (current.ok() && current->value("spec", Json::object()).value("holderIdentity", std::string{}) == options_.identity) {
+  if (current.ok() &&
+      current->value("spec", Json::object()).value("holderIdentity", std::string{}) == options_.identity) {
     Json lease = std::move(*current);
     const std::string now_text = format_micro_time(clock_.wall_now());
     lease["spec"]["holderIdentity"] = "";

@@ -32,7 +32,7 @@ namespace sot::runtime {
 struct LeaderElectionOptions {
   std::string lease_namespace;
   std::string lease_name;
-  std::string identity;   // see default_identity()
+  std::string identity;  // see default_identity()
   Duration lease_duration = std::chrono::seconds(15);
   Duration renew_deadline = std::chrono::seconds(10);
   Duration retry_period = std::chrono::seconds(2);
@@ -86,9 +86,9 @@ class LeaderElector {
 
   std::atomic<bool> leading_{false};
   mutable std::mutex mu_;
-  nlohmann::json observed_spec_;        // the lease spec as last seen
+  nlohmann::json observed_spec_;  // the lease spec as last seen
   std::string observed_rv_;
-  TimePoint observed_time_{};           // our clock when the spec last changed
+  TimePoint observed_time_{};  // our clock when the spec last changed
   std::string reported_leader_;
 };
 

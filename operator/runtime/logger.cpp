@@ -29,16 +29,20 @@ kube::Result<LogLevel> parse_log_level(std::string_view text) {
   if (text == "info") return LogLevel::kInfo;
   if (text == "warn" || text == "warning") return LogLevel::kWarn;
   if (text == "error") return LogLevel::kError;
-  return kube::make_error(kube::Code::kInvalid, "--log-level: \"" + std::string(text) +
-                                                    "\" is not one of debug, info, warn, error");
+  return kube::make_error(kube::Code::kInvalid,
+                          "--log-level: \"" + std::string(text) + "\" is not one of debug, info, warn, error");
 }
 
 std::string_view log_level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }

@@ -30,7 +30,7 @@ std::string_view log_level_name(LogLevel level);
 class LogSink {
  public:
   virtual ~LogSink() = default;
-  virtual void write(std::string_view line) = 0;   // one complete line, no newline
+  virtual void write(std::string_view line) = 0;  // one complete line, no newline
 };
 
 // Writes to a stream (stderr by default) under a mutex so lines never interleave.
@@ -46,7 +46,7 @@ class StreamLogSink final : public LogSink {
 
 class Logger {
  public:
-  Logger();   // info level to stderr
+  Logger();  // info level to stderr
   Logger(std::shared_ptr<LogSink> sink, LogLevel level);
 
   [[nodiscard]] Logger with(const std::string& key, nlohmann::json value) const;

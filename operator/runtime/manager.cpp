@@ -1,14 +1,13 @@
 #include "runtime/manager.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <cctype>
 #include <charconv>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <signal.h>
 #include <sstream>
+#include <unistd.h>
 
 #include <prometheus/text_serializer.h>
 
@@ -29,19 +28,27 @@ kube::Result<Duration> parse_go_duration(std::string_view text) {
   while (i < text.size()) {
     std::size_t j = i;
     while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-    if (j == i) return make_error(Code::kInvalid, "\"" + std::string(text) + "\" is not a duration like 90s, 10m, 1h30m");
+    if (j == i)
+      return make_error(Code::kInvalid, "\"" + std::string(text) + "\" is not a duration like 90s, 10m, 1h30m");
     const double value = std::stod(std::string(text.substr(i, j - i)));
     std::size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     const std::string_view unit = text.substr(j, k - j);
     double scale = 0;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "µs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else return make_error(Code::kInvalid, "\"" + std::string(text) + "\" is not a duration like 90s, 10m, 1h30m");
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "µs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else
+      return make_error(Code::kInvalid, "\"" + std::string(text) + "\" is not a duration like 90s, 10m, 1h30m");
     total_ns += value * scale;
     i = k;
   }
@@ -112,7 +119,8 @@ kube::Result<ManagerOptions> parse_manager_flags(const std::vector<std::string>&
       if (!v.ok()) return v.error();
       auto d = parse_go_duration(*v);
       if (!d.ok()) return make_error(Code::kInvalid, name + ": " + d.error().message);
-      if (*d <= Duration::zero() && name != "--resync-period") return make_error(Code::kInvalid, name + " must be positive");
+      if (*d <= Duration::zero() && name != "--resync-period")
+        return make_error(Code::kInvalid, name + " must be positive");
       out = *d;
       return kube::ok_status();
     };
@@ -211,7 +219,7 @@ class SignalWatcher {
       int signals = 0;
       char c = 0;
       while (read(g_signal_pipe[0], &c, 1) == 1) {
-        if (c == 0) return;   // our own wake-up at the end of run()
+        if (c == 0) return;  // our own wake-up at the end of run()
         if (++signals == 1) {
           mgr.logger().info("received signal, shutting down", {{"signal", c == SIGTERM ? "SIGTERM" : "SIGINT"}});
           mgr.stop(0);
@@ -300,9 +308,9 @@ Controller& Manager::add_controller(ControllerSpec spec, std::unique_ptr<Reconci
       spec.max_concurrent_reconciles > 0 ? spec.max_concurrent_reconciles : options_.max_concurrent_reconciles;
   co.resync_period = options_.resync_period;
   co.rate_limiter = std::move(spec.rate_limiter);
-  controllers_.push_back(std::make_unique<Controller>(
-      std::move(co), std::move(reconciler),
-      ControllerDeps{*client_, clock_, *this, events_.get(), logger_, registry_.get()}));
+  controllers_.push_back(
+      std::make_unique<Controller>(std::move(co), std::move(reconciler),
+                                   ControllerDeps{*client_, clock_, *this, events_.get(), logger_, registry_.get()}));
   Controller& c = *controllers_.back();
 
   InformerOptions primary;
@@ -350,7 +358,9 @@ bool Manager::ready() const {
   return true;
 }
 
-bool Manager::is_leader() const { return options_.leader_elect ? (elector_ && elector_->is_leader()) : started_.load(); }
+bool Manager::is_leader() const {
+  return options_.leader_elect ? (elector_ && elector_->is_leader()) : started_.load();
+}
 
 std::string Manager::metrics_text() {
   for (auto& c : controllers_) c->queue().update_unfinished_work();
@@ -395,9 +405,7 @@ kube::Status Manager::start() {
     auto addr = parse_bind_address(options_.metrics_bind_address, "--metrics-bind-address");
     if (!addr.ok()) return addr.error();
     std::map<std::string, HttpRoute> routes;
-    routes["/metrics"] = [this] {
-      return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
-    };
+    routes["/metrics"] = [this] { return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()}; };
     metrics_server_ = make_http_server(*addr, std::move(routes), logger_);
     if (auto st = metrics_server_->start(); !st.ok()) {
       return make_error(st.error().code, "--metrics-bind-address: " + st.error().message);
@@ -484,7 +492,7 @@ int Manager::wait_and_shutdown() {
     if (!c->stop(left)) clean = false;
   }
   election_stop_.stop();
-  if (election_thread_.joinable()) election_thread_.join();   // releases the lease
+  if (election_thread_.joinable()) election_thread_.join();  // releases the lease
   for (auto& inf : informers_) inf->stop();
   events_->shutdown();
   if (metrics_server_) metrics_server_->stop();

@@ -42,20 +42,20 @@ struct ManagerOptions {
   // leader_election_id is set, the name of its Lease; and its HTTP User-Agent.
   std::string name;
   std::string user_agent;
-  std::string kubeconfig;                              // --kubeconfig ("" : $KUBECONFIG, in-cluster, ~/.kube/config)
-  std::string metrics_bind_address = ":8080";          // --metrics-bind-address ("0" disables)
-  std::string health_probe_bind_address = ":8081";     // --health-probe-bind-address ("0" disables)
-  bool leader_elect = false;                           // --leader-elect
-  std::string leader_election_namespace;               // --leader-election-namespace (default: the pod's namespace)
-  std::string leader_election_id;                      // "" : name
+  std::string kubeconfig;                           // --kubeconfig ("" : $KUBECONFIG, in-cluster, ~/.kube/config)
+  std::string metrics_bind_address = ":8080";       // --metrics-bind-address ("0" disables)
+  std::string health_probe_bind_address = ":8081";  // --health-probe-bind-address ("0" disables)
+  bool leader_elect = false;                        // --leader-elect
+  std::string leader_election_namespace;            // --leader-election-namespace (default: the pod's namespace)
+  std::string leader_election_id;                   // "" : name
   Duration lease_duration = std::chrono::seconds(15);
   Duration renew_deadline = std::chrono::seconds(10);
   Duration retry_period = std::chrono::seconds(2);
-  int max_concurrent_reconciles = 2;                   // --max-concurrent-reconciles
-  Duration resync_period = std::chrono::minutes(10);   // --resync-period (Go duration: 10m, 30s, 1h30m)
-  LogLevel log_level = LogLevel::kInfo;                // --log-level debug|info|warn|error
-  std::vector<std::string> namespaces;                 // --namespaces a,b (empty: all)
-  Duration graceful_shutdown_timeout = std::chrono::seconds(30);   // --graceful-shutdown-timeout
+  int max_concurrent_reconciles = 2;                              // --max-concurrent-reconciles
+  Duration resync_period = std::chrono::minutes(10);              // --resync-period (Go duration: 10m, 30s, 1h30m)
+  LogLevel log_level = LogLevel::kInfo;                           // --log-level debug|info|warn|error
+  std::vector<std::string> namespaces;                            // --namespaces a,b (empty: all)
+  Duration graceful_shutdown_timeout = std::chrono::seconds(30);  // --graceful-shutdown-timeout
 };
 
 // Parses the manager's flags ("--flag value" or "--flag=value"; --leader-elect
@@ -92,13 +92,13 @@ struct WatchedResource {
 };
 
 struct ControllerSpec {
-  std::string name;                       // metrics and logs: controller="<name>"
-  kube::ResourceRef primary;              // the CR
-  std::string owner_label;                // children elsewhere name their CR here (owner.h); "": references only
+  std::string name;           // metrics and logs: controller="<name>"
+  kube::ResourceRef primary;  // the CR
+  std::string owner_label;    // children elsewhere name their CR here (owner.h); "": references only
   std::string primary_label_selector;
   std::vector<OwnedResource> owns;
-  std::vector<WatchedResource> watches;   // always all namespaces (or cluster-scoped)
-  int max_concurrent_reconciles = 0;      // 0: the manager's
+  std::vector<WatchedResource> watches;  // always all namespaces (or cluster-scoped)
+  int max_concurrent_reconciles = 0;     // 0: the manager's
   // Owned objects' events reach the queue this long after they arrive (zero:
   // at once). Applying a child set echoes one event per child over a few
   // hundred milliseconds; a short delay turns them into one pass instead of a
@@ -109,7 +109,7 @@ struct ControllerSpec {
   bool skip_status_only_updates = false;
   // The primary cache's index (CacheReader::by_index); empty for none.
   Indexer primary_index;
-  std::unique_ptr<RateLimiter> rate_limiter;   // null: default
+  std::unique_ptr<RateLimiter> rate_limiter;  // null: default
 };
 
 class Manager final : public CacheProvider {
@@ -182,7 +182,7 @@ class Manager final : public CacheProvider {
   StopSignal election_stop_;
   StopSignal sync_stop_;
   std::thread election_thread_;
-  std::mutex sync_mu_;   // guards sync_thread_ (started from the elector's thread)
+  std::mutex sync_mu_;  // guards sync_thread_ (started from the elector's thread)
   std::thread sync_thread_;
   std::atomic<int> exit_code_{0};
   std::atomic<bool> started_{false};

@@ -13,8 +13,8 @@ prometheus::Histogram::BucketBoundaries queue_buckets() {
 
 // controller-runtime's reconcile_time_seconds buckets.
 prometheus::Histogram::BucketBoundaries reconcile_buckets() {
-  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-          1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60};
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5,
+          1.75,  2.0,  2.5,   3.0,  3.5, 4.0,  4.5, 5,    6,   7,    8,   9,    10,  15,  20,  25,  30,  40,  50,   60};
 }
 
 }  // namespace
@@ -22,7 +22,8 @@ prometheus::Histogram::BucketBoundaries reconcile_buckets() {
 QueueMetrics make_queue_metrics(prometheus::Registry& registry, const std::string& name) {
   const prometheus::Labels l{{"name", name}};
   QueueMetrics m;
-  m.depth = &prometheus::BuildGauge().Name("workqueue_depth").Help("Current depth of workqueue").Register(registry).Add(l);
+  m.depth =
+      &prometheus::BuildGauge().Name("workqueue_depth").Help("Current depth of workqueue").Register(registry).Add(l);
   m.adds = &prometheus::BuildCounter()
                 .Name("workqueue_adds_total")
                 .Help("Total number of adds handled by workqueue")
@@ -46,8 +47,9 @@ QueueMetrics make_queue_metrics(prometheus::Registry& registry, const std::strin
   m.unfinished_work_seconds =
       &prometheus::BuildGauge()
            .Name("workqueue_unfinished_work_seconds")
-           .Help("How many seconds of work has been done that is in progress and hasn't been observed by "
-                 "work_duration.")
+           .Help(
+               "How many seconds of work has been done that is in progress and hasn't been observed by "
+               "work_duration.")
            .Register(registry)
            .Add(l);
   m.longest_running_processor_seconds =
@@ -95,8 +97,9 @@ ControllerMetrics make_controller_metrics(prometheus::Registry& registry, const 
 prometheus::Gauge& make_leader_gauge(prometheus::Registry& registry, const std::string& lease_name) {
   return prometheus::BuildGauge()
       .Name("leader_election_master_status")
-      .Help("Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. "
-            "'name' is the string used to identify the lease.")
+      .Help(
+          "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. "
+          "'name' is the string used to identify the lease.")
       .Register(registry)
       .Add({{"name", lease_name}});
 }

@@ -2,7 +2,9 @@
 
 namespace sot::runtime {
 
-std::string owner_label_value(const kube::ObjectKey& owner) { return owner.ns + "." + owner.name; }
+std::string owner_label_value(const kube::ObjectKey& owner) {
+  return owner.ns + "." + owner.name;
+}
 
 std::optional<kube::ObjectKey> parse_owner_label(std::string_view value) {
   const auto dot = value.find('.');

@@ -1,10 +1,10 @@
 #include "runtime/store.h"
 
-#include "kube/json_fields.h"
-#include "runtime/compact.h"
-
 #include <algorithm>
 #include <cctype>
+
+#include "kube/json_fields.h"
+#include "runtime/compact.h"
 
 namespace sot::runtime {
 
@@ -59,7 +59,9 @@ kube::Result<LabelSelector> LabelSelector::parse(std::string_view text) {
   if (trim(text).empty()) return sel;
   for (std::string_view raw : split_terms(text)) {
     std::string_view t = trim(raw);
-    auto bad = [&] { return kube::make_error(kube::Code::kInvalid, "invalid label selector term \"" + std::string(t) + "\""); };
+    auto bad = [&] {
+      return kube::make_error(kube::Code::kInvalid, "invalid label selector term \"" + std::string(t) + "\"");
+    };
     if (t.empty()) return bad();
     Term term;
     if (t.front() == '!') {

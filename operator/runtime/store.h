@@ -12,15 +12,15 @@
 // selector matching and relist diffs.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <cstdint>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,7 +43,7 @@ std::string resource_version_of(const Json& object);
 class PackedLabels {
  public:
   PackedLabels() = default;
-  explicit PackedLabels(const Json& labels);   // non-string values are skipped
+  explicit PackedLabels(const Json& labels);  // non-string values are skipped
   std::optional<std::string_view> find(std::string_view key) const;
 
  private:
@@ -54,7 +54,7 @@ class PackedLabels {
 class LabelSelector {
  public:
   static kube::Result<LabelSelector> parse(std::string_view text);
-  bool matches(const Json& labels) const;   // labels: a JSON object (or null)
+  bool matches(const Json& labels) const;  // labels: a JSON object (or null)
   bool matches(const PackedLabels& labels) const;
   bool empty() const { return terms_.empty(); }
 
@@ -88,8 +88,8 @@ class CacheReader {
 // What a relist changed, computed before the cache is replaced.
 struct ReplaceDelta {
   std::vector<ObjectPtr> added;
-  std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;   // old, new (resourceVersion differs)
-  std::vector<ObjectPtr> deleted;                          // last known state
+  std::vector<std::pair<ObjectPtr, ObjectPtr>> updated;  // old, new (resourceVersion differs)
+  std::vector<ObjectPtr> deleted;                        // last known state
 };
 
 // Maps an object to the one value a cache indexes it by ("" for none), the way
@@ -100,10 +100,10 @@ using Indexer = std::function<std::string(const Json&)>;
 // An object as the store keeps it: packed, with what lists and relists read.
 struct PackedObject {
   ObjectKey key;
-  std::vector<std::uint8_t> packed;   // MessagePack, deflated
+  std::vector<std::uint8_t> packed;  // MessagePack, deflated
   std::string resource_version;
   PackedLabels labels;
-  std::string index;                  // the Indexer's value; "" without one
+  std::string index;  // the Indexer's value; "" without one
 };
 
 PackedObject pack_object(const Json& object);
@@ -114,7 +114,7 @@ ObjectPtr unpack_object(const PackedObject& object);
 // so a relist of thousands never holds them all as trees at once.
 struct PackedDelta {
   std::vector<ObjectKey> added;
-  std::vector<std::pair<PackedObject, ObjectKey>> updated;   // old, key of the new
+  std::vector<std::pair<PackedObject, ObjectKey>> updated;  // old, key of the new
   std::vector<PackedObject> deleted;
 };
 

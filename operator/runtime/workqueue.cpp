@@ -5,7 +5,9 @@
 namespace sot::runtime {
 namespace {
 
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 }  // namespace
 
@@ -26,7 +28,7 @@ void WorkQueue::add_locked(const ObjectKey& key) {
   if (metrics_) metrics_->adds->Increment();
   dirty_.insert(key);
   added_at_.emplace(key, clock_.now());
-  if (processing_.contains(key)) return;   // queued again by done()
+  if (processing_.contains(key)) return;  // queued again by done()
   queue_.push_back(key);
   set_depth_locked();
 }
@@ -42,7 +44,7 @@ void WorkQueue::add_after(const ObjectKey& key, Duration delay) {
     const TimePoint ready = clock_.now() + delay;
     auto it = waiting_.find(key);
     if (it != waiting_.end()) {
-      if (it->second <= ready) return;     // already due sooner
+      if (it->second <= ready) return;  // already due sooner
       auto range = waiting_by_time_.equal_range(it->second);
       for (auto r = range.first; r != range.second; ++r) {
         if (r->second == key) {
@@ -65,9 +67,13 @@ void WorkQueue::add_rate_limited(const ObjectKey& key) {
   add_after(key, limiter_->when(key));
 }
 
-void WorkQueue::forget(const ObjectKey& key) { limiter_->forget(key); }
+void WorkQueue::forget(const ObjectKey& key) {
+  limiter_->forget(key);
+}
 
-int WorkQueue::num_requeues(const ObjectKey& key) { return limiter_->num_requeues(key); }
+int WorkQueue::num_requeues(const ObjectKey& key) {
+  return limiter_->num_requeues(key);
+}
 
 void WorkQueue::promote_due_locked(TimePoint now) {
   while (!waiting_by_time_.empty() && waiting_by_time_.begin()->first <= now) {
@@ -78,7 +84,9 @@ void WorkQueue::promote_due_locked(TimePoint now) {
   }
 }
 
-std::optional<ObjectKey> WorkQueue::get() { return get_until(TimePoint::max()); }
+std::optional<ObjectKey> WorkQueue::get() {
+  return get_until(TimePoint::max());
+}
 
 std::optional<ObjectKey> WorkQueue::get_until(TimePoint deadline) {
   std::unique_lock lock(mu_);

@@ -76,9 +76,9 @@ class WorkQueue {
   bool shutting_down_ = false;
   std::deque<ObjectKey> queue_;
   std::set<ObjectKey> dirty_;
-  std::map<ObjectKey, TimePoint> processing_;     // key -> when it was handed out
-  std::map<ObjectKey, TimePoint> added_at_;       // for queue_duration
-  std::map<ObjectKey, TimePoint> waiting_;        // delayed key -> ready time
+  std::map<ObjectKey, TimePoint> processing_;  // key -> when it was handed out
+  std::map<ObjectKey, TimePoint> added_at_;    // for queue_duration
+  std::map<ObjectKey, TimePoint> waiting_;     // delayed key -> ready time
   std::multimap<TimePoint, ObjectKey> waiting_by_time_;
 };
 

@@ -6,15 +6,20 @@
 
 namespace sot::stillontime {
 
-ApiVersions ApiVersions::k8s_1_20() { return {"batch/v1beta1", "autoscaling/v2beta2", "policy/v1beta1", false}; }
-ApiVersions ApiVersions::latest() { return {"batch/v1", "autoscaling/v2", "policy/v1", true}; }
+ApiVersions ApiVersions::k8s_1_20() {
+  return {"batch/v1beta1", "autoscaling/v2beta2", "policy/v1beta1", false};
+}
+ApiVersions ApiVersions::latest() {
+  return {"batch/v1", "autoscaling/v2", "policy/v1", true};
+}
 
 namespace {
 
 bool serves(const DiscoveredResources& resources, const std::string& gv, const std::string& plural) {
   auto it = resources.find(gv);
   if (it == resources.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(), [&](const kube::ApiResource& r) { return r.name == plural; });
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const kube::ApiResource& r) { return r.name == plural; });
 }
 
 bool has_group_version(const std::vector<kube::GroupVersion>& groups, const std::string& gv) {
@@ -34,8 +39,8 @@ bool served(const std::vector<kube::GroupVersion>& groups, const DiscoveredResou
 }  // namespace
 
 std::vector<std::string> api_versions_of_interest() {
-  return {"batch/v1", "batch/v1beta1", "autoscaling/v2", "autoscaling/v2beta2", "policy/v1", "policy/v1beta1",
-          "monitoring.coreos.com/v1"};
+  return {"batch/v1",  "batch/v1beta1",  "autoscaling/v2",          "autoscaling/v2beta2",
+          "policy/v1", "policy/v1beta1", "monitoring.coreos.com/v1"};
 }
 
 ApiVersions choose_api_versions(const std::vector<kube::GroupVersion>& groups, const DiscoveredResources& resources) {
@@ -79,7 +84,8 @@ kube::ResourceRef resource_ref(const std::string& api_version, const std::string
   } else {
     std::string lower;
     for (char c : kind) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ref.plural = lower + "s";   // Deployment, Service, StatefulSet, Secret, ConfigMap, Role, RoleBinding, CronJob, Job, ServiceMonitor, PrometheusRule
+    ref.plural = lower + "s";  // Deployment, Service, StatefulSet, Secret, ConfigMap, Role, RoleBinding, CronJob, Job,
+                               // ServiceMonitor, PrometheusRule
   }
   ref.namespaced = true;
   return ref;

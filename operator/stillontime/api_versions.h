@@ -15,13 +15,13 @@
 namespace sot::stillontime {
 
 struct ApiVersions {
-  std::string cronjob = "batch/v1";        // or batch/v1beta1
-  std::string hpa = "autoscaling/v2";      // or autoscaling/v2beta2
-  std::string pdb = "policy/v1";           // or policy/v1beta1
-  bool monitoring = false;                 // monitoring.coreos.com/v1 ServiceMonitor and PrometheusRule served
+  std::string cronjob = "batch/v1";    // or batch/v1beta1
+  std::string hpa = "autoscaling/v2";  // or autoscaling/v2beta2
+  std::string pdb = "policy/v1";       // or policy/v1beta1
+  bool monitoring = false;             // monitoring.coreos.com/v1 ServiceMonitor and PrometheusRule served
 
-  static ApiVersions k8s_1_20();   // batch/v1beta1, autoscaling/v2beta2, policy/v1beta1, no monitoring
-  static ApiVersions latest();     // batch/v1, autoscaling/v2, policy/v1, monitoring served
+  static ApiVersions k8s_1_20();  // batch/v1beta1, autoscaling/v2beta2, policy/v1beta1, no monitoring
+  static ApiVersions latest();    // batch/v1, autoscaling/v2, policy/v1, monitoring served
 
   bool operator==(const ApiVersions&) const = default;
 };

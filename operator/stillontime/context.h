@@ -23,8 +23,8 @@ namespace sot::stillontime {
 struct GeneratedCredentials {
   std::string postgres_password;
   std::string redis_password;
-  std::string jwt_secret;   // the server wants at least 32 bytes
-  std::string grafana_admin_password;   // spec.monitoring.embedded: Grafana's admin user
+  std::string jwt_secret;              // the server wants at least 32 bytes
+  std::string grafana_admin_password;  // spec.monitoring.embedded: Grafana's admin user
 };
 
 // Stand-ins for `render`: clearly not secrets, long enough for the server's checks.

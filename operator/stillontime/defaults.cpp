@@ -21,8 +21,8 @@ Autoscaling autoscaling(bool enabled, int min, int max) {
   a.enabled = enabled;
   a.min_replicas = min;
   a.max_replicas = max;
-  a.target_cpu_utilization_percentage = 70;      // guide
-  a.target_memory_utilization_percentage = 80;   // guide
+  a.target_cpu_utilization_percentage = 70;     // guide
+  a.target_memory_utilization_percentage = 80;  // guide
   return a;
 }
 
@@ -66,7 +66,7 @@ void fill(WorkloadSpec& w, const WorkloadSpec& fallback) {
 Spec profile(Environment env) {
   Spec p;
   p.environment = env;
-  const int replicas = env == Environment::kDevelopment ? 1 : env == Environment::kStaging ? 2 : 3;   // guide
+  const int replicas = env == Environment::kDevelopment ? 1 : env == Environment::kStaging ? 2 : 3;  // guide
 
   p.backend.image = kDefaultBackendImage;
   p.frontend.image = kDefaultFrontendImage;
@@ -81,24 +81,24 @@ Spec profile(Environment env) {
       p.frontend.resources = resources("10m", "16Mi", "50m", "64Mi");
       p.postgres.resources = resources("100m", "128Mi", "500m", "512Mi");
       p.redis.resources = resources("50m", "64Mi", "250m", "256Mi");
-      p.backend.autoscaling = autoscaling(false, 1, 3);    // guide: HPA off in development
+      p.backend.autoscaling = autoscaling(false, 1, 3);  // guide: HPA off in development
       p.frontend.autoscaling = autoscaling(false, 1, 2);
       break;
     case Environment::kStaging:
-      p.backend.resources = resources("100m", "128Mi", "250m", "256Mi");   // guide
-      p.frontend.resources = resources("25m", "32Mi", "50m", "64Mi");      // guide
+      p.backend.resources = resources("100m", "128Mi", "250m", "256Mi");  // guide
+      p.frontend.resources = resources("25m", "32Mi", "50m", "64Mi");     // guide
       p.postgres.resources = resources("250m", "256Mi", "1", "1Gi");
       p.redis.resources = resources("100m", "128Mi", "250m", "256Mi");
-      p.backend.autoscaling = autoscaling(true, 2, 5);     // guide
-      p.frontend.autoscaling = autoscaling(true, 1, 3);    // guide
+      p.backend.autoscaling = autoscaling(true, 2, 5);   // guide
+      p.frontend.autoscaling = autoscaling(true, 1, 3);  // guide
       break;
     case Environment::kProduction:
-      p.backend.resources = resources("250m", "256Mi", "500m", "512Mi");   // guide
-      p.frontend.resources = resources("50m", "64Mi", "100m", "128Mi");    // guide
+      p.backend.resources = resources("250m", "256Mi", "500m", "512Mi");  // guide
+      p.frontend.resources = resources("50m", "64Mi", "100m", "128Mi");   // guide
       p.postgres.resources = resources("500m", "512Mi", "2", "2Gi");
       p.redis.resources = resources("100m", "256Mi", "500m", "512Mi");
-      p.backend.autoscaling = autoscaling(true, 3, 10);    // guide
-      p.frontend.autoscaling = autoscaling(true, 2, 6);    // guide
+      p.backend.autoscaling = autoscaling(true, 3, 10);  // guide
+      p.frontend.autoscaling = autoscaling(true, 2, 6);  // guide
       break;
   }
 
@@ -110,15 +110,15 @@ Spec profile(Environment env) {
 
   const bool deployed = env != Environment::kDevelopment;
   p.backup.enabled = deployed;
-  p.backup.schedule = kDefaultBackupSchedule;   // guide
-  p.backup.retention_days = 30;                 // guide
-  p.backup.keep = 0;                            // 0: no count limit, retentionDays decides
+  p.backup.schedule = kDefaultBackupSchedule;  // guide
+  p.backup.retention_days = 30;                // guide
+  p.backup.keep = 0;                           // 0: no count limit, retentionDays decides
   p.backup.suspend = false;
   p.backup.storage.size = "100Gi";
 
   p.ingress.enabled = false;
   p.ingress.class_name = kDefaultIngressClass;
-  if (deployed) p.ingress.tls = IngressTls{};   // TLS on outside development; secretName defaults to N-tls
+  if (deployed) p.ingress.tls = IngressTls{};  // TLS on outside development; secretName defaults to N-tls
 
   p.network_policy.enabled = true;
   p.monitoring.enabled = deployed;

@@ -19,13 +19,13 @@ namespace {
 // go into the set as they are, and the pod templates' checksums hash exactly
 // these objects (never a second build of them).
 struct Configuration {
-  std::optional<json> postgres_secret;   // absent with an external database
+  std::optional<json> postgres_secret;  // absent with an external database
   json redis_secret;
   json app_secret;
-  std::optional<json> grafana_secret;    // the embedded monitoring stack only
-  std::vector<json> prometheus;          // its config and rules ConfigMaps
+  std::optional<json> grafana_secret;  // the embedded monitoring stack only
+  std::vector<json> prometheus;        // its config and rules ConfigMaps
   std::optional<json> alertmanager;
-  std::vector<json> grafana;             // datasources, dashboard providers, dashboards
+  std::vector<json> grafana;  // datasources, dashboard providers, dashboards
 };
 
 Configuration build_configuration(const StillOnTime& r, const BuildContext& ctx) {

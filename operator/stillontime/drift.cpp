@@ -14,15 +14,21 @@ namespace {
 
 bool is_zero(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: return true;
-    case nlohmann::json::value_t::string: return v.get_ref<const std::string&>().empty();
-    case nlohmann::json::value_t::boolean: return !v.get<bool>();
+    case nlohmann::json::value_t::null:
+      return true;
+    case nlohmann::json::value_t::string:
+      return v.get_ref<const std::string&>().empty();
+    case nlohmann::json::value_t::boolean:
+      return !v.get<bool>();
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return v.get<double>() == 0.0;
+    case nlohmann::json::value_t::number_float:
+      return v.get<double>() == 0.0;
     case nlohmann::json::value_t::object:
-    case nlohmann::json::value_t::array: return v.empty();
-    default: return false;
+    case nlohmann::json::value_t::array:
+      return v.empty();
+    default:
+      return false;
   }
 }
 
@@ -32,7 +38,8 @@ bool scalar_equal(const nlohmann::json& live, const nlohmann::json& desired) {
   if (live.is_string() && desired.is_string()) {
     auto a = quantity_value(live.get_ref<const std::string&>());
     auto b = quantity_value(desired.get_ref<const std::string&>());
-    if (a && b && std::isfinite(*a) && std::isfinite(*b)) return std::fabs(static_cast<double>(*a - *b)) <= 1e-9 * std::max(1.0, std::fabs(static_cast<double>(*b)));
+    if (a && b && std::isfinite(*a) && std::isfinite(*b))
+      return std::fabs(static_cast<double>(*a - *b)) <= 1e-9 * std::max(1.0, std::fabs(static_cast<double>(*b)));
   }
   // int-or-string fields (targetPort, maxUnavailable) may come back as the other form.
   if (live.is_number() && desired.is_string()) return live.dump() == desired.get_ref<const std::string&>();
@@ -78,7 +85,8 @@ std::optional<std::string> merge_key(std::string_view list, const nlohmann::json
     if (it == element.end() || it->is_null()) return std::nullopt;
     return it->is_string() ? it->get<std::string>() : it->dump();
   };
-  if (list == "containers" || list == "initContainers" || list == "env" || list == "volumes" || list == "imagePullSecrets") {
+  if (list == "containers" || list == "initContainers" || list == "env" || list == "volumes" ||
+      list == "imagePullSecrets") {
     return field("name");
   }
   if (list == "volumeMounts") return field("mountPath");
@@ -120,8 +128,10 @@ bool contains_list(const nlohmann::json& live, const nlohmann::json& desired, st
     std::vector<std::string> live_keys;
     live_keys.reserve(live.size());
     for (const auto& have : live) {
-      if (auto key = merge_key(name, have)) live_keys.push_back(std::move(*key));
-      else live_keys.emplace_back();
+      if (auto key = merge_key(name, have))
+        live_keys.push_back(std::move(*key));
+      else
+        live_keys.emplace_back();
     }
     for (std::size_t j = 0; j < live.size(); ++j) {
       if (!live_keys[j].empty()) by_key.emplace(live_keys[j], &live[j]);
@@ -171,7 +181,9 @@ bool contains(const nlohmann::json& live, const nlohmann::json& desired, std::st
 
 }  // namespace
 
-bool contains_desired(const nlohmann::json& live, const nlohmann::json& desired) { return contains(live, desired, {}); }
+bool contains_desired(const nlohmann::json& live, const nlohmann::json& desired) {
+  return contains(live, desired, {});
+}
 
 bool up_to_date(const nlohmann::json* live, const nlohmann::json& stamped_desired) {
   if (live == nullptr) return false;

@@ -82,8 +82,8 @@ int render_command(const std::vector<std::string>& args_in, std::ostream& out, s
   return render_text(text, file, versions_name, out, err);
 }
 
-int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
-                std::ostream& out, std::ostream& err) {
+int render_text(const std::string& text, const std::string& file, const std::string& versions_name, std::ostream& out,
+                std::ostream& err) {
   ApiVersions api;
   if (!api_versions_from_name(versions_name, api)) {
     err << "render: --api-versions must be 1.20 or latest, got \"" << versions_name << "\"\n";
@@ -103,7 +103,8 @@ int render_text(const std::string& text, const std::string& file, const std::str
     // Other objects in the file (a Namespace, ...); kind may be anything, even a number.
     if (doc.is_object() && (!doc.contains("kind") || doc["kind"] != kKind)) continue;
     ParseResult parsed = parse(doc);
-    std::string label = parsed.resource.metadata.name.empty() ? "StillOnTime" : "StillOnTime " + parsed.resource.metadata.name;
+    std::string label =
+        parsed.resource.metadata.name.empty() ? "StillOnTime" : "StillOnTime " + parsed.resource.metadata.name;
     if (parsed.resource.metadata.ns.empty()) parsed.resource.metadata.ns = "default";
     std::vector<FieldError> errors = std::move(parsed.errors);
     StillOnTime resource = apply_defaults(parsed.resource);
@@ -118,7 +119,7 @@ int render_text(const std::string& text, const std::string& file, const std::str
       continue;
     }
     NamespaceClaim claim = claim_of(resource);
-    if (claim.creation_timestamp.empty()) claim.creation_timestamp = std::to_string(claims.size());   // file order
+    if (claim.creation_timestamp.empty()) claim.creation_timestamp = std::to_string(claims.size());  // file order
     claims.push_back(claim);
     resources.push_back(std::move(resource));
   }
@@ -141,7 +142,8 @@ int render_text(const std::string& text, const std::string& file, const std::str
   for (const auto& resource : resources) {
     for (const auto& child : desired_state(resource, ctx)) {
       out << "---\n";
-      if (child.create_only) out << "# " << kPlaceholderMarker << ": placeholder values, not secrets; generated once at apply time.\n";
+      if (child.create_only)
+        out << "# " << kPlaceholderMarker << ": placeholder values, not secrets; generated once at apply time.\n";
       out << kube::json_to_yaml(child.object) << "\n";
     }
   }

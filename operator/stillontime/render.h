@@ -19,7 +19,7 @@ int render_command(const std::vector<std::string>& args, std::ostream& out, std:
 
 // The part of render_command after the file is read: `text` is the file's
 // content, `file` names it in messages. Same return values.
-int render_text(const std::string& text, const std::string& file, const std::string& versions_name,
-                std::ostream& out, std::ostream& err);
+int render_text(const std::string& text, const std::string& file, const std::string& versions_name, std::ostream& out,
+                std::ostream& err);
 
 }  // namespace sot::stillontime

@@ -37,9 +37,12 @@ std::string join_errors(const std::vector<FieldError>& errors) {
 
 const char* environment_name(Environment env) {
   switch (env) {
-    case Environment::kDevelopment: return "development";
-    case Environment::kStaging: return "staging";
-    case Environment::kProduction: return "production";
+    case Environment::kDevelopment:
+      return "development";
+    case Environment::kStaging:
+      return "staging";
+    case Environment::kProduction:
+      return "production";
   }
   return "development";
 }
@@ -197,7 +200,8 @@ Storage read_storage(Reader& parent) {
 
 std::optional<std::string> required_string(Reader& r, const std::string& key) {
   auto v = r.string(key);
-  if (!v && !r.get(key)) r.error(key, "is required");
+  if (!v && !r.get(key))
+    r.error(key, "is required");
   else if (v && v->empty()) {
     r.error(key, "must not be empty");
     return std::nullopt;
@@ -384,10 +388,12 @@ ParseResult parse(const Json& object) {
     meta.name = text("name");
     meta.ns = text("namespace");
     meta.uid = text("uid");
-    if (auto g = it->find("generation"); g != it->end() && g->is_number_integer()) meta.generation = g->get<std::int64_t>();
+    if (auto g = it->find("generation"); g != it->end() && g->is_number_integer())
+      meta.generation = g->get<std::int64_t>();
     meta.creation_timestamp = text("creationTimestamp");
   }
-  if (meta.name.empty() && std::none_of(errors.begin(), errors.end(), [](const FieldError& e) { return e.field == "metadata.name"; })) {
+  if (meta.name.empty() &&
+      std::none_of(errors.begin(), errors.end(), [](const FieldError& e) { return e.field == "metadata.name"; })) {
     errors.push_back({"metadata.name", "", "is required"});
   }
 
@@ -405,10 +411,14 @@ void read_spec(const Json& object, Spec& spec, std::vector<FieldError>& errors) 
   Reader r(&object, "spec", errors);
 
   if (auto env = required_string(r, "environment")) {
-    if (*env == "development") spec.environment = Environment::kDevelopment;
-    else if (*env == "staging") spec.environment = Environment::kStaging;
-    else if (*env == "production") spec.environment = Environment::kProduction;
-    else errors.push_back({"spec.environment", "\"" + *env + "\"", "must be development, staging or production"});
+    if (*env == "development")
+      spec.environment = Environment::kDevelopment;
+    else if (*env == "staging")
+      spec.environment = Environment::kStaging;
+    else if (*env == "production")
+      spec.environment = Environment::kProduction;
+    else
+      errors.push_back({"spec.environment", "\"" + *env + "\"", "must be development, staging or production"});
   }
   if (auto version = required_string(r, "version")) spec.version = *version;
   spec.target_namespace = r.string("targetNamespace");
@@ -439,9 +449,12 @@ void read_spec(const Json& object, Spec& spec, std::vector<FieldError>& errors) 
     }
   }
   if (auto policy = r.string("deletionPolicy")) {
-    if (*policy == "Retain") spec.deletion_policy = DeletionPolicy::kRetain;
-    else if (*policy == "Delete") spec.deletion_policy = DeletionPolicy::kDelete;
-    else errors.push_back({"spec.deletionPolicy", "\"" + *policy + "\"", "must be Retain or Delete"});
+    if (*policy == "Retain")
+      spec.deletion_policy = DeletionPolicy::kRetain;
+    else if (*policy == "Delete")
+      spec.deletion_policy = DeletionPolicy::kDelete;
+    else
+      errors.push_back({"spec.deletionPolicy", "\"" + *policy + "\"", "must be Retain or Delete"});
   }
   spec.storage_class_name = r.string("storageClassName");
 }

@@ -29,8 +29,8 @@ inline constexpr const char* kPlural = "stillontimes";
 //   "spec.backend.replicas: must be an integer"               (no value)
 //   "spec.backend.autoscaling.maxReplicas (2) must be >= minReplicas (3)"
 struct FieldError {
-  std::string field;    // "spec.backend.autoscaling.maxReplicas"
-  std::string value;    // the offending value as written, "" when not useful
+  std::string field;  // "spec.backend.autoscaling.maxReplicas"
+  std::string value;  // the offending value as written, "" when not useful
   std::string message;
 
   std::string to_string() const;
@@ -103,7 +103,7 @@ struct BackendStorage {
 };
 
 struct WorkloadSpec {
-  std::optional<std::string> image;    // repository; a tag or digest in it wins over spec.version
+  std::optional<std::string> image;  // repository; a tag or digest in it wins over spec.version
   std::optional<int> replicas;
   Resources resources;
   Autoscaling autoscaling;
@@ -118,14 +118,14 @@ struct BackendSpec : WorkloadSpec {
 struct FrontendSpec : WorkloadSpec {};
 
 struct PostgresBootstrap {
-  std::optional<std::string> from_backup;   // backup file name or "latest"
+  std::optional<std::string> from_backup;  // backup file name or "latest"
 };
 
 struct PostgresSpec {
   std::optional<std::string> image;
   Resources resources;
   Storage storage;
-  std::optional<SecretKeySelector> external;   // external.secretRef: {name, key} holding DATABASE_URL
+  std::optional<SecretKeySelector> external;  // external.secretRef: {name, key} holding DATABASE_URL
   PostgresBootstrap bootstrap;
 };
 
@@ -145,8 +145,8 @@ struct BackupSpec {
 };
 
 struct RestoreSpec {
-  std::optional<std::string> from;   // file name or "latest"
-  std::optional<std::string> id;     // run once per id
+  std::optional<std::string> from;  // file name or "latest"
+  std::optional<std::string> id;    // run once per id
 };
 
 struct IngressTls {
@@ -159,7 +159,7 @@ struct IngressSpec {
   std::optional<std::string> class_name;
   std::optional<std::string> host;
   std::optional<std::string> api_host;
-  std::optional<IngressTls> tls;     // absent: plain HTTP
+  std::optional<IngressTls> tls;  // absent: plain HTTP
 };
 
 struct NetworkPolicySpec {
@@ -184,7 +184,7 @@ struct MonitoringSpec {
 };
 
 struct Spec {
-  Environment environment = Environment::kDevelopment;   // required
+  Environment environment = Environment::kDevelopment;  // required
   std::string version;                                  // required
   std::optional<std::string> target_namespace;
   bool paused = false;
@@ -204,10 +204,10 @@ struct Spec {
 // The parts of metadata the operator uses.
 struct Metadata {
   std::string name;
-  std::string ns;                    // "" when the document has none (render defaults it)
-  std::string uid;                   // "" before the API server assigned one
+  std::string ns;   // "" when the document has none (render defaults it)
+  std::string uid;  // "" before the API server assigned one
   std::int64_t generation = 0;
-  std::string creation_timestamp;    // RFC 3339 as the server wrote it
+  std::string creation_timestamp;  // RFC 3339 as the server wrote it
 };
 
 struct StillOnTime {

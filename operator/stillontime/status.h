@@ -42,7 +42,7 @@ struct ConditionInput {
 
 struct StatusInput {
   std::int64_t generation = 0;
-  std::string phase;                              // Pending | Progressing | Ready | Degraded | Paused | Terminating
+  std::string phase;  // Pending | Progressing | Ready | Degraded | Paused | Terminating
   std::string version;
   std::string target_namespace;
   std::map<std::string, ComponentStatus> components;
@@ -75,7 +75,7 @@ nlohmann::json build_status(const nlohmann::json& old_status, const StatusInput&
 // Ready/Reconciling from the components: what phase and message they give.
 struct Readiness {
   bool all_ready = false;
-  std::string message;   // "backend 1/3 ready, postgres 0/1 ready" or "all 4 components ready"
+  std::string message;  // "backend 1/3 ready, postgres 0/1 ready" or "all 4 components ready"
 };
 Readiness readiness_of(const std::map<std::string, ComponentStatus>& components);
 

@@ -72,15 +72,15 @@ TargetPermission check_target(const std::string& source, const std::string& targ
   if (!policy.cross_namespace) {
     return {TargetDecision::kCrossNamespaceDisabled,
             "spec.targetNamespace: this operator runs with --cross-namespace=false and puts children only in the "
-            "resource's own namespace (" + source + "); remove spec.targetNamespace, or create the resource in " +
-                target + " instead"};
+            "resource's own namespace (" +
+                source + "); remove spec.targetNamespace, or create the resource in " + target + " instead"};
   }
   if (policy.never_target(target)) {
     return {TargetDecision::kNeverTarget,
             "spec.targetNamespace: namespace " + target +
                 " is never a target (it belongs to the cluster or to the operator); only an operator started with "
-                "--allow-target-namespaces=" + target + " puts children there, and then only with " + target +
-                "'s consent"};
+                "--allow-target-namespaces=" +
+                target + " puts children there, and then only with " + target + "'s consent"};
   }
   if (target_namespace == nullptr) {
     return {TargetDecision::kNamespaceMissing,
@@ -92,21 +92,25 @@ TargetPermission check_target(const std::string& source, const std::string& targ
   // The message never repeats the annotation's current value: the author of
   // the resource learns only that their namespace is not on the list.
   if (accepted.empty()) {
-    return {TargetDecision::kNotAccepted,
-            "spec.targetNamespace: namespace " + target + " has not consented to children of StillOnTime resources in " +
-                source + "; someone who may update namespace " + target + " consents with: " +
-                consent_command(source, target)};
+    return {TargetDecision::kNotAccepted, "spec.targetNamespace: namespace " + target +
+                                              " has not consented to children of StillOnTime resources in " + source +
+                                              "; someone who may update namespace " + target +
+                                              " consents with: " + consent_command(source, target)};
   }
-  return {TargetDecision::kNotAccepted,
-          "spec.targetNamespace: namespace " + target + " does not accept StillOnTime resources from " + source +
-              ": its annotation " + kAcceptFromAnnotation + " does not list " + source + "; someone who may update "
-              "namespace " + target + " adds " + source + " to that comma-separated list"};
+  return {TargetDecision::kNotAccepted, "spec.targetNamespace: namespace " + target +
+                                            " does not accept StillOnTime resources from " + source +
+                                            ": its annotation " + kAcceptFromAnnotation + " does not list " + source +
+                                            "; someone who may update "
+                                            "namespace " +
+                                            target + " adds " + source + " to that comma-separated list"};
 }
 
 std::string tenancy_flags_help() {
   return "  --cross-namespace=true|false        allow spec.targetNamespace outside the resource's namespace, with the\n"
-         "                                      target's consent (annotation stillontime.app/accept-from) (default true)\n"
-         "  --allow-target-namespaces a,b       system or operator namespaces that may still be targets (default: none)\n";
+         "                                      target's consent (annotation stillontime.app/accept-from) (default "
+         "true)\n"
+         "  --allow-target-namespaces a,b       system or operator namespaces that may still be targets (default: "
+         "none)\n";
 }
 
 kube::Result<TenancyPolicy> parse_tenancy_flags(const std::vector<std::string>& args, std::vector<std::string>* rest) {

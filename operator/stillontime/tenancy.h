@@ -59,7 +59,7 @@ enum class TargetDecision {
 
 struct TargetPermission {
   TargetDecision decision = TargetDecision::kOwnNamespace;
-  std::string message;   // "" when permitted; else what to add where
+  std::string message;  // "" when permitted; else what to add where
 
   bool permitted() const { return decision == TargetDecision::kOwnNamespace || decision == TargetDecision::kAccepted; }
   // The Stalled reason: TargetNamespaceMissing or TargetNamespaceNotPermitted.

@@ -20,9 +20,13 @@ namespace sot::stillontime {
 
 namespace {
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // ---- names ----
 
@@ -31,10 +35,18 @@ bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <=
 // the stack on a 100,000-character image or env name, which the API server
 // accepts in a StillOnTime (those fields have no maxLength).
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*
 bool is_image_path_component(std::string_view s) {
@@ -88,7 +100,7 @@ bool is_digest(std::string_view s) {
   const std::string_view algorithm = s.substr(0, colon);
   const std::string_view hex = s.substr(colon + 1);
   if (hex.size() < 32 || !std::all_of(hex.begin(), hex.end(), is_hex)) return false;
-  bool at_start = true;   // at the start of a component: a letter must follow
+  bool at_start = true;  // at the start of a component: a letter must follow
   for (char c : algorithm) {
     if (at_start) {
       if (!is_alpha(c)) return false;
@@ -125,7 +137,8 @@ class Validator {
     check_name();
     if (auto e = check_image_tag(spec_.version); !e.empty()) add("spec.version", quote(spec_.version), e);
     if (spec_.target_namespace) {
-      if (auto e = check_dns_label(*spec_.target_namespace); !e.empty()) add("spec.targetNamespace", quote(*spec_.target_namespace), e);
+      if (auto e = check_dns_label(*spec_.target_namespace); !e.empty())
+        add("spec.targetNamespace", quote(*spec_.target_namespace), e);
     }
     if (spec_.storage_class_name) subdomain("spec.storageClassName", *spec_.storage_class_name);
 
@@ -139,10 +152,12 @@ class Validator {
       subdomain("spec.postgres.external.secretRef.name", spec_.postgres.external->name);
       if (spec_.postgres.external->key.empty()) add("spec.postgres.external.secretRef.key", "", "must not be empty");
       if (spec_.postgres.bootstrap.from_backup) {
-        add("spec.postgres.bootstrap.fromBackup", "", "cannot be used with spec.postgres.external (the operator does not run that database)");
+        add("spec.postgres.bootstrap.fromBackup", "",
+            "cannot be used with spec.postgres.external (the operator does not run that database)");
       }
     }
-    if (spec_.postgres.bootstrap.from_backup) backup_name("spec.postgres.bootstrap.fromBackup", *spec_.postgres.bootstrap.from_backup);
+    if (spec_.postgres.bootstrap.from_backup)
+      backup_name("spec.postgres.bootstrap.fromBackup", *spec_.postgres.bootstrap.from_backup);
     image("spec.redis.image", spec_.redis.image);
     const auto& mi = spec_.monitoring.images;
     image("spec.monitoring.images.prometheus", mi.prometheus);
@@ -165,7 +180,7 @@ class Validator {
 
   void check_name() {
     const auto& name = r_.metadata.name;
-    if (name.empty()) return;   // parse() reported it
+    if (name.empty()) return;  // parse() reported it
     if (name.size() > kMaxNameLength) {
       add("metadata.name", quote(name),
           "must be at most " + std::to_string(kMaxNameLength) + " characters so that \"" + name +
@@ -227,26 +242,32 @@ class Validator {
     if (w.image && w.image->find_first_of(":@") == std::string::npos) {
       // The tag comes from spec.version; check the combination once more.
       const std::string full = *w.image + ":" + spec_.version;
-      if (auto e = check_image(full); !e.empty() && check_image(*w.image).empty()) add(field + ".image", quote(full), e);
+      if (auto e = check_image(full); !e.empty() && check_image(*w.image).empty())
+        add(field + ".image", quote(full), e);
     }
     if (w.replicas && *w.replicas < 0) add(field + ".replicas", std::to_string(*w.replicas), "must be >= 0");
     resources(field + ".resources", w.resources);
     const auto& a = w.autoscaling;
     const std::string af = field + ".autoscaling";
-    if (a.min_replicas && *a.min_replicas < 1) add(af + ".minReplicas", std::to_string(*a.min_replicas), "must be >= 1");
+    if (a.min_replicas && *a.min_replicas < 1)
+      add(af + ".minReplicas", std::to_string(*a.min_replicas), "must be >= 1");
     if (a.min_replicas && a.max_replicas && *a.max_replicas < *a.min_replicas) {
-      add(af + ".maxReplicas", std::to_string(*a.max_replicas), "must be >= minReplicas (" + std::to_string(*a.min_replicas) + ")");
+      add(af + ".maxReplicas", std::to_string(*a.max_replicas),
+          "must be >= minReplicas (" + std::to_string(*a.min_replicas) + ")");
     }
     if (a.target_cpu_utilization_percentage && *a.target_cpu_utilization_percentage < 1) {
       add(af + ".targetCPUUtilizationPercentage", std::to_string(*a.target_cpu_utilization_percentage), "must be >= 1");
     }
     if (a.target_memory_utilization_percentage && *a.target_memory_utilization_percentage < 1) {
-      add(af + ".targetMemoryUtilizationPercentage", std::to_string(*a.target_memory_utilization_percentage), "must be >= 1");
+      add(af + ".targetMemoryUtilizationPercentage", std::to_string(*a.target_memory_utilization_percentage),
+          "must be >= 1");
     }
     // Utilization is relative to the request: an HPA without one never scales.
     if (a.enabled.value_or(false)) {
-      if (!w.resources.requests.cpu) add(field + ".resources.requests.cpu", "", "is required when autoscaling is enabled");
-      if (!w.resources.requests.memory) add(field + ".resources.requests.memory", "", "is required when autoscaling is enabled");
+      if (!w.resources.requests.cpu)
+        add(field + ".resources.requests.cpu", "", "is required when autoscaling is enabled");
+      if (!w.resources.requests.memory)
+        add(field + ".resources.requests.memory", "", "is required when autoscaling is enabled");
     }
   }
 
@@ -302,12 +323,18 @@ class Validator {
     for (const auto& item : ref.items()) {
       const std::string& key = item.key();  // a named reference: lambdas may capture it (clang 14 refuses bindings)
       const auto& value = item.value();
-      const bool known = std::any_of(source->required.begin(), source->required.end(), [&](const char* k) { return key == k; }) ||
-                         std::any_of(source->optional.begin(), source->optional.end(), [&](const char* k) { return key == k; });
+      const bool known =
+          std::any_of(source->required.begin(), source->required.end(), [&](const char* k) { return key == k; }) ||
+          std::any_of(source->optional.begin(), source->optional.end(), [&](const char* k) { return key == k; });
       if (!known) {
         add(at + "." + key, "", "is not a field of " + kind);
-      } else if (key == "optional" ? !value.is_boolean() : key == "divisor" ? !(value.is_string() || value.is_number()) : !value.is_string()) {
-        add(at + "." + key, "", key == "optional" ? "must be a boolean" : key == "divisor" ? "must be a quantity" : "must be a string");
+      } else if (key == "optional"  ? !value.is_boolean()
+                 : key == "divisor" ? !(value.is_string() || value.is_number())
+                                    : !value.is_string()) {
+        add(at + "." + key, "",
+            key == "optional"  ? "must be a boolean"
+            : key == "divisor" ? "must be a quantity"
+                               : "must be a string");
       } else if (value.is_string() && value.get_ref<const std::string&>().empty()) {
         add(at + "." + key, "", "must not be empty");
       }
@@ -325,18 +352,22 @@ class Validator {
     if (b.schedule) {
       if (auto e = check_cron(*b.schedule); !e.empty()) add("spec.backup.schedule", quote(*b.schedule), e);
     }
-    if (b.retention_days && *b.retention_days < 1) add("spec.backup.retentionDays", std::to_string(*b.retention_days), "must be >= 1");
+    if (b.retention_days && *b.retention_days < 1)
+      add("spec.backup.retentionDays", std::to_string(*b.retention_days), "must be >= 1");
     if (b.keep && *b.keep < 0) add("spec.backup.keep", std::to_string(*b.keep), "must be >= 0");
     storage("spec.backup.storage", b.storage);
   }
 
   void restore() {
     const auto& r = spec_.restore;
-    if (r.from && !r.id) add("spec.restore.id", "", "is required when spec.restore.from is set (a restore runs once per id)");
-    if (r.id && !r.from) add("spec.restore.from", "", "is required when spec.restore.id is set (a backup file name or \"latest\")");
+    if (r.from && !r.id)
+      add("spec.restore.id", "", "is required when spec.restore.from is set (a restore runs once per id)");
+    if (r.id && !r.from)
+      add("spec.restore.from", "", "is required when spec.restore.id is set (a backup file name or \"latest\")");
     if (r.from) backup_name("spec.restore.from", *r.from);
     if (r.id && (r.id->empty() || !is_label_value(*r.id))) {
-      add("spec.restore.id", quote(*r.id), "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+      add("spec.restore.id", quote(*r.id),
+          "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
     }
   }
 
@@ -350,7 +381,8 @@ class Validator {
       if (auto e = check_host(*i.api_host); !e.empty()) add("spec.ingress.apiHost", quote(*i.api_host), e);
     }
     if (i.tls && i.tls->secret_name) subdomain("spec.ingress.tls.secretName", *i.tls->secret_name);
-    if (i.tls && i.tls->cluster_issuer && i.tls->cluster_issuer->empty()) add("spec.ingress.tls.clusterIssuer", "", "must not be empty");
+    if (i.tls && i.tls->cluster_issuer && i.tls->cluster_issuer->empty())
+      add("spec.ingress.tls.clusterIssuer", "", "must not be empty");
     if (i.enabled.value_or(false) && (!i.host || i.host->empty())) {
       add("spec.ingress.host", "", "is required when spec.ingress.enabled is true");
     }
@@ -363,14 +395,17 @@ class Validator {
 
 }  // namespace
 
-std::vector<FieldError> validate(const StillOnTime& resource) { return Validator(resource).run(); }
+std::vector<FieldError> validate(const StillOnTime& resource) {
+  return Validator(resource).run();
+}
 
 NamespaceClaim claim_of(const StillOnTime& resource) {
   return {resource.metadata.ns, resource.metadata.name, resource.metadata.creation_timestamp,
           resource.cross_namespace() ? resource.target_namespace() : std::string()};
 }
 
-std::optional<FieldError> check_namespace_claim(const StillOnTime& resource, const std::vector<NamespaceClaim>& others) {
+std::optional<FieldError> check_namespace_claim(const StillOnTime& resource,
+                                                const std::vector<NamespaceClaim>& others) {
   const NamespaceClaim mine = claim_of(resource);
   if (mine.target_namespace.empty()) return std::nullopt;
   auto key = [](const NamespaceClaim& c) {
@@ -405,11 +440,22 @@ std::optional<long double> quantity_value(std::string_view q) {
   const std::string number(q.substr(num_start, i - num_start));
   const long double value = std::strtold(number.c_str(), nullptr);
   const std::string_view suffix = q.substr(i);
-  static const std::pair<std::string_view, long double> kSuffixes[] = {
-      {"", 1.0L},       {"n", 1e-9L},      {"u", 1e-6L},      {"m", 1e-3L},      {"k", 1e3L},
-      {"M", 1e6L},      {"G", 1e9L},       {"T", 1e12L},      {"P", 1e15L},      {"E", 1e18L},
-      {"Ki", 1024.0L},  {"Mi", 1048576.0L}, {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L},
-      {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L}};
+  static const std::pair<std::string_view, long double> kSuffixes[] = {{"", 1.0L},
+                                                                       {"n", 1e-9L},
+                                                                       {"u", 1e-6L},
+                                                                       {"m", 1e-3L},
+                                                                       {"k", 1e3L},
+                                                                       {"M", 1e6L},
+                                                                       {"G", 1e9L},
+                                                                       {"T", 1e12L},
+                                                                       {"P", 1e15L},
+                                                                       {"E", 1e18L},
+                                                                       {"Ki", 1024.0L},
+                                                                       {"Mi", 1048576.0L},
+                                                                       {"Gi", 1073741824.0L},
+                                                                       {"Ti", 1099511627776.0L},
+                                                                       {"Pi", 1125899906842624.0L},
+                                                                       {"Ei", 1152921504606846976.0L}};
   for (auto [s, mult] : kSuffixes) {
     if (suffix == s) return (negative ? -1 : 1) * value * mult;
   }
@@ -421,7 +467,7 @@ std::optional<long double> quantity_value(std::string_view q) {
       if (!std::isdigit(static_cast<unsigned char>(suffix[k]))) return std::nullopt;
     }
     const int exp = std::stoi(std::string(suffix.substr(1)));
-    if (value == 0) return 0.0L;   // not 0 * inf
+    if (value == 0) return 0.0L;  // not 0 * inf
     return (negative ? -1 : 1) * value * std::pow(10.0L, exp);
   }
   return std::nullopt;
@@ -430,7 +476,8 @@ std::optional<long double> quantity_value(std::string_view q) {
 std::string check_quantity(std::string_view q) {
   if (q.empty()) return "must not be empty";
   if (auto v = quantity_value(q)) return std::isfinite(*v) ? "" : "is out of range";
-  return "is not a valid quantity (a number with an optional suffix: m, k, M, G, T, Ki, Mi, Gi, Ti, e.g. 512Mi, 1Gi, 250m)";
+  return "is not a valid quantity (a number with an optional suffix: m, k, M, G, T, Ki, Mi, Gi, Ti, e.g. 512Mi, 1Gi, "
+         "250m)";
 }
 
 std::string check_cron(std::string_view schedule) {
@@ -454,7 +501,8 @@ std::string check_dns_subdomain(std::string_view name) {
   for (const auto part : kube::split(name, '.')) {
     if (part.empty() || !is_lower_alnum(part.front()) || !is_lower_alnum(part.back()) ||
         !std::all_of(part.begin(), part.end(), [](char c) { return is_lower_alnum(c) || c == '-'; })) {
-      return "must be a DNS subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)";
+      return "must be a DNS subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or "
+             "digit)";
     }
   }
   return "";
@@ -465,7 +513,8 @@ std::string check_host(std::string_view host) {
   if (host.find(':') != std::string_view::npos || host.find('/') != std::string_view::npos) {
     return "must be a host name only (no scheme, port or path)";
   }
-  if (!host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+  if (!host.empty() && std::all_of(host.begin(), host.end(),
+                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
     return "must be a DNS name, not an IP address";
   }
   return check_dns_subdomain(host);
@@ -483,7 +532,8 @@ std::string check_image(std::string_view image) {
   if (image.empty()) return "must not be empty";
   std::string rest(image);
   if (auto at = rest.find('@'); at != std::string::npos) {
-    if (!is_digest(std::string_view(rest).substr(at + 1))) return "has an invalid digest (expected algorithm:hex, e.g. sha256:...)";
+    if (!is_digest(std::string_view(rest).substr(at + 1)))
+      return "has an invalid digest (expected algorithm:hex, e.g. sha256:...)";
     rest = rest.substr(0, at);
   }
   const auto slash = rest.rfind('/');
@@ -509,7 +559,8 @@ std::string check_image(std::string_view image) {
 
 std::string check_env_name(std::string_view name) {
   if (name.empty()) return "must not be empty";
-  if (!is_env_name(name)) return "must be a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)";
+  if (!is_env_name(name))
+    return "must be a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)";
   return "";
 }
 

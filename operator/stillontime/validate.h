@@ -47,10 +47,10 @@ std::optional<long double> quantity_value(std::string_view quantity);
 // ranges, steps, lists and month/day names, or a macro (@daily, @hourly, ...),
 // as Kubernetes' CronJob controller accepts it: parse_cron()'s message (cron.h).
 std::string check_cron(std::string_view schedule);
-std::string check_dns_label(std::string_view name);        // RFC 1123 label, 63 max
-std::string check_dns_subdomain(std::string_view name);    // RFC 1123 subdomain, 253 max
-std::string check_host(std::string_view host);             // Ingress host: subdomain, "*." prefix allowed
-std::string check_image(std::string_view image);           // [registry/]path[:tag][@digest]
+std::string check_dns_label(std::string_view name);      // RFC 1123 label, 63 max
+std::string check_dns_subdomain(std::string_view name);  // RFC 1123 subdomain, 253 max
+std::string check_host(std::string_view host);           // Ingress host: subdomain, "*." prefix allowed
+std::string check_image(std::string_view image);         // [registry/]path[:tag][@digest]
 std::string check_image_tag(std::string_view tag);
 std::string check_env_name(std::string_view name);
 

@@ -2,16 +2,18 @@
 // PostgreSQL and Redis (the same harness as integration_tests.cpp). Each case is one trial from
 // docs/reliability.md: it failed against the server before the fix it names, and must keep passing.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
-
 #include <poll.h>
+
+#include <doctest/doctest.h>
 
 #include "server_harness.h"
 
 namespace {
 
 // "[[[[...]]]]" nested `depth` deep.
-std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested_arrays(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 // {"a":{"a":...{}}} nested `depth` deep.
 std::string nested_objects(std::size_t depth) {
   std::string out;
@@ -63,7 +65,8 @@ int connect_loopback(std::uint16_t port) {
 }
 
 std::string schedule_id(Client& c, const std::string& token) {
-  auto created = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Set"}}, token);
+  auto created =
+      c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Set"}}, token);
   REQUIRE_MESSAGE(created.status == 201, created.text);
   return created.body["schedule"]["id"];
 }
@@ -80,10 +83,12 @@ TEST_SUITE("hardening_json") {
       for (const std::string& value : {nested_arrays(depth), nested_objects(depth)}) {
         CAPTURE(depth);
         CAPTURE(value.substr(0, 8));
-        auto notes = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":)" + value + "}", "application/json");
+        auto notes =
+            c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":)" + value + "}", "application/json");
         CHECK(notes.status == 400);
         CHECK(notes.body["message"].get<std::string>().find("nested deeper than") != std::string::npos);
-        auto buffers = c.send("PUT", "/api/user/config", nullptr, token, {}, R"({"buffers":)" + value + "}", "application/json");
+        auto buffers =
+            c.send("PUT", "/api/user/config", nullptr, token, {}, R"({"buffers":)" + value + "}", "application/json");
         CHECK(buffers.status == 400);
         REQUIRE_MESSAGE(c.get("/health/live").status == 200, stack.server->log().substr(0, 2000));
       }
@@ -91,8 +96,8 @@ TEST_SUITE("hardening_json") {
     // Shallow bodies are untouched by the limit.
     CHECK(c.put("/api/schedules/" + id, {{"notes", "call at six"}}, token).status == 200);
     // JSON bodies over 1 MiB are refused (the PDF import keeps the general 10 MB limit).
-    auto big = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":")" + std::string(1100000, 'x') + "\"}",
-                      "application/json");
+    auto big = c.send("PUT", "/api/schedules/" + id, nullptr, token, {},
+                      R"({"notes":")" + std::string(1100000, 'x') + "\"}", "application/json");
     CHECK(big.status == 413);
   }
 
@@ -112,7 +117,9 @@ TEST_SUITE("hardening_json") {
         {"/api/auth/callback", {{"code", "x"}, {"state", {1, 2}}}, false, "state"},
         {"/api/auth/logout", {{"allDevices", "yes"}}, true, "allDevices"},
         {"/api/auth/logout", {{"refreshToken", 7}}, true, "refreshToken"},
-        {"/api/route/calculate", {{"date", "2030-01-01"}, {"callTime", "06:00"}, {"segments", {{{"from", 5}, {"to", "b"}, {"minutes", 5}}}}}, true,
+        {"/api/route/calculate",
+         {{"date", "2030-01-01"}, {"callTime", "06:00"}, {"segments", {{{"from", 5}, {"to", "b"}, {"minutes", 5}}}}},
+         true,
          "segments[].from"},
         {"/api/route/calculate", {{"date", "2030-01-01"}, {"callTime", "06:00"}, {"location", 5}}, true, "location"},
     };
@@ -144,7 +151,8 @@ TEST_SUITE("hardening_json") {
     const std::string token = stack.login()["accessToken"];
     const std::string id = schedule_id(c, token);
     // A NUL in a string field used to be cut off silently; in an array it was a 500.
-    auto nul_notes = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":"before\u0000after"})", "application/json");
+    auto nul_notes = c.send("PUT", "/api/schedules/" + id, nullptr, token, {}, R"({"notes":"before\u0000after"})",
+                            "application/json");
     CHECK(nul_notes.status == 400);
     CHECK(nul_notes.body["message"].get<std::string>().find("notes") != std::string::npos);
     auto nul_array = c.send("POST", "/api/schedules", nullptr, token, {},
@@ -154,14 +162,15 @@ TEST_SUITE("hardening_json") {
     CHECK(nul_array.body["message"].get<std::string>().find("scenes") != std::string::npos);
     CHECK(c.get("/api/schedules/" + id, token).body["schedule"]["notes"] == "");
     // Text call sheets must be UTF-8.
-    auto latin1 = c.send("POST", "/api/schedules/import", nullptr, token, {}, "Location: Caf\xe9 Z\xfcrich\nShooting Date: 01.06.2030\nCrew Call: 06:30\n",
-                         "text/plain");
+    auto latin1 = c.send("POST", "/api/schedules/import", nullptr, token, {},
+                         "Location: Caf\xe9 Z\xfcrich\nShooting Date: 01.06.2030\nCrew Call: 06:30\n", "text/plain");
     CHECK(latin1.status == 400);
     CHECK(latin1.body["message"].get<std::string>().find("UTF-8") != std::string::npos);
     // What PostgreSQL refuses comes back without PostgreSQL's words (constraint and column names).
     auto pool = db::make_pg_pool(db::PoolOptions{stack.database_url, 1}, nullptr);
-    auto fk = pool->exec("INSERT INTO schedules (user_id, shooting_date, call_time, location) VALUES "
-                         "('00000000-0000-0000-0000-000000000000', '2030-06-01', '06:30', 'x')");
+    auto fk = pool->exec(
+        "INSERT INTO schedules (user_id, shooting_date, call_time, location) VALUES "
+        "('00000000-0000-0000-0000-000000000000', '2030-06-01', '06:30', 'x')");
     REQUIRE_FALSE(fk.ok());
     CHECK(fk.error().code == ErrorCode::kInvalid);
     CHECK(fk.error().message.find("fkey") == std::string::npos);
@@ -177,7 +186,8 @@ TEST_SUITE("hardening_json") {
     Stack stack("hard_methods");
     for (int i = 0; i < 100; ++i) {
       const std::string method = "X" + std::to_string(i) + std::string(2000, 'M');
-      const auto reply = raw_http(stack.server->port(), method + " /api/schedules HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 2000ms);
+      const auto reply = raw_http(stack.server->port(),
+                                  method + " /api/schedules HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 2000ms);
       CHECK(reply.rfind("HTTP/1.1 ", 0) == 0);
     }
     Client m(stack.server->metrics_port());
@@ -199,8 +209,8 @@ TEST_SUITE("hardening_auth") {
     const auto second_session = stack.login();
     const std::string second = second_session["accessToken"];
     schedule_id(c, first);
-    const char* reads[] = {"/api/schedules", "/api/schedules/upcoming", "/api/schedules/statistics", "/api/calendar/events",
-                           "/api/user/config"};
+    const char* reads[] = {"/api/schedules", "/api/schedules/upcoming", "/api/schedules/statistics",
+                           "/api/calendar/events", "/api/user/config"};
     for (const char* path : reads) CHECK(c.get(path, second).status == 200);
     REQUIRE(c.del("/api/user/account", first).status == 200);
     for (const char* path : reads) {
@@ -231,7 +241,9 @@ TEST_SUITE("hardening_auth") {
   TEST_CASE("behind a trusted proxy each client has its own bucket; X-Forwarded-For is read from the right") {
     Stack stack("hard_proxy", {{"RATE_LIMIT_MAX", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32, ::1"}});
     auto c = stack.client();
-    auto as = [&](const std::string& xff) { return c.send("GET", "/api/auth/status", nullptr, "", {{"x-forwarded-for", xff}}).status; };
+    auto as = [&](const std::string& xff) {
+      return c.send("GET", "/api/auth/status", nullptr, "", {{"x-forwarded-for", xff}}).status;
+    };
     for (int i = 0; i < 3; ++i) CHECK(as("203.0.113.1") == 200);
     CHECK(as("203.0.113.1") == 429);
     CHECK(as("203.0.113.2") == 200);                // another client behind the same proxy
@@ -242,7 +254,8 @@ TEST_SUITE("hardening_auth") {
     Stack stack("hard_noproxy", {{"RATE_LIMIT_MAX", "3"}, {"TRUSTED_PROXIES", "10.0.0.0/8"}});
     auto c = stack.client();
     for (int i = 0; i < 3; ++i) {
-      CHECK(c.send("GET", "/api/auth/status", nullptr, "", {{"x-forwarded-for", "203.0.113." + std::to_string(i)}}).status == 200);
+      CHECK(c.send("GET", "/api/auth/status", nullptr, "", {{"x-forwarded-for", "203.0.113." + std::to_string(i)}})
+                .status == 200);
     }
     CHECK(c.send("GET", "/api/auth/status", nullptr, "", {{"x-forwarded-for", "203.0.113.99"}}).status == 429);
   }
@@ -270,10 +283,13 @@ TEST_SUITE("hardening_http") {
     Stack stack("hard_saturation", {{"HTTP_WORKERS", "2"}});
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Slow Lane"}},
-                                  token).body["schedule"]["id"];
+    const std::string id =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Slow Lane"}},
+               token)
+            .body["schedule"]["id"];
     std::vector<std::thread> slow;
-    for (int i = 0; i < 2; ++i) slow.emplace_back([&] { stack.client().get("/api/schedules/" + id + "/weather", token); });
+    for (int i = 0; i < 2; ++i)
+      slow.emplace_back([&] { stack.client().get("/api/schedules/" + id + "/weather", token); });
     std::this_thread::sleep_for(600ms);
     auto during = c.get("/ready");
     for (auto& t : slow) t.join();
@@ -286,8 +302,10 @@ TEST_SUITE("hardening_http") {
     Stack stack("hard_shutdown", {{"SHUTDOWN_TIMEOUT_SECONDS", "1"}});
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Stuck Road"}},
-                                  token).body["schedule"]["id"];
+    const std::string id =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Stuck Road"}},
+               token)
+            .body["schedule"]["id"];
     std::thread stuck([&] { stack.client().get("/api/schedules/" + id + "/weather", token); });
     std::this_thread::sleep_for(400ms);
     const auto start = std::chrono::steady_clock::now();
@@ -337,7 +355,7 @@ TEST_SUITE("hardening_http") {
     MESSAGE("out of descriptors for 3 s: " << cpu_used << " s of CPU, " << log_lines << " accept log lines");
     CHECK(count_of(stack.server->log(), "accept failed") >= 1);
     CHECK(cpu_used < 0.5);  // was a full core: 3 s in 3 s
-    CHECK(log_lines <= 1);   // one line per 10 s, not millions
+    CHECK(log_lines <= 1);  // one line per 10 s, not millions
     for (int fd : held) close(fd);
     CHECK(stack.server->wait_for("/health/live", 200, 5000ms));
     Client m(stack.server->metrics_port());
@@ -375,13 +393,16 @@ TEST_SUITE("hardening_pdf") {
       MESSAGE("import answered in " << seconds << " s");
     }
     // The work happened in the child: the server itself spent next to nothing and kept its memory.
-    MESSAGE("server CPU for both imports: " << cpu_seconds(pid) - cpu_before << " s; RSS growth " << rss_mib(pid) - rss_before << " MiB");
+    MESSAGE("server CPU for both imports: " << cpu_seconds(pid) - cpu_before << " s; RSS growth "
+                                            << rss_mib(pid) - rss_before << " MiB");
     CHECK(cpu_seconds(pid) - cpu_before < 0.5);
     CHECK(rss_mib(pid) - rss_before < 40);
 
     // While one extraction runs, a second is refused at once (503) and the API stays fast.
     Reply first;
-    std::thread busy([&] { first = stack.client().send("POST", "/api/schedules/import", nullptr, token, {}, costly, "application/pdf"); });
+    std::thread busy([&] {
+      first = stack.client().send("POST", "/api/schedules/import", nullptr, token, {}, costly, "application/pdf");
+    });
     std::this_thread::sleep_for(300ms);
     auto second = c.send("POST", "/api/schedules/import", nullptr, token, {}, wordy, "application/pdf");
     const auto t0 = std::chrono::steady_clock::now();
@@ -396,7 +417,8 @@ TEST_SUITE("hardening_pdf") {
     MESSAGE("API call during an extraction: " << api_seconds * 1000 << " ms");
 
     // An ordinary call sheet still imports.
-    const std::string sheet = test::make_pdf({"Shooting Date: 01.06.2030", "Crew Call: 06:30", "Location: Old Brewery, Warsaw"});
+    const std::string sheet =
+        test::make_pdf({"Shooting Date: 01.06.2030", "Crew Call: 06:30", "Location: Old Brewery, Warsaw"});
     auto ok = c.send("POST", "/api/schedules/import", nullptr, token, {}, sheet, "application/pdf");
     CHECK_MESSAGE(ok.status == 201, ok.text);
     Client m(stack.server->metrics_port());

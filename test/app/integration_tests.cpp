@@ -3,12 +3,11 @@
 // a fresh database (so every run also migrates from empty) and its own Redis database number;
 // the OAuth provider, OpenWeather and Google Maps are fakes served from this process on loopback.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <cctype>
+
 #include <doctest/doctest.h>
 
 #include "server_harness.h"
-
-#include <cctype>
-
 
 TEST_SUITE("http") {
   TEST_CASE("health, readiness, liveness, metrics, headers and errors") {
@@ -53,7 +52,8 @@ TEST_SUITE("http") {
     CHECK(bad_json.body["error"] == "bad_request");
 
     // CORS: only FRONTEND_URL.
-    auto preflight = c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", kFrontend}, {"access-control-request-method", "GET"}});
+    auto preflight = c.send("OPTIONS", "/api/schedules", nullptr, "",
+                            {{"origin", kFrontend}, {"access-control-request-method", "GET"}});
     CHECK(preflight.status == 204);
     CHECK(preflight.header("access-control-allow-origin") == kFrontend);
     CHECK(preflight.header("access-control-allow-headers").find("Authorization") != std::string::npos);
@@ -76,10 +76,11 @@ TEST_SUITE("http") {
     Client m(stack.server->metrics_port());
     auto metrics = m.get("/metrics");
     CHECK(metrics.status == 200);
-    for (const char* series : {"http_requests_total{", "http_request_duration_seconds_bucket{", "db_pool_connections{",
-                               "db_queries_total{", "db_query_duration_seconds_bucket", "cache_hits_total", "cache_misses_total",
-                               "stillontime_schedules_imported_total{", "stillontime_route_calculations_total",
-                               "process_resident_memory_bytes", "redis_commands_total{"}) {
+    for (const char* series :
+         {"http_requests_total{", "http_request_duration_seconds_bucket{", "db_pool_connections{", "db_queries_total{",
+          "db_query_duration_seconds_bucket", "cache_hits_total", "cache_misses_total",
+          "stillontime_schedules_imported_total{", "stillontime_route_calculations_total",
+          "process_resident_memory_bytes", "redis_commands_total{"}) {
       CHECK_MESSAGE(metrics.text.find(series) != std::string::npos, series);
     }
     CHECK(metrics.text.find(R"(http_requests_total{method="GET",route="/health",status="200"})") != std::string::npos);
@@ -93,7 +94,8 @@ TEST_SUITE("http") {
   }
   TEST_CASE("bad configuration stops start-up naming the variable") {
     auto services = services_env();
-    ServerProcess bad({{"DATABASE_URL", services.at("DATABASE_URL")}, {"REDIS_URL", services.at("REDIS_URL")},
+    ServerProcess bad({{"DATABASE_URL", services.at("DATABASE_URL")},
+                       {"REDIS_URL", services.at("REDIS_URL")},
                        {"JWT_SECRET", "short-secret-value"}},
                       "badconfig");
     CHECK(bad.wait_exit(5000ms) == 2);
@@ -162,16 +164,20 @@ TEST_SUITE("auth") {
       };
       json admin = claims;
       admin["role"] = "admin";
-      const std::string tampered = access.substr(0, dot1 + 1) + common::base64url_encode(admin.dump()) + access.substr(dot2);
+      const std::string tampered =
+          access.substr(0, dot1 + 1) + common::base64url_encode(admin.dump()) + access.substr(dot2);
       CHECK(c.get("/api/auth/profile", tampered).status == 401);
-      CHECK(c.get("/api/auth/profile", forge({{"alg", "HS256"}, {"typ", "JWT"}}, claims, "some-other-secret-some-other-secret")).status == 401);
+      CHECK(c.get("/api/auth/profile",
+                  forge({{"alg", "HS256"}, {"typ", "JWT"}}, claims, "some-other-secret-some-other-secret"))
+                .status == 401);
       json expired = claims;
       expired["iat"] = claims["iat"].get<long>() - 7200;
       expired["exp"] = claims["iat"].get<long>() - 3600;
       auto exp = c.get("/api/auth/profile", forge({{"alg", "HS256"}, {"typ", "JWT"}}, expired, kJwtSecret));
       CHECK(exp.status == 401);
       CHECK(exp.body["message"] == "token expired");
-      auto none = c.get("/api/auth/profile", common::base64url_encode(R"({"alg":"none"})") + "." + common::base64url_encode(claims.dump()) + ".");
+      auto none = c.get("/api/auth/profile", common::base64url_encode(R"({"alg":"none"})") + "." +
+                                                 common::base64url_encode(claims.dump()) + ".");
       CHECK(none.status == 401);
       CHECK(c.get("/api/auth/profile", forge({{"alg", "HS512"}}, claims, kJwtSecret)).status == 401);
       CHECK(c.get("/api/auth/profile", forge({{"alg", "RS256"}}, claims, kJwtSecret)).status == 401);
@@ -189,20 +195,28 @@ TEST_SUITE("user") {
     const std::string token = stack.login()["accessToken"];
     auto config = c.get("/api/user/config", token);
     REQUIRE(config.status == 200);
-    CHECK(config.body["config"]["buffers"] == json{{"carChange", 15}, {"parking", 10}, {"entry", 10}, {"traffic", 20}, {"morningRoutine", 45}});
+    CHECK(config.body["config"]["buffers"] ==
+          json{{"carChange", 15}, {"parking", 10}, {"entry", 10}, {"traffic", 20}, {"morningRoutine", 45}});
     CHECK(config.body["config"]["homeAddress"].is_null());
-    auto updated = c.put("/api/user/config", {{"homeAddress", "Home St 1"}, {"officeAddress", "Office Ave 2"},
-                                              {"buffers", {{"traffic", 30}}}, {"notifications", {{"push", true}}}}, token);
+    auto updated = c.put("/api/user/config",
+                         {{"homeAddress", "Home St 1"},
+                          {"officeAddress", "Office Ave 2"},
+                          {"buffers", {{"traffic", 30}}},
+                          {"notifications", {{"push", true}}}},
+                         token);
     REQUIRE(updated.status == 200);
     CHECK(updated.body["config"]["homeAddress"] == "Home St 1");
     CHECK(updated.body["config"]["buffers"]["traffic"] == 30);
     CHECK(updated.body["config"]["buffers"]["parking"] == 10);
     CHECK(updated.body["config"]["notifications"]["push"] == true);
-    CHECK(c.put("/api/user/buffers", {{"morningRoutine", 60}}, token).body["config"]["buffers"]["morningRoutine"] == 60);
+    CHECK(c.put("/api/user/buffers", {{"morningRoutine", 60}}, token).body["config"]["buffers"]["morningRoutine"] ==
+          60);
     CHECK(c.put("/api/user/buffers", {{"morningRoutine", -1}}, token).status == 400);
     CHECK(c.put("/api/user/buffers", {{"homeAddress", "x"}}, token).status == 400);
-    CHECK(c.put("/api/user/notifications", {{"notifications", {{"sms", true}}}}, token).status == 400);  // needs smsNumber
-    CHECK(c.put("/api/user/notifications", {{"notifications", {{"sms", true}}}, {"smsNumber", "+48600100200"}}, token).status == 200);
+    CHECK(c.put("/api/user/notifications", {{"notifications", {{"sms", true}}}}, token).status ==
+          400);  // needs smsNumber
+    CHECK(c.put("/api/user/notifications", {{"notifications", {{"sms", true}}}, {"smsNumber", "+48600100200"}}, token)
+              .status == 200);
     CHECK(c.put("/api/user/addresses", {{"homeAddress", 5}}, token).status == 400);
     CHECK(c.put("/api/user/profile", {{"name", "Renamed"}}, token).body["user"]["name"] == "Renamed");
     auto reset = c.post("/api/user/reset", json::object(), token);
@@ -210,16 +224,19 @@ TEST_SUITE("user") {
     CHECK(reset.body["config"]["homeAddress"].is_null());
 
     // Deleting the account removes everything of the user's.
-    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "07:00"}, {"location", "Set"}}, token).status == 201);
+    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "07:00"}, {"location", "Set"}}, token)
+              .status == 201);
     auto other = stack.login("good-code-b");
     CHECK(c.post("/api/schedules", {{"shootingDate", "2030-06-02"}, {"callTime", "07:00"}, {"location", "Set B"}},
-                 other["accessToken"]).status == 201);
+                 other["accessToken"])
+              .status == 201);
     auto deleted = c.del("/api/user/account", token);
     CHECK(deleted.status == 200);
     CHECK(c.get("/api/user/config", token).status == 401);
     auto pool = db::make_pg_pool(db::PoolOptions{stack.database_url, 1}, nullptr);
-    auto counts = pool->exec("SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM schedules) AS s, "
-                             "(SELECT count(*) FROM user_configs) AS c");
+    auto counts = pool->exec(
+        "SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM schedules) AS s, "
+        "(SELECT count(*) FROM user_configs) AS c");
     REQUIRE(counts.ok());
     CHECK(counts->get(0, "u") == "1");
     CHECK(counts->get(0, "s") == "1");
@@ -236,9 +253,13 @@ TEST_SUITE("schedules") {
     const std::string other = stack.login("good-code-b")["accessToken"];
     std::vector<std::string> ids;
     for (int day = 1; day <= 5; ++day) {
-      auto r = c.post("/api/schedules", {{"shootingDate", "2030-06-0" + std::to_string(day)}, {"callTime", "07:00"},
-                                         {"location", "Set " + std::to_string(day)}, {"scenes", {"1", "2"}},
-                                         {"contacts", {{{"name", "Anna"}, {"role", "AD"}, {"phone", "+48 1"}}}}}, token);
+      auto r = c.post("/api/schedules",
+                      {{"shootingDate", "2030-06-0" + std::to_string(day)},
+                       {"callTime", "07:00"},
+                       {"location", "Set " + std::to_string(day)},
+                       {"scenes", {"1", "2"}},
+                       {"contacts", {{{"name", "Anna"}, {"role", "AD"}, {"phone", "+48 1"}}}}},
+                      token);
       REQUIRE_MESSAGE(r.status == 201, r.text);
       CHECK(r.header("location") == "/api/schedules/" + r.body["schedule"]["id"].get<std::string>());
       ids.push_back(r.body["schedule"]["id"]);
@@ -275,10 +296,14 @@ TEST_SUITE("schedules") {
     CHECK(c.del("/api/schedules/" + ids[1], other).status == 404);
     CHECK(c.get("/api/schedules/not-a-uuid", token).status == 404);
     // Validation.
-    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-30"}, {"callTime", "07:00"}, {"location", "x"}}, token).status == 400);
-    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-01"}, {"callTime", "7am"}, {"location", "x"}}, token).status == 400);
+    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-30"}, {"callTime", "07:00"}, {"location", "x"}}, token)
+              .status == 400);
+    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-01"}, {"callTime", "7am"}, {"location", "x"}}, token)
+              .status == 400);
     CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-01"}, {"callTime", "07:00"}}, token).status == 400);
-    CHECK(c.post("/api/schedules", {{"shootingDate", "2030-02-01"}, {"callTime", "07:00"}, {"location", "x"}, {"color", "red"}}, token).status == 400);
+    CHECK(c.post("/api/schedules",
+                 {{"shootingDate", "2030-02-01"}, {"callTime", "07:00"}, {"location", "x"}, {"color", "red"}}, token)
+              .status == 400);
     CHECK(c.put("/api/schedules/" + ids[2], {{"scenes", "12"}}, token).status == 400);
     // Delete.
     CHECK(c.del("/api/schedules/" + ids[4], token).status == 204);
@@ -339,16 +364,21 @@ TEST_SUITE("import") {
     CHECK(pdf_again.body["duplicate"] == true);
     // Multipart upload as a browser form sends it.
     const std::string boundary = "----sotboundary";
-    const std::string form = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sheet.txt\"\r\n"
-                             "Content-Type: text/plain\r\n\r\n" + sample_sheet("04.06.2030") + "\r\n--" + boundary + "--\r\n";
-    CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, form, "multipart/form-data; boundary=" + boundary).status == 201);
+    const std::string form = "--" + boundary +
+                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sheet.txt\"\r\n"
+                             "Content-Type: text/plain\r\n\r\n" +
+                             sample_sheet("04.06.2030") + "\r\n--" + boundary + "--\r\n";
+    CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, form, "multipart/form-data; boundary=" + boundary)
+              .status == 201);
 
     // Unusable input.
-    auto incomplete = c.send("POST", "/api/schedules/import", nullptr, token, {}, "Location: Somewhere\nScenes: 1\n", "text/plain");
+    auto incomplete =
+        c.send("POST", "/api/schedules/import", nullptr, token, {}, "Location: Somewhere\nScenes: 1\n", "text/plain");
     CHECK(incomplete.status == 422);
     CHECK(incomplete.body["missing"] == json{"shootingDate", "callTime"});
     CHECK(incomplete.body["message"].get<std::string>().find("shootingDate, callTime") != std::string::npos);
-    CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, "%PDF-1.4 broken", "application/pdf").status == 422);
+    CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, "%PDF-1.4 broken", "application/pdf").status ==
+          422);
     CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, "", "text/plain").status == 400);
     CHECK(c.send("POST", "/api/schedules/import", nullptr, token, {}, "x", "image/png").status == 400);
 
@@ -369,13 +399,15 @@ TEST_SUITE("route") {
     Stack stack("route");
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    auto created = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "05:00"}, {"location", "Old Brewery"}}, token);
+    auto created = c.post("/api/schedules",
+                          {{"shootingDate", "2030-06-01"}, {"callTime", "05:00"}, {"location", "Old Brewery"}}, token);
     const std::string id = created.body["schedule"]["id"];
     CHECK(c.get("/api/schedules/" + id + "/route", token).status == 404);
     // No home address and no durations: the directions service cannot be asked.
     CHECK(c.post("/api/schedules/" + id + "/route/recalculate", json::object(), token).status == 422);
 
-    auto plan = c.post("/api/schedules/" + id + "/route/recalculate", {{"homeToOfficeMinutes", 40}, {"officeToLocationMinutes", 50}}, token);
+    auto plan = c.post("/api/schedules/" + id + "/route/recalculate",
+                       {{"homeToOfficeMinutes", 40}, {"officeToLocationMinutes", 50}}, token);
     REQUIRE_MESSAGE(plan.status == 200, plan.text);
     const auto& p = plan.body["routePlan"];
     CHECK(p["arrivalTime"] == "2030-06-01T04:40:00");
@@ -386,12 +418,15 @@ TEST_SUITE("route") {
     // Across midnight with the user's own buffers.
     CHECK(c.put("/api/user/buffers", {{"morningRoutine", 90}}, token).status == 200);
     auto early = c.post("/api/schedules/" + id + "/route/recalculate", {{"travelMinutes", 120}}, token);
-    CHECK(early.body["routePlan"]["wakeUpTime"] == "2030-06-01T00:50:00");  // 5:00 -20 (parking+entry) -20 traffic -120 -90
+    CHECK(early.body["routePlan"]["wakeUpTime"] ==
+          "2030-06-01T00:50:00");  // 5:00 -20 (parking+entry) -20 traffic -120 -90
     CHECK(c.get("/api/schedules/" + id + "/route", token).body["routePlan"]["wakeUpTime"] == "2030-06-01T00:50:00");
     CHECK(c.get("/api/schedules/" + id, token).body["schedule"]["routePlan"]["totalTravelMinutes"] == 120);
 
     // Directions service (fake): 30 min home -> office, 45 min office -> location, in traffic.
-    CHECK(c.put("/api/user/addresses", {{"homeAddress", "Home St 1"}, {"officeAddress", "Office Ave 2"}}, token).status == 200);
+    CHECK(
+        c.put("/api/user/addresses", {{"homeAddress", "Home St 1"}, {"officeAddress", "Office Ave 2"}}, token).status ==
+        200);
     auto maps = c.post("/api/schedules/" + id + "/route/recalculate", json::object(), token);
     REQUIRE_MESSAGE(maps.status == 200, maps.text);
     CHECK(maps.body["routePlan"]["segments"][0]["source"] == "google_maps");
@@ -399,10 +434,13 @@ TEST_SUITE("route") {
     CHECK(maps.body["routePlan"]["segments"][1]["minutes"] == 45);
     CHECK(maps.body["routePlan"]["wakeUpTime"] == "2030-06-01T01:20:00");  // 5:00 -20 -20 -75 -15 -90
 
-    auto calc = c.post("/api/route/calculate", {{"date", "2030-01-01"}, {"callTime", "00:30"}, {"travelMinutes", 10},
-                                                {"buffers", {{"morningRoutine", 30}}}}, token);
+    auto calc = c.post(
+        "/api/route/calculate",
+        {{"date", "2030-01-01"}, {"callTime", "00:30"}, {"travelMinutes", 10}, {"buffers", {{"morningRoutine", 30}}}},
+        token);
     CHECK(calc.body["routePlan"]["wakeUpTime"] == "2029-12-31T23:10:00");
-    CHECK(c.post("/api/route/calculate", {{"date", "2030-01-01"}, {"callTime", "25:00"}, {"travelMinutes", 10}}, token).status == 400);
+    CHECK(c.post("/api/route/calculate", {{"date", "2030-01-01"}, {"callTime", "25:00"}, {"travelMinutes", 10}}, token)
+              .status == 400);
     CHECK(c.post("/api/schedules/" + id + "/route/recalculate", {{"travelMinutes", -3}}, token).status == 400);
 
     Client m(stack.server->metrics_port());
@@ -425,8 +463,9 @@ TEST_SUITE("weather") {
     Stack stack("weather");
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}},
-                                  token).body["schedule"]["id"];
+    const std::string id =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token)
+            .body["schedule"]["id"];
     auto w = c.get("/api/schedules/" + id + "/weather", token);
     REQUIRE_MESSAGE(w.status == 200, w.text);
     CHECK(w.body["available"] == true);
@@ -445,19 +484,23 @@ TEST_SUITE("weather") {
     auto summary = c.get("/api/schedules/" + id + "/summary", token);
     CHECK(summary.body["summary"]["warnings"].size() == 3);
 
-    const std::string lost = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Atlantis"}},
-                                    token).body["schedule"]["id"];
+    const std::string lost =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Atlantis"}},
+               token)
+            .body["schedule"]["id"];
     CHECK(c.get("/api/schedules/" + lost + "/weather", token).status == 422);
-    const std::string far = c.post("/api/schedules", {{"shootingDate", "2030-07-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}},
-                                   token).body["schedule"]["id"];
+    const std::string far =
+        c.post("/api/schedules", {{"shootingDate", "2030-07-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token)
+            .body["schedule"]["id"];
     CHECK(c.get("/api/schedules/" + far + "/weather", token).status == 404);
   }
   TEST_CASE("absent without a key") {
     Stack stack("weather_nokey", {{"OPENWEATHER_API_KEY", ""}});
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}},
-                                  token).body["schedule"]["id"];
+    const std::string id =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token)
+            .body["schedule"]["id"];
     auto w = c.get("/api/schedules/" + id + "/weather", token);
     CHECK(w.status == 200);
     CHECK(w.body["available"] == false);
@@ -472,10 +515,14 @@ TEST_SUITE("calendar") {
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
     for (int day = 1; day <= 2; ++day) {
-      const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-0" + std::to_string(day)}, {"callTime", "06:30"},
-                                                       {"title", "Day " + std::to_string(day) + ", unit; B"},
-                                                       {"location", "Old Brewery, Warsaw"}, {"safetyNotes", {"Life vests"}}},
-                                    token).body["schedule"]["id"];
+      const std::string id = c.post("/api/schedules",
+                                    {{"shootingDate", "2030-06-0" + std::to_string(day)},
+                                     {"callTime", "06:30"},
+                                     {"title", "Day " + std::to_string(day) + ", unit; B"},
+                                     {"location", "Old Brewery, Warsaw"},
+                                     {"safetyNotes", {"Life vests"}}},
+                                    token)
+                                 .body["schedule"]["id"];
       CHECK(c.post("/api/schedules/" + id + "/route/recalculate", {{"travelMinutes", 45}}, token).status == 200);
     }
     CHECK(c.get("/api/calendar/feed.ics").status == 401);
@@ -540,7 +587,8 @@ TEST_SUITE("readiness") {
     const std::string dir = stack.services.at("STILLONTIME_SERVICES_DIR");
     REQUIRE(std::system((script + " stop-postgres --dir " + dir + " 2>/dev/null").c_str()) == 0);
     const bool flipped = stack.server->wait_for("/ready", 503, 10000ms);
-    auto api = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "x"}}, token);
+    auto api =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "x"}}, token);
     auto health = c.get("/health");
     REQUIRE(std::system((script + " start-postgres --dir " + dir + " 2>/dev/null").c_str()) == 0);
     CHECK(flipped);
@@ -550,7 +598,8 @@ TEST_SUITE("readiness") {
     CHECK(health.body["status"] == "unhealthy");
     CHECK(c.get("/health/live").status == 200);
     CHECK(stack.server->wait_ready(20000ms));
-    auto after = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "x"}}, token);
+    auto after =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "x"}}, token);
     CHECK(after.status == 201);
   }
 }
@@ -560,8 +609,10 @@ TEST_SUITE("shutdown") {
     Stack stack("shutdown");
     auto c = stack.client();
     const std::string token = stack.login()["accessToken"];
-    const std::string id = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Slow Lane"}},
-                                  token).body["schedule"]["id"];
+    const std::string id =
+        c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Slow Lane"}},
+               token)
+            .body["schedule"]["id"];
     Reply slow;
     const auto start = std::chrono::steady_clock::now();
     std::thread inflight([&] { slow = stack.client().get("/api/schedules/" + id + "/weather", token); });
@@ -606,8 +657,10 @@ TEST_SUITE("migrations") {
   TEST_CASE("three servers starting at once migrate exactly once") {
     auto services = services_env();
     const std::string url = fresh_database(services, "mig3");
-    std::map<std::string, std::string> env = {{"DATABASE_URL", url}, {"REDIS_URL", services.at("REDIS_URL")},
-                                              {"REDIS_PASSWORD", services.at("REDIS_PASSWORD")}, {"JWT_SECRET", kJwtSecret},
+    std::map<std::string, std::string> env = {{"DATABASE_URL", url},
+                                              {"REDIS_URL", services.at("REDIS_URL")},
+                                              {"REDIS_PASSWORD", services.at("REDIS_PASSWORD")},
+                                              {"JWT_SECRET", kJwtSecret},
                                               {"HEALTH_INTERVAL_MS", "200"}};
     std::vector<std::unique_ptr<ServerProcess>> servers;
     for (int i = 0; i < 3; ++i) servers.push_back(std::make_unique<ServerProcess>(env, "mig3-" + std::to_string(i)));
@@ -615,7 +668,9 @@ TEST_SUITE("migrations") {
     for (auto& s : servers) {
       CHECK_MESSAGE(s->wait_ready(20000ms), s->log());
       const auto log = s->log();
-      for (auto p = log.find("\"msg\":\"migration applied\""); p != std::string::npos; p = log.find("\"msg\":\"migration applied\"", p + 1)) ++applied;
+      for (auto p = log.find("\"msg\":\"migration applied\""); p != std::string::npos;
+           p = log.find("\"msg\":\"migration applied\"", p + 1))
+        ++applied;
     }
     CHECK(applied == static_cast<int>(db::embedded_migrations().size()));
     auto pool = db::make_pg_pool(db::PoolOptions{url, 1}, nullptr);
@@ -637,7 +692,9 @@ TEST_SUITE("client") {
       if (!v.is_string()) return false;
       const std::string s = v;
       // YYYY-MM-DDTHH:MM:SS[.fraction]Z
-      if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s.back() != 'Z') return false;
+      if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+          s.back() != 'Z')
+        return false;
       for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
         if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
       }
@@ -650,12 +707,14 @@ TEST_SUITE("client") {
     CHECK_MESSAGE(rfc3339(profile.body["user"]["lastLoginAt"]), profile.body["user"]["lastLoginAt"].dump());
     auto config = c.get("/api/user/config", token);
     CHECK_MESSAGE(rfc3339(config.body["config"]["updatedAt"]), config.body["config"]["updatedAt"].dump());
-    const auto created = c.post("/api/schedules", {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token);
+    const auto created = c.post("/api/schedules",
+                                {{"shootingDate", "2030-06-01"}, {"callTime", "06:30"}, {"location", "Warsaw"}}, token);
     REQUIRE(created.status == 201);
     const std::string id = created.body["schedule"]["id"];
     CHECK(rfc3339(created.body["schedule"]["createdAt"]));
     CHECK(rfc3339(created.body["schedule"]["updatedAt"]));
-    auto plan = c.post("/api/schedules/" + id + "/route/recalculate", {{"homeToOfficeMinutes", 20}, {"officeToLocationMinutes", 35}}, token);
+    auto plan = c.post("/api/schedules/" + id + "/route/recalculate",
+                       {{"homeToOfficeMinutes", 20}, {"officeToLocationMinutes", 35}}, token);
     REQUIRE(plan.status == 200);
     CHECK(rfc3339(plan.body["routePlan"]["calculatedAt"]));
     REQUIRE(c.get("/api/schedules/" + id + "/weather", token).status == 200);
@@ -681,8 +740,10 @@ TEST_SUITE("client") {
     errors.emplace_back("405", c.send("PATCH", "/api/schedules", nullptr, token));
     errors.emplace_back("400 json", c.send("POST", "/api/auth/refresh", nullptr, "", {}, "{", "application/json"));
     errors.emplace_back("400 field", c.send("PUT", "/api/user/buffers", {{"parking", -1}}, token));
-    errors.emplace_back("422 import", c.send("POST", "/api/schedules/import", nullptr, token, {}, "nothing useful here", "text/plain"));
-    errors.emplace_back("403 preflight", c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", "https://evil.example"}}));
+    errors.emplace_back(
+        "422 import", c.send("POST", "/api/schedules/import", nullptr, token, {}, "nothing useful here", "text/plain"));
+    errors.emplace_back("403 preflight",
+                        c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", "https://evil.example"}}));
     errors.emplace_back("404 metrics port", Client(stack.server->metrics_port()).get("/other"));
     // Even a request the HTTP parser refuses (it never reaches the application).
     const std::string garbled = raw_http(stack.server->port(), "NOT AN HTTP REQUEST\r\n\r\n");
@@ -713,20 +774,23 @@ TEST_SUITE("client") {
     CHECK(allowed_error.status == 401);
     CHECK(allowed_error.header("access-control-allow-origin") == kFrontend);  // the browser may read the error
     auto preflight = c.send("OPTIONS", "/api/user/buffers", nullptr, "",
-                            {{"origin", kFrontend}, {"access-control-request-method", "PUT"},
+                            {{"origin", kFrontend},
+                             {"access-control-request-method", "PUT"},
                              {"access-control-request-headers", "authorization, content-type"}});
     CHECK(preflight.status == 204);
     CHECK(preflight.header("access-control-allow-origin") == kFrontend);
     CHECK(preflight.header("access-control-allow-methods").find("PUT") != std::string::npos);
     CHECK(preflight.header("access-control-allow-methods").find("DELETE") != std::string::npos);
     CHECK(preflight.header("access-control-allow-headers").find("Content-Type") != std::string::npos);
-    for (const std::string& origin : std::vector<std::string>{"https://evil.example", kFrontend + ".evil.example", "http://frontend.test", "null"}) {
+    for (const std::string& origin : std::vector<std::string>{"https://evil.example", kFrontend + ".evil.example",
+                                                              "http://frontend.test", "null"}) {
       INFO(origin);
       auto other = c.send("GET", "/api/auth/status", nullptr, "", {{"origin", origin}});
       CHECK(other.status == 200);
       CHECK(other.header("access-control-allow-origin").empty());
       CHECK(other.header("access-control-allow-credentials").empty());
-      auto other_preflight = c.send("OPTIONS", "/api/schedules", nullptr, "", {{"origin", origin}, {"access-control-request-method", "GET"}});
+      auto other_preflight = c.send("OPTIONS", "/api/schedules", nullptr, "",
+                                    {{"origin", origin}, {"access-control-request-method", "GET"}});
       CHECK(other_preflight.status == 403);
       CHECK(other_preflight.header("access-control-allow-origin").empty());
     }

@@ -40,7 +40,8 @@ inline std::string make_pdf(const std::vector<std::string>& lines) {
     std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", off);
     pdf += buf;
   }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
   return pdf;
 }
 
@@ -52,13 +53,16 @@ inline std::string make_costly_pdf(int pages, std::size_t glyphs, bool on_page =
   const std::string run = "(" + std::string(500, 'W') + ") Tj T*\n";
   for (std::size_t n = 0; n < glyphs; n += 500) content += run;
   content += "ET\n";
-  std::vector<std::string> objects = {"<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Length " + std::to_string(content.size()) +
-                                                                                 " >>\nstream\n" + content + "endstream",
-                                      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"};
+  std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"};
   std::string kids;
   for (int i = 0; i < pages; ++i) {
     kids += std::to_string(5 + i) + " 0 R ";
-    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>");
+    objects.push_back(
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> "
+        ">>");
   }
   objects[1] = "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>";
   std::string pdf = "%PDF-1.4\n";
@@ -74,7 +78,8 @@ inline std::string make_costly_pdf(int pages, std::size_t glyphs, bool on_page =
     std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", off);
     pdf += buf;
   }
-  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
   return pdf;
 }
 

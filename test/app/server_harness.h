@@ -3,24 +3,21 @@
 // OAuth provider, OpenWeather and Google Maps served from the test process on loopback.
 #pragma once
 
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <chrono>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sstream>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
-#include <fcntl.h>
-
-#include <chrono>
-#include <fstream>
-#include <map>
-#include <sstream>
-#include <thread>
-
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
@@ -92,9 +89,11 @@ struct Reply {
 
 class Client {
  public:
-  explicit Client(std::uint16_t port) : base_("http://127.0.0.1:" + std::to_string(port)), client_(http::make_cpprest_client()) {}
-  Reply send(const std::string& method, const std::string& path, const json& body = nullptr, const std::string& token = "",
-             http::HeaderList extra = {}, const std::string& raw_body = "", const std::string& content_type = "") {
+  explicit Client(std::uint16_t port)
+      : base_("http://127.0.0.1:" + std::to_string(port)), client_(http::make_cpprest_client()) {}
+  Reply send(const std::string& method, const std::string& path, const json& body = nullptr,
+             const std::string& token = "", http::HeaderList extra = {}, const std::string& raw_body = "",
+             const std::string& content_type = "") {
     http::ClientRequest r;
     r.method = method;
     r.url = base_ + path;
@@ -122,8 +121,12 @@ class Client {
     return out;
   }
   Reply get(const std::string& path, const std::string& token = "") { return send("GET", path, nullptr, token); }
-  Reply post(const std::string& path, const json& body, const std::string& token = "") { return send("POST", path, body, token); }
-  Reply put(const std::string& path, const json& body, const std::string& token = "") { return send("PUT", path, body, token); }
+  Reply post(const std::string& path, const json& body, const std::string& token = "") {
+    return send("POST", path, body, token);
+  }
+  Reply put(const std::string& path, const json& body, const std::string& token = "") {
+    return send("PUT", path, body, token);
+  }
   Reply del(const std::string& path, const std::string& token = "") { return send("DELETE", path, nullptr, token); }
 
  private:
@@ -156,14 +159,20 @@ class FakeProviders {
       const bool pkce = r.body.find("code_verifier=") != std::string::npos;
       const bool grant = r.body.find("grant_type=authorization_code") != std::string::npos;
       if (!secret_ok || !pkce || !grant) return json_reply(401, {{"error", "invalid_client"}});
-      if (r.body.find("code=good-code-b&") != std::string::npos) return json_reply(200, {{"access_token", "prov-b"}, {"token_type", "Bearer"}});
-      if (r.body.find("code=good-code&") != std::string::npos) return json_reply(200, {{"access_token", "prov-a"}, {"token_type", "Bearer"}});
+      if (r.body.find("code=good-code-b&") != std::string::npos)
+        return json_reply(200, {{"access_token", "prov-b"}, {"token_type", "Bearer"}});
+      if (r.body.find("code=good-code&") != std::string::npos)
+        return json_reply(200, {{"access_token", "prov-a"}, {"token_type", "Bearer"}});
       return json_reply(400, {{"error", "invalid_grant"}});
     }
     if (r.path == "/userinfo") {
       const auto auth = r.header("authorization");
-      if (auth == "Bearer prov-a") return json_reply(200, {{"sub", "g-a"}, {"email", "crew-a@example.com"}, {"name", "Crew A"}, {"email_verified", true}});
-      if (auth == "Bearer prov-b") return json_reply(200, {{"sub", "g-b"}, {"email", "crew-b@example.com"}, {"name", "Crew B"}, {"email_verified", true}});
+      if (auth == "Bearer prov-a")
+        return json_reply(
+            200, {{"sub", "g-a"}, {"email", "crew-a@example.com"}, {"name", "Crew A"}, {"email_verified", true}});
+      if (auth == "Bearer prov-b")
+        return json_reply(
+            200, {{"sub", "g-b"}, {"email", "crew-b@example.com"}, {"name", "Crew B"}, {"email_verified", true}});
       return json_reply(401, {{"error", "invalid_token"}});
     }
     if (r.path == "/data/2.5/forecast") {
@@ -176,8 +185,10 @@ class FakeProviders {
       const std::int64_t day = common::days_from_civil(2030, 6, 1) * 86400;
       json list = json::array();
       for (int h = 0; h < 24; h += 3) {
-        json item = {{"dt", day + h * 3600}, {"main", {{"temp", 18.0 + h * 0.6}, {"humidity", 60}}},
-                     {"weather", {{{"description", h == 6 ? "light rain" : "clear sky"}}}}, {"wind", {{"speed", h == 6 ? 11.0 : 3.0}}},
+        json item = {{"dt", day + h * 3600},
+                     {"main", {{"temp", 18.0 + h * 0.6}, {"humidity", 60}}},
+                     {"weather", {{{"description", h == 6 ? "light rain" : "clear sky"}}}},
+                     {"wind", {{"speed", h == 6 ? 11.0 : 3.0}}},
                      {"pop", h == 6 ? 0.7 : 0.0}};
         if (h == 6) item["rain"] = {{"3h", 1.5}};
         list.push_back(item);
@@ -189,8 +200,11 @@ class FakeProviders {
       const std::string origin = r.query("origin").value_or("");
       const int seconds = origin == "Home St 1" ? 1800 : 2700;
       return json_reply(200, {{"status", "OK"},
-                              {"routes", {{{"legs", {{{"duration", {{"value", seconds - 300}}}, {"duration_in_traffic", {{"value", seconds}}},
-                                                        {"distance", {{"value", 20000}}}}}}}}}});
+                              {"routes",
+                               {{{"legs",
+                                  {{{"duration", {{"value", seconds - 300}}},
+                                    {"duration_in_traffic", {{"value", seconds}}},
+                                    {"distance", {{"value", 20000}}}}}}}}}});
     }
     return json_reply(404, {{"error", "no such fake"}});
   }
@@ -267,7 +281,7 @@ class ServerProcess {
     }
     return kStillRunning;
   }
-  static constexpr int kStillRunning = -1000;   // wait_exit's answer when the timeout passed
+  static constexpr int kStillRunning = -1000;  // wait_exit's answer when the timeout passed
   std::string log() const {
     std::ifstream in(log_path_);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -323,9 +337,7 @@ struct Stack {
     server = std::make_unique<ServerProcess>(env, name, nofile);
     REQUIRE_MESSAGE(server->wait_ready(), server->log());
   }
-  void flush_redis() {
-    raw_redis("FLUSHDB");
-  }
+  void flush_redis() { raw_redis("FLUSHDB"); }
   // Enough RESP to send one command to the test's Redis database.
   void raw_redis(const std::string& command) {
     const std::string pw = services.at("REDIS_PASSWORD");
@@ -334,7 +346,8 @@ struct Stack {
       for (auto& a : args) s += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
       return s;
     };
-    const std::string req = resp({"AUTH", pw}) + resp({"SELECT", std::to_string(g_redis_db)}) + resp({command}) + resp({"QUIT"});
+    const std::string req =
+        resp({"AUTH", pw}) + resp({"SELECT", std::to_string(g_redis_db)}) + resp({command}) + resp({"QUIT"});
     raw_http(static_cast<std::uint16_t>(std::stoi(services.at("REDIS_PORT"))), req, 1000ms);
   }
   Client client() const { return Client(server->port()); }
@@ -356,7 +369,8 @@ struct Stack {
 std::string sample_sheet(const std::string& date = "01.06.2030") {
   return "PRODUCTION: The Long Night\nShooting Date: " + date +
          "\nCrew Call: 06:30\nLocation: Old Brewery, Warsaw\nBase Location: Parking lot B\nScene Type: EXT/NIGHT\n"
-         "Scenes: 12, 14A, 15\n\nContacts:\nAnna Nowak - 1st AD - +48 600 100 200\n\nSafety Notes:\n- Life vests required\n";
+         "Scenes: 12, 14A, 15\n\nContacts:\nAnna Nowak - 1st AD - +48 600 100 200\n\nSafety Notes:\n- Life vests "
+         "required\n";
 }
 
 double metric_value(const std::string& metrics, const std::string& series) {

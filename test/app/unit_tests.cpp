@@ -3,10 +3,10 @@
 // parser (text and a generated PDF), iCalendar rendering, weather summaries, the day summary, the
 // router and the token store (against an in-memory fake Redis). No network, no real clock.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
-
 #include <map>
 #include <set>
+
+#include <doctest/doctest.h>
 
 #include "auth/jwt.h"
 #include "auth/token_store.h"
@@ -247,7 +247,8 @@ TEST_SUITE("jwt") {
     CHECK_FALSE(signer.verify(other.issue(claims)).ok());
     // alg "none" with an empty signature.
     const std::string none_header = common::base64url_encode(R"({"alg":"none","typ":"JWT"})");
-    CHECK(signer.verify(none_header + "." + common::base64url_encode(payload) + ".").error().message == "unsupported token algorithm");
+    CHECK(signer.verify(none_header + "." + common::base64url_encode(payload) + ".").error().message ==
+          "unsupported token algorithm");
     // HS512/RS256 headers, even with a valid HS256 signature over them, are refused before verification.
     for (const char* alg : {"HS512", "RS256", "HS256 "}) {
       const std::string header = common::base64url_encode(std::string(R"({"alg":")") + alg + R"(","typ":"JWT"})");
@@ -290,7 +291,8 @@ TEST_SUITE("wake-up arithmetic") {
   using domain::Segment;
   TEST_CASE("default buffers via the office") {
     const auto call = LocalDateTime::of(Date{2024, 3, 15}, 7, 0);
-    auto plan = domain::plan_route(call, {Segment{"home", "office", 30, 0, "user"}, Segment{"office", "set", 45, 0, "user"}}, Buffers{});
+    auto plan = domain::plan_route(
+        call, {Segment{"home", "office", 30, 0, "user"}, Segment{"office", "set", 45, 0, "user"}}, Buffers{});
     REQUIRE(plan.ok());
     CHECK(plan->arrival.iso() == "2024-03-15T06:40:00");    // 7:00 - parking 10 - entry 10
     CHECK(plan->departure.iso() == "2024-03-15T04:50:00");  // 6:40 - traffic 20 - 75 travel - car change 15
@@ -305,12 +307,14 @@ TEST_SUITE("wake-up arithmetic") {
   }
   TEST_CASE("early call crosses midnight, month and year boundaries") {
     auto plan = domain::plan_route(LocalDateTime::of(Date{2024, 1, 1}, 1, 30),
-                                   {Segment{"home", "office", 40, 0, "user"}, Segment{"office", "set", 50, 0, "user"}}, Buffers{});
+                                   {Segment{"home", "office", 40, 0, "user"}, Segment{"office", "set", 50, 0, "user"}},
+                                   Buffers{});
     REQUIRE(plan.ok());
     CHECK(plan->arrival.iso() == "2024-01-01T01:10:00");
     CHECK(plan->departure.iso() == "2023-12-31T23:05:00");
     CHECK(plan->wake_up.iso() == "2023-12-31T22:20:00");
-    auto leap = domain::plan_route(LocalDateTime::of(Date{2024, 3, 1}, 0, 15), {Segment{"h", "s", 30, 0, "user"}}, Buffers{});
+    auto leap =
+        domain::plan_route(LocalDateTime::of(Date{2024, 3, 1}, 0, 15), {Segment{"h", "s", 30, 0, "user"}}, Buffers{});
     CHECK(leap->wake_up.iso() == "2024-02-29T22:20:00");
   }
   TEST_CASE("custom buffers and validation") {
@@ -318,7 +322,8 @@ TEST_SUITE("wake-up arithmetic") {
     auto plan = domain::plan_route(LocalDateTime::of(Date{2024, 6, 1}, 6, 0), {Segment{"h", "s", 30, 0, "user"}}, b);
     CHECK(plan->wake_up.iso() == "2024-06-01T05:30:00");
     CHECK_FALSE(domain::plan_route(LocalDateTime::of(Date{2024, 6, 1}, 6, 0), {}, b).ok());
-    CHECK_FALSE(domain::plan_route(LocalDateTime::of(Date{2024, 6, 1}, 6, 0), {Segment{"h", "s", -1, 0, "user"}}, b).ok());
+    CHECK_FALSE(
+        domain::plan_route(LocalDateTime::of(Date{2024, 6, 1}, 6, 0), {Segment{"h", "s", -1, 0, "user"}}, b).ok());
     auto parsed = domain::buffers_from_json({{"traffic", 30}}, Buffers{});
     REQUIRE(parsed.ok());
     CHECK(parsed->traffic == 30);
@@ -378,7 +383,8 @@ TEST_SUITE("call sheet") {
     REQUIRE(s.contacts.size() == 2);
     CHECK(s.contacts[0] == domain::Contact{"Anna Nowak", "1st AD", "+48 600 100 200"});
     CHECK(s.contacts[1] == domain::Contact{"Piotr Zielinski", "Location Manager", "+48 600 300 400"});
-    CHECK(s.safety_notes == std::vector<std::string>{"Working near water: life vests required", "Pyrotechnics in scene 15"});
+    CHECK(s.safety_notes ==
+          std::vector<std::string>{"Working near water: life vests required", "Pyrotechnics in scene 15"});
     CHECK(s.notes == "Bring warm clothes");
   }
   TEST_CASE("other spellings of dates and times") {
@@ -403,7 +409,8 @@ TEST_SUITE("call sheet") {
     CHECK_NOTHROW(domain::parse_call_sheet("Date: 99999999999999999999 March 2024\nCall: 06:30\nLocation: X\n"));
   }
   TEST_CASE("Polish labels") {
-    const auto parsed = domain::parse_call_sheet("Data zdjęć: 2024-05-02\nGodzina wezwania: 05:45\nLokalizacja: Kraków, Rynek Główny\nBaza: ul. Floriańska 1\n");
+    const auto parsed = domain::parse_call_sheet(
+        "Data zdjęć: 2024-05-02\nGodzina wezwania: 05:45\nLokalizacja: Kraków, Rynek Główny\nBaza: ul. Floriańska 1\n");
     CHECK(parsed.missing.empty());
     CHECK(parsed.sheet.location == "Kraków, Rynek Główny");
     CHECK(parsed.sheet.base_location == "ul. Floriańska 1");
@@ -481,10 +488,23 @@ TEST_SUITE("weather") {
     const std::int64_t day = common::days_from_civil(2024, 3, 15) * 86400 - 3600;
     return {{"city", {{"timezone", 3600}}},
             {"list",
-             {{{"dt", day - 3 * 3600}, {"main", {{"temp", 40.0}, {"humidity", 10}}}, {"weather", {{{"description", "hot yesterday"}}}}},
-              {{"dt", day + 3 * 3600}, {"main", {{"temp", 2.0}, {"humidity", 90}}}, {"weather", {{{"description", "mist"}}}}, {"wind", {{"speed", 4.0}}}, {"pop", 0.2}},
-              {{"dt", day + 6 * 3600}, {"main", {{"temp", 4.0}, {"humidity", 85}}}, {"weather", {{{"description", "light rain"}}}}, {"wind", {{"speed", 12.5}}}, {"pop", 0.8}, {"rain", {{"3h", 2.5}}}},
-              {{"dt", day + 9 * 3600}, {"main", {{"temp", 8.0}, {"humidity", 70}}}, {"weather", {{{"description", "clouds"}}}}}}}};
+             {{{"dt", day - 3 * 3600},
+               {"main", {{"temp", 40.0}, {"humidity", 10}}},
+               {"weather", {{{"description", "hot yesterday"}}}}},
+              {{"dt", day + 3 * 3600},
+               {"main", {{"temp", 2.0}, {"humidity", 90}}},
+               {"weather", {{{"description", "mist"}}}},
+               {"wind", {{"speed", 4.0}}},
+               {"pop", 0.2}},
+              {{"dt", day + 6 * 3600},
+               {"main", {{"temp", 4.0}, {"humidity", 85}}},
+               {"weather", {{{"description", "light rain"}}}},
+               {"wind", {{"speed", 12.5}}},
+               {"pop", 0.8},
+               {"rain", {{"3h", 2.5}}}},
+              {{"dt", day + 9 * 3600},
+               {"main", {{"temp", 8.0}, {"humidity", 70}}},
+               {"weather", {{{"description", "clouds"}}}}}}}};
   }
   TEST_CASE("picks the entry nearest the call time and warns") {
     auto r = domain::summarize_forecast(forecast(), domain::Date{2024, 3, 15}, 6 * 60 + 30);
@@ -499,7 +519,8 @@ TEST_SUITE("weather") {
     CHECK(r->warnings[0].rfind("rain:", 0) == 0);
     CHECK(r->warnings[1].rfind("wind:", 0) == 0);
     CHECK(domain::summarize_forecast(forecast(), domain::Date{2024, 3, 20}, 0).error().code == ErrorCode::kNotFound);
-    CHECK(domain::summarize_forecast(nlohmann::json::object(), domain::Date{2024, 3, 15}, 0).error().code == ErrorCode::kBadGateway);
+    CHECK(domain::summarize_forecast(nlohmann::json::object(), domain::Date{2024, 3, 15}, 0).error().code ==
+          ErrorCode::kBadGateway);
   }
   TEST_CASE("heat and frost") {
     domain::WeatherReport hot;
@@ -515,11 +536,17 @@ TEST_SUITE("weather") {
 
 TEST_SUITE("summary") {
   TEST_CASE("text and escaped HTML") {
-    nlohmann::json schedule = {{"title", "<script>x</script>"}, {"shootingDate", "2024-03-15"}, {"callTime", "06:30"},
-                               {"location", "Brewery & Co"}, {"safetyNotes", {"Life vests"}}};
-    nlohmann::json route = {{"wakeUpTime", "2024-03-15T04:05:00"}, {"departureTime", "2024-03-15T04:50:00"},
-                            {"arrivalTime", "2024-03-15T06:10:00"}, {"segments", {{{"from", "home"}, {"to", "set"}, {"minutes", 60}}}}};
-    nlohmann::json weather = {{"description", "rain"}, {"temperature", 4.0}, {"windSpeed", 3.0}, {"warnings", {"rain: 2 mm"}}};
+    nlohmann::json schedule = {{"title", "<script>x</script>"},
+                               {"shootingDate", "2024-03-15"},
+                               {"callTime", "06:30"},
+                               {"location", "Brewery & Co"},
+                               {"safetyNotes", {"Life vests"}}};
+    nlohmann::json route = {{"wakeUpTime", "2024-03-15T04:05:00"},
+                            {"departureTime", "2024-03-15T04:50:00"},
+                            {"arrivalTime", "2024-03-15T06:10:00"},
+                            {"segments", {{{"from", "home"}, {"to", "set"}, {"minutes", 60}}}}};
+    nlohmann::json weather = {
+        {"description", "rain"}, {"temperature", 4.0}, {"windSpeed", 3.0}, {"warnings", {"rain: 2 mm"}}};
     const auto s = domain::render_summary(schedule, route, weather);
     CHECK(s.text.find("04:05  Wake up") != std::string::npos);
     CHECK(s.text.find("Safety notes:\n  - Life vests") != std::string::npos);

@@ -3,23 +3,22 @@
 // (plain values as rendered, secretKeyRef values from the local services'
 // credentials, Service host names and ports mapped to loopback) and the mounts
 // (/scripts holds the ConfigMap's data, /backups and /tmp are temp dirs).
-#include <doctest/doctest.h>
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
+#include <spawn.h>
 #include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
 
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/builders.h"
@@ -56,7 +55,10 @@ const std::map<std::string, std::string>& svc() {
 StillOnTime resource(json spec) {
   json base = {{"environment", "production"}, {"version", "1.0.0"}};
   if (spec.is_object()) base.update(spec);
-  auto parsed = parse({{"apiVersion", kApiVersion}, {"kind", kKind}, {"metadata", {{"name", "sot"}, {"namespace", "apps"}}}, {"spec", base}});
+  auto parsed = parse({{"apiVersion", kApiVersion},
+                       {"kind", kKind},
+                       {"metadata", {{"name", "sot"}, {"namespace", "apps"}}},
+                       {"spec", base}});
   REQUIRE_MESSAGE(parsed.ok(), join_errors(parsed.errors));
   return apply_defaults(std::move(parsed.resource));
 }
@@ -71,7 +73,7 @@ struct Pod {
 
 Pod make_pod(const StillOnTime& r) {
   Pod p{fs::temp_directory_path() / ("sot-backup-test-" + std::to_string(::getpid()) + "-" +
-                                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))};
+                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))};
   fs::create_directories(p.backups());
   fs::create_directories(p.scripts());
   fs::create_directories(p.tmp());
@@ -90,15 +92,17 @@ struct Secrets {
 
 Secrets local_secrets(const StillOnTime& r, const std::string& pg_password) {
   Secrets s;
-  s.data[postgres_secret_name(r)] = {{"POSTGRES_USER", svc().at("PG_USER")}, {"POSTGRES_PASSWORD", pg_password}, {"POSTGRES_DB", "stillontime"}};
+  s.data[postgres_secret_name(r)] = {
+      {"POSTGRES_USER", svc().at("PG_USER")}, {"POSTGRES_PASSWORD", pg_password}, {"POSTGRES_DB", "stillontime"}};
   s.data[redis_secret_name(r)] = {{"REDIS_PASSWORD", svc().at("REDIS_PASSWORD")}};
   s.data["external-db"] = {{"url", svc().at("DATABASE_URL")}};
   return s;
 }
 
 std::string map_path(std::string v, const Pod& pod) {
-  for (const auto& [from, to] : {std::pair{std::string("/backups"), pod.backups()}, std::pair{std::string("/scripts"), pod.scripts()},
-                                 std::pair{std::string("/tmp"), pod.tmp()}}) {
+  for (const auto& [from, to] :
+       {std::pair{std::string("/backups"), pod.backups()}, std::pair{std::string("/scripts"), pod.scripts()},
+        std::pair{std::string("/tmp"), pod.tmp()}}) {
     if (v == from || v.rfind(from + "/", 0) == 0) return to.string() + v.substr(from.size());
   }
   return v;
@@ -110,8 +114,8 @@ struct Run {
 };
 
 // Runs one container of a rendered pod spec.
-Run run_container(const StillOnTime& r, const json& pod_spec, const std::string& name, const Pod& pod, const Secrets& secrets,
-                  const std::map<std::string, std::string>& overrides = {}) {
+Run run_container(const StillOnTime& r, const json& pod_spec, const std::string& name, const Pod& pod,
+                  const Secrets& secrets, const std::map<std::string, std::string>& overrides = {}) {
   json c;
   for (const char* list : {"initContainers", "containers"}) {
     for (const auto& x : pod_spec.value(list, json::array())) {
@@ -127,8 +131,9 @@ Run run_container(const StillOnTime& r, const json& pod_spec, const std::string&
   std::map<std::string, std::string> env;
   env["PATH"] = std::getenv("PATH");
   env["HOSTNAME"] = "sot-backup-pod";
-  const std::map<std::string, std::string> hosts = {{child_name(r, kPostgres) + "." + r.target_namespace() + ".svc", "127.0.0.1"},
-                                                    {child_name(r, kRedis) + "." + r.target_namespace() + ".svc", "127.0.0.1"}};
+  const std::map<std::string, std::string> hosts = {
+      {child_name(r, kPostgres) + "." + r.target_namespace() + ".svc", "127.0.0.1"},
+      {child_name(r, kRedis) + "." + r.target_namespace() + ".svc", "127.0.0.1"}};
   for (const auto& e : c["env"]) {
     const std::string key = e["name"];
     std::string value;
@@ -184,8 +189,9 @@ Run run_container(const StillOnTime& r, const json& pod_spec, const std::string&
 
 // psql against the local database as the application user (password from the env, not argv).
 std::string psql(const std::string& sql) {
-  const std::string cmd = "PGPASSWORD='" + svc().at("PG_PASSWORD") + "' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                          svc().at("PG_PORT") + " -U " + svc().at("PG_USER") + " -d stillontime -c \"" + sql + "\" 2>&1";
+  const std::string cmd = "PGPASSWORD='" + svc().at("PG_PASSWORD") +
+                          "' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + svc().at("PG_PORT") + " -U " +
+                          svc().at("PG_USER") + " -d stillontime -c \"" + sql + "\" 2>&1";
   std::string out;
   FILE* f = popen(cmd.c_str(), "r");
   REQUIRE(f != nullptr);
@@ -203,7 +209,9 @@ std::map<std::string, std::string> checksums() {
   std::stringstream tables(psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"));
   std::string t;
   while (std::getline(tables, t)) {
-    out[t] = psql("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM public.\\\"" + t + "\\\" x");
+    out[t] =
+        psql("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM public.\\\"" +
+             t + "\\\" x");
   }
   return out;
 }
@@ -248,14 +256,23 @@ TEST_CASE("fill, back up, drop, restore: every table comes back identical") {
   const Pod pod = make_pod(r);
   const Secrets secrets = local_secrets(r, svc().at("PG_PASSWORD"));
   psql("DROP TABLE IF EXISTS crew, shooting_days, notes CASCADE");
-  psql("CREATE TABLE crew (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE, joined timestamptz DEFAULT now())");
-  psql("CREATE TABLE shooting_days (id bigserial PRIMARY KEY, crew_id int REFERENCES crew(id), day date, call_time time, "
-       "location jsonb, tags text[])");
+  psql(
+      "CREATE TABLE crew (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE, joined timestamptz DEFAULT "
+      "now())");
+  psql(
+      "CREATE TABLE shooting_days (id bigserial PRIMARY KEY, crew_id int REFERENCES crew(id), day date, call_time "
+      "time, "
+      "location jsonb, tags text[])");
   psql("CREATE TABLE notes (id int PRIMARY KEY, body text, blob bytea)");
-  psql("INSERT INTO crew (name, email) SELECT 'member ' || g, 'm' || g || '@example.com' FROM generate_series(1, 500) g");
-  psql("INSERT INTO shooting_days (crew_id, day, call_time, location, tags) SELECT (g % 500) + 1, date '2024-01-01' + g, "
-       "time '05:30' + (g || ' minutes')::interval, jsonb_build_object('lat', g, 'name', 'set ' || g), ARRAY['a', 'b' || g] "
-       "FROM generate_series(1, 2000) g");
+  psql(
+      "INSERT INTO crew (name, email) SELECT 'member ' || g, 'm' || g || '@example.com' FROM generate_series(1, 500) "
+      "g");
+  psql(
+      "INSERT INTO shooting_days (crew_id, day, call_time, location, tags) SELECT (g % 500) + 1, date '2024-01-01' + "
+      "g, "
+      "time '05:30' + (g || ' minutes')::interval, jsonb_build_object('lat', g, 'name', 'set ' || g), ARRAY['a', 'b' "
+      "|| g] "
+      "FROM generate_series(1, 2000) g");
   psql("INSERT INTO notes SELECT g, repeat('x', g), decode(md5(g::text), 'hex') FROM generate_series(1, 300) g");
   const auto before = checksums();
   REQUIRE(before.size() >= 3);
@@ -292,16 +309,19 @@ TEST_CASE("fill, back up, drop, restore: every table comes back identical") {
   CHECK(safety);
 
   // By name as well, and a name that does not exist fails.
-  CHECK(run_container(r, build_restore_job(r, "r2", name)["spec"]["template"]["spec"], "restore", pod, secrets).exit_code == 0);
+  CHECK(run_container(r, build_restore_job(r, "r2", name)["spec"]["template"]["spec"], "restore", pod, secrets)
+            .exit_code == 0);
   CHECK(checksums() == before);
   CHECK(run_container(r, build_restore_job(r, "r3", "stillontime-19990101T000000Z.dump")["spec"]["template"]["spec"],
-                      "restore", pod, secrets).exit_code != 0);
+                      "restore", pod, secrets)
+            .exit_code != 0);
 
   // Bootstrap mode leaves a database that has tables alone.
   auto r_boot = resource({{"postgres", {{"bootstrap", {{"fromBackup", "latest"}}}}}});
   psql("UPDATE crew SET name = 'kept'");
   const auto kept = checksums();
-  CHECK(run_container(r_boot, build_bootstrap_job(r_boot)["spec"]["template"]["spec"], "bootstrap", pod, secrets).exit_code == 0);
+  CHECK(run_container(r_boot, build_bootstrap_job(r_boot)["spec"]["template"]["spec"], "bootstrap", pod, secrets)
+            .exit_code == 0);
   CHECK(checksums() == kept);
   fs::remove_all(pod.root);
 }
@@ -351,13 +371,15 @@ TEST_CASE("pruning by age and by count keeps the right files, never the newest g
   auto r_age = resource({{"backup", {{"retentionDays", 1}, {"keep", 0}}}});
   const Pod old = make_pod(r_age);
   const std::string newest_old = "stillontime-" + stamp(5) + ".dump";
-  for (int days : {5, 9, 30}) std::ofstream(old.backups() / (days == 5 ? newest_old : "stillontime-" + stamp(days) + ".dump")) << "fake";
+  for (int days : {5, 9, 30})
+    std::ofstream(old.backups() / (days == 5 ? newest_old : "stillontime-" + stamp(days) + ".dump")) << "fake";
   auto prune = run_container(r_age, build_backup_cronjob(r_age, ctx)["spec"]["jobTemplate"]["spec"]["template"]["spec"],
                              "backup", old, secrets, {{"PGPASSWORD", "wrong"}});
-  CHECK(prune.exit_code != 0);   // the dump fails, so nothing is pruned at all
+  CHECK(prune.exit_code != 0);  // the dump fails, so nothing is pruned at all
   CHECK(files(old.backups()).size() == 3);
   const std::string script = (old.scripts() / "backup.sh").string();
-  const std::string cmd = "BACKUP_DIR='" + old.backups().string() + "' RETENTION_DAYS=1 KEEP=0 bash '" + script + "' prune 2>/dev/null";
+  const std::string cmd =
+      "BACKUP_DIR='" + old.backups().string() + "' RETENTION_DAYS=1 KEEP=0 bash '" + script + "' prune 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(files(old.backups()) == std::vector<std::string>{newest_old});
   fs::remove_all(pod.root);
@@ -390,7 +412,8 @@ TEST_CASE("a failing pg_dump exits non-zero and leaves no partial file") {
   }
   SUBCASE("redis unreachable") {
     const Pod pod = make_pod(r);
-    auto run = run_container(r, pod_spec, "redis-snapshot", pod, local_secrets(r, svc().at("PG_PASSWORD")), {{"REDIS_PORT", "1"}});
+    auto run = run_container(r, pod_spec, "redis-snapshot", pod, local_secrets(r, svc().at("PG_PASSWORD")),
+                             {{"REDIS_PORT", "1"}});
     CHECK(run.exit_code != 0);
     CHECK_FALSE(has_partial(pod.backups()));
     fs::remove_all(pod.root);

@@ -1,11 +1,11 @@
 // The Kubernetes client against a real kube-apiserver: authentication forms,
 // TLS verification, CRUD and apply round trips, conflicts, watches, Gone,
 // Forbidden and discovery.
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "kube/config.h"
@@ -39,16 +39,19 @@ void ensure_widget_crd(KubeClient& c) {
           "schema": {"openAPIV3Schema": {"type": "object", "properties": {
             "spec": {"type": "object", "properties": {"size": {"type": "integer", "minimum": 1}, "color": {"type": "string"}}},
             "status": {"type": "object", "properties": {"phase": {"type": "string"}}}}}}}]}})");
-    auto r = c.apply(resources::custom_resource_definitions(), {"", "widgets.e2e.stillontime.app"}, crd, ApplyOptions{});
+    auto r =
+        c.apply(resources::custom_resource_definitions(), {"", "widgets.e2e.stillontime.app"}, crd, ApplyOptions{});
     REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-    REQUIRE(e2e::eventually([&] {
-      auto got = c.get(resources::custom_resource_definitions(), {"", "widgets.e2e.stillontime.app"});
-      if (!got.ok()) return false;
-      for (const auto& cond : got->value("status", Json::object()).value("conditions", Json::array())) {
-        if (cond.value("type", "") == "Established" && cond.value("status", "") == "True") return true;
-      }
-      return false;
-    }, 20s));
+    REQUIRE(e2e::eventually(
+        [&] {
+          auto got = c.get(resources::custom_resource_definitions(), {"", "widgets.e2e.stillontime.app"});
+          if (!got.ok()) return false;
+          for (const auto& cond : got->value("status", Json::object()).value("conditions", Json::array())) {
+            if (cond.value("type", "") == "Established" && cond.value("status", "") == "True") return true;
+          }
+          return false;
+        },
+        20s));
     // Discovery of the new group can lag the Established condition a little.
     REQUIRE(e2e::eventually([&] { return c.list(kWidgets, "default", ListOptions{}).ok(); }, 20s));
   });
@@ -114,7 +117,9 @@ TEST_CASE("ConfigMap round trip: create, get, list, apply, merge patch, conflict
   CHECK(c->get(e2e::kConfigMap, {ns.name(), "missing"}).code() == Code::kNotFound);
 
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "page-" + std::to_string(i), {}, {{"page", "yes"}})).ok());
+    REQUIRE(
+        c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "page-" + std::to_string(i), {}, {{"page", "yes"}}))
+            .ok());
   }
   ListOptions lo;
   lo.label_selector = "page=yes";
@@ -129,22 +134,26 @@ TEST_CASE("ConfigMap round trip: create, get, list, apply, merge patch, conflict
   CHECK_FALSE(all->resource_version.empty());
 
   // Server-side apply creates, then updates; force takes over fields.
-  auto applied = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "1"}}), ApplyOptions{});
+  auto applied =
+      c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "1"}}), ApplyOptions{});
   REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
   const auto& managers = (*applied)["metadata"]["managedFields"];
   REQUIRE(managers.size() == 1);
   CHECK(managers[0]["manager"] == e2e::kFieldManager);
   CHECK(managers[0]["operation"] == "Apply");
-  auto reapplied = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "2"}}), ApplyOptions{});
+  auto reapplied =
+      c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "2"}}), ApplyOptions{});
   REQUIRE(reapplied.ok());
   CHECK((*reapplied)["data"]["x"] == "2");
   ApplyOptions other;
   other.field_manager = "someone-else";
   other.force = false;
-  auto contested = c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "3"}}), other);
+  auto contested =
+      c->apply(e2e::kConfigMap, {ns.name(), "applied"}, config_map(ns.name(), "applied", {{"x", "3"}}), other);
   CHECK(contested.code() == Code::kConflict);
 
-  auto patched = c->merge_patch(e2e::kConfigMap, {ns.name(), "a"}, {{"data", {{"k", nullptr}, {"n", "2"}}}}, PatchOptions{});
+  auto patched =
+      c->merge_patch(e2e::kConfigMap, {ns.name(), "a"}, {{"data", {{"k", nullptr}, {"n", "2"}}}}, PatchOptions{});
   REQUIRE(patched.ok());
   CHECK_FALSE((*patched)["data"].contains("k"));
   CHECK((*patched)["data"]["n"] == "2");
@@ -231,22 +240,25 @@ TEST_CASE("a watch delivers ADDED, MODIFIED, DELETED and BOOKMARK as they happen
   Result<WatchEnd> end = make_error(Code::kInternal, "not finished");
   std::thread watcher([&] {
     auto wc = e2e::client();
-    end = wc->watch(e2e::kConfigMap, ns.name(), wo,
-                    [&](WatchEvent&& ev) {
-                      std::lock_guard lock(mu);
-                      seen.push_back({ev.type, ev.object["metadata"].value("name", ""), std::chrono::steady_clock::now()});
-                      return true;
-                    },
-                    cancel);
+    end = wc->watch(
+        e2e::kConfigMap, ns.name(), wo,
+        [&](WatchEvent&& ev) {
+          std::lock_guard lock(mu);
+          seen.push_back({ev.type, ev.object["metadata"].value("name", ""), std::chrono::steady_clock::now()});
+          return true;
+        },
+        cancel);
   });
   auto wait_for = [&](EventType type, const std::string& name) {
-    return e2e::eventually([&] {
-      std::lock_guard lock(mu);
-      for (const auto& s : seen) {
-        if (s.type == type && s.name == name) return true;
-      }
-      return false;
-    }, 1s);
+    return e2e::eventually(
+        [&] {
+          std::lock_guard lock(mu);
+          for (const auto& s : seen) {
+            if (s.type == type && s.name == name) return true;
+          }
+          return false;
+        },
+        1s);
   };
   std::this_thread::sleep_for(200ms);
   REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "w", {{"a", "1"}})).ok());
@@ -255,13 +267,15 @@ TEST_CASE("a watch delivers ADDED, MODIFIED, DELETED and BOOKMARK as they happen
   CHECK(wait_for(EventType::kModified, "w"));
   REQUIRE(c->remove(e2e::kConfigMap, {ns.name(), "w"}, DeleteOptions{}).ok());
   CHECK(wait_for(EventType::kDeleted, "w"));
-  CHECK(e2e::eventually([&] {
-    std::lock_guard lock(mu);
-    for (const auto& s : seen) {
-      if (s.type == EventType::kBookmark) return true;
-    }
-    return false;
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        for (const auto& s : seen) {
+          if (s.type == EventType::kBookmark) return true;
+        }
+        return false;
+      },
+      10s));
   watcher.join();
   REQUIRE_MESSAGE(end.ok(), end.error().to_string());
   CHECK(*end == WatchEnd::kServerClosed);
@@ -276,7 +290,8 @@ TEST_CASE("a watch is cancelled promptly from another thread") {
   WatchOptions wo;
   wo.timeout_seconds = 300;
   std::thread watcher([&] {
-    end = c->watch(resources::config_maps(), ns.name(), wo, [](WatchEvent&&) { return true; }, cancel);
+    end = c->watch(
+        resources::config_maps(), ns.name(), wo, [](WatchEvent&&) { return true; }, cancel);
     done = true;
   });
   std::this_thread::sleep_for(500ms);
@@ -313,7 +328,8 @@ TEST_CASE("a watch from a compacted resourceVersion returns Gone") {
 
   // Compact etcd at its current revision through its HTTP gateway.
   auto rev = e2e::run("curl -fsS -X POST " + env.at("ETCD_ENDPOINT") +
-                      "/v3/kv/range -d '{\"key\":\"AA==\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"header\"][\"revision\"])'");
+                      "/v3/kv/range -d '{\"key\":\"AA==\"}' | python3 -c 'import json,sys; "
+                      "print(json.load(sys.stdin)[\"header\"][\"revision\"])'");
   REQUIRE_MESSAGE(rev.exit_code == 0, rev.output);
   auto compact = e2e::run("curl -fsS -X POST " + env.at("ETCD_ENDPOINT") + "/v3/kv/compaction -d '{\"revision\":\"" +
                           rev.output.substr(0, rev.output.find('\n')) + "\",\"physical\":true}'");
@@ -324,7 +340,8 @@ TEST_CASE("a watch from a compacted resourceVersion returns Gone") {
   wo.resource_version = old_rv;
   wo.timeout_seconds = 10;
   int events = 0;
-  auto end = c->watch(templates, ns.name(), wo, [&](WatchEvent&&) { return ++events < 100; }, cancel);
+  auto end = c->watch(
+      templates, ns.name(), wo, [&](WatchEvent&&) { return ++events < 100; }, cancel);
   CHECK(end.code() == Code::kGone);
   CHECK(events == 0);
 
@@ -333,7 +350,8 @@ TEST_CASE("a watch from a compacted resourceVersion returns Gone") {
   REQUIRE(list.ok());
   wo.resource_version = (*list)["metadata"]["resourceVersion"];
   wo.timeout_seconds = 1;
-  auto again = c->watch(templates, ns.name(), wo, [&](WatchEvent&&) { return true; }, cancel);
+  auto again = c->watch(
+      templates, ns.name(), wo, [&](WatchEvent&&) { return true; }, cancel);
   REQUIRE_MESSAGE(again.ok(), again.error().to_string());
 }
 

@@ -1,7 +1,5 @@
 #include "e2e/support.h"
 
-#include <doctest/doctest.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +7,8 @@
 #include <fstream>
 #include <random>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 namespace sot::e2e {
 
@@ -35,7 +35,8 @@ const ControlPlane& control_plane() {
       const auto eq = line.find('=');
       if (eq == std::string::npos || line.starts_with("#")) continue;
       std::string value = line.substr(eq + 1);
-      if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"'))
+        value = value.substr(1, value.size() - 2);
       c.env[line.substr(0, eq)] = value;
     }
     setenv("KUBECONFIG", c.kubeconfig().c_str(), 1);
@@ -107,8 +108,7 @@ std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)
 std::string audit_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm utc{};
   gmtime_r(&secs, &utc);
   char buf[40];

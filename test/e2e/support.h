@@ -32,7 +32,7 @@ inline const kube::ResourceRef kEndpoints{"", "v1", "endpoints", "Endpoints", tr
 
 struct ControlPlane {
   std::string dir;
-  std::map<std::string, std::string> env;   // DIR/env
+  std::map<std::string, std::string> env;                      // DIR/env
   std::string kubeconfig(const std::string& user = "") const;  // "", "token", "nobody", "operator"
 };
 
@@ -60,7 +60,7 @@ class TestNamespace {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;   // stdout and stderr together
+  std::string output;  // stdout and stderr together
 };
 
 // Runs a shell command (with KUBECONFIG set to the admin kubeconfig).
@@ -76,7 +76,8 @@ std::string random_suffix();
 // the events `keep` accepts, oldest first; only lines containing `needle` are
 // parsed at all. Aborts the test when the control plane writes none (one
 // started before it did: `scripts/control-plane.sh down`).
-std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep, const std::string& needle = "");
+std::vector<kube::Json> audit_events(const std::function<bool(const kube::Json&)>& keep,
+                                     const std::string& needle = "");
 // The time now as the audit log writes it ("2026-01-02T03:04:05.123456Z"); the
 // timestamps compare as strings.
 std::string audit_now();

@@ -1,14 +1,13 @@
 #include "e2e/tcp_proxy.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <chrono>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace sot::e2e {
 
@@ -82,7 +81,7 @@ void TcpProxy::pump(int client, int upstream) {
   std::array<char, 16384> buf{};
   bool open = true;
   while (open && !stopping_) {
-    if (frozen_) {   // hold the bytes where they are; the sockets stay open
+    if (frozen_) {  // hold the bytes where they are; the sockets stay open
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }

@@ -26,8 +26,8 @@
 #include "http/http_client.h"
 #include "http/http_types.h"
 #include "service/application.h"
-#include "service/pdf_sandbox.h"
 #include "service/metrics.h"
+#include "service/pdf_sandbox.h"
 #include "storage/database.h"
 #include "storage/redis.h"
 
@@ -60,23 +60,44 @@ db::Rows one_row(std::vector<std::pair<std::string, std::optional<std::string>>>
 Result<db::Rows> answer(std::string_view sql) {
   const bool select = sql.rfind("SELECT", 0) == 0;
   if (select && sql.find("FROM users") != std::string_view::npos && sql.find("count(") == std::string_view::npos) {
-    return one_row({{"id", kUser}, {"email", "crew@example.com"}, {"name", "Crew Member"}, {"role", "user"},
-                    {"created_at", "2026-01-01 10:00:00+00"}, {"last_login_at", std::nullopt}, {"has_feed", "f"}});
+    return one_row({{"id", kUser},
+                    {"email", "crew@example.com"},
+                    {"name", "Crew Member"},
+                    {"role", "user"},
+                    {"created_at", "2026-01-01 10:00:00+00"},
+                    {"last_login_at", std::nullopt},
+                    {"has_feed", "f"}});
   }
   if (select && sql.find("FROM user_configs") != std::string_view::npos) {
-    return one_row({{"home_address", "Home 1, Warsaw"}, {"office_address", "Office 2, Warsaw"},
-                    {"buffer_car_change", "15"}, {"buffer_parking", "10"}, {"buffer_entry", "10"},
-                    {"buffer_traffic", "20"}, {"buffer_morning_routine", "45"}, {"notify_email", "t"},
-                    {"notify_sms", "f"}, {"notify_push", "t"}, {"sms_number", std::nullopt},
+    return one_row({{"home_address", "Home 1, Warsaw"},
+                    {"office_address", "Office 2, Warsaw"},
+                    {"buffer_car_change", "15"},
+                    {"buffer_parking", "10"},
+                    {"buffer_entry", "10"},
+                    {"buffer_traffic", "20"},
+                    {"buffer_morning_routine", "45"},
+                    {"notify_email", "t"},
+                    {"notify_sms", "f"},
+                    {"notify_push", "t"},
+                    {"sms_number", std::nullopt},
                     {"updated_at", "2026-01-01 10:00:00+00"}});
   }
   if (select && sql.find("FROM schedules s WHERE s.id") != std::string_view::npos) {
-    return one_row({{"id", kSchedule}, {"shooting_date", "2026-03-14"}, {"call_time", "06:30"},
-                    {"title", "Day 12"}, {"location", "Studio A, Warsaw"}, {"base_location", "Base camp"},
-                    {"scene_type", "INT"}, {"scenes", R"(["12A","14"])"}, {"equipment", R"(["camera"])"},
+    return one_row({{"id", kSchedule},
+                    {"shooting_date", "2026-03-14"},
+                    {"call_time", "06:30"},
+                    {"title", "Day 12"},
+                    {"location", "Studio A, Warsaw"},
+                    {"base_location", "Base camp"},
+                    {"scene_type", "INT"},
+                    {"scenes", R"(["12A","14"])"},
+                    {"equipment", R"(["camera"])"},
                     {"contacts", R"([{"name":"Ann","role":"AD","phone":"+48 600 000 000"}])"},
-                    {"safety_notes", "[]"}, {"notes", "bring boots"}, {"source", "manual"},
-                    {"created_at", "2026-01-01T10:00:00Z"}, {"updated_at", "2026-01-01T10:00:00Z"}});
+                    {"safety_notes", "[]"},
+                    {"notes", "bring boots"},
+                    {"source", "manual"},
+                    {"created_at", "2026-01-01T10:00:00Z"},
+                    {"updated_at", "2026-01-01T10:00:00Z"}});
   }
   return make_error(ErrorCode::kUnavailable, "fuzz database: query not modelled");
 }
@@ -170,7 +191,8 @@ bool token_char(unsigned char c) {
   return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return token_char(static_cast<unsigned char>(c)); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return token_char(static_cast<unsigned char>(c)); });
 }
 bool is_target(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {

@@ -38,8 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string token;
   switch (data[0] % 3) {
-    case 0: token = rest; break;
-    case 1: token = signed_token(rest); break;
+    case 0:
+      token = rest;
+      break;
+    case 1:
+      token = signed_token(rest);
+      break;
     default:
       token = signed_token(common::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                            common::base64url_encode(rest));
@@ -50,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (claims->subject.empty() || claims->jti.empty()) std::abort();
     if (claims->expires_at <= clock.unix_seconds()) std::abort();
   } else if (token.size() >= 16 && claims.error().message.find(token) != std::string::npos) {
-    std::abort();   // the token never appears in a message (a short one may be any word)
+    std::abort();  // the token never appears in a message (a short one may be any word)
   }
   return 0;
 }

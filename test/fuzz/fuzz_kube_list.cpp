@@ -163,10 +163,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto client = client_for(answers, nullptr);
     kube::Cancellation cancel;
     for (int i = 0; i < 2; ++i) {
-      (void)client->watch(kube::resources::config_maps(), "ns", {}, [](kube::WatchEvent&& ev) {
-        touch(ev.object);
-        return true;
-      }, cancel);
+      (void)client->watch(
+          kube::resources::config_maps(), "ns", {},
+          [](kube::WatchEvent&& ev) {
+            touch(ev.object);
+            return true;
+          },
+          cancel);
     }
   }
   if (informer) {  // the informer's list, watch and cache over the same answers

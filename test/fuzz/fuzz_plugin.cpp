@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<json> parts;
   for (std::size_t start = 0;;) {
     const std::size_t sep = text.find("\n---\n", start);
-    const json j = json::parse(text.substr(start, sep == std::string::npos ? std::string::npos : sep - start), nullptr, false);
+    const json j =
+        json::parse(text.substr(start, sep == std::string::npos ? std::string::npos : sep - start), nullptr, false);
     if (!j.is_discarded()) parts.push_back(j);
     if (sep == std::string::npos) break;
     start = sep + 5;

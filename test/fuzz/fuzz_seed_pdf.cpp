@@ -13,11 +13,17 @@ int main(int argc, char** argv) {
     std::cerr << "usage: fuzz_seed_pdf OUT.pdf\n";
     return 2;
   }
-  const std::vector<std::string> lines = {
-      "PRODUCTION: The Long Night", "Shooting Date: 15.03.2024", "Crew Call: 06:30",
-      "Location: Old Brewery, ul. Browarna 5, Warsaw", "Base Location: Parking lot B, ul. Browarna 7",
-      "Scene Type: EXT/NIGHT", "Scenes: 12, 14A, 15", "", "Contacts:",
-      "Anna Nowak - 1st AD - +48 600 100 200", "Notes: Bring warm clothes (and boots)"};
+  const std::vector<std::string> lines = {"PRODUCTION: The Long Night",
+                                          "Shooting Date: 15.03.2024",
+                                          "Crew Call: 06:30",
+                                          "Location: Old Brewery, ul. Browarna 5, Warsaw",
+                                          "Base Location: Parking lot B, ul. Browarna 7",
+                                          "Scene Type: EXT/NIGHT",
+                                          "Scenes: 12, 14A, 15",
+                                          "",
+                                          "Contacts:",
+                                          "Anna Nowak - 1st AD - +48 600 100 200",
+                                          "Notes: Bring warm clothes (and boots)"};
   std::ofstream(argv[1], std::ios::binary) << sot::test::make_pdf(lines);
   return 0;
 }

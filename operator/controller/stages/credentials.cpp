@@ -6,9 +6,9 @@
 
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "controller/common.h"
 #include "controller/stages/status.h"
-#include "common/base64.h"
 #include "kube/config.h"
 #include "stillontime/builders/common.h"
 #include "stillontime/drift.h"

@@ -15,7 +15,9 @@ json secret_env(const char* name, const std::string& secret, const std::string& 
   return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
 }
 
-json plain_env(const char* name, const std::string& value) { return {{"name", name}, {"value", value}}; }
+json plain_env(const char* name, const std::string& value) {
+  return {{"name", name}, {"value", value}};
+}
 
 json mount(const char* name, const char* path, bool read_only = false) {
   json m = {{"name", name}, {"mountPath", path}};
@@ -29,7 +31,8 @@ std::string service_host(const StillOnTime& r, const char* component) {
 
 // PG* from the generated Secret, or DATABASE_URL from the external database's secretRef.
 json postgres_env(const StillOnTime& r) {
-  json env = json::array({plain_env("BACKUP_DIR", kBackupMountPath), plain_env("TMPDIR", "/tmp"), plain_env("HOME", "/tmp")});
+  json env =
+      json::array({plain_env("BACKUP_DIR", kBackupMountPath), plain_env("TMPDIR", "/tmp"), plain_env("HOME", "/tmp")});
   if (r.spec.postgres.external) {
     env.push_back(secret_env("DATABASE_URL", r.spec.postgres.external->name, r.spec.postgres.external->key));
   } else {
@@ -63,16 +66,16 @@ json container(const std::string& name, const std::string& image, json command, 
 }
 
 json pod_spec(const StillOnTime& r, json init_containers, json containers) {
-  json spec = {{"restartPolicy", "Never"},
-               {"serviceAccountName", service_account_name(r)},
-               {"automountServiceAccountToken", false},
-               {"securityContext", restricted_pod_security_context(kBackupUid)},
-               {"containers", std::move(containers)},
-               {"volumes",
-                json::array({{{"name", "scripts"},
-                              {"configMap", {{"name", backup_scripts_configmap_name(r)}, {"defaultMode", 0555}}}},
-                             {{"name", "backups"}, {"persistentVolumeClaim", {{"claimName", backup_pvc_name(r)}}}},
-                             {{"name", "tmp"}, {"emptyDir", json::object()}}})}};
+  json spec = {
+      {"restartPolicy", "Never"},
+      {"serviceAccountName", service_account_name(r)},
+      {"automountServiceAccountToken", false},
+      {"securityContext", restricted_pod_security_context(kBackupUid)},
+      {"containers", std::move(containers)},
+      {"volumes", json::array({{{"name", "scripts"},
+                                {"configMap", {{"name", backup_scripts_configmap_name(r)}, {"defaultMode", 0555}}}},
+                               {{"name", "backups"}, {"persistentVolumeClaim", {{"claimName", backup_pvc_name(r)}}}},
+                               {{"name", "tmp"}, {"emptyDir", json::object()}}})}};
   if (!init_containers.empty()) spec["initContainers"] = std::move(init_containers);
   return spec;
 }
@@ -84,7 +87,9 @@ json task_labels(const StillOnTime& r, const char* task, const char* trigger) {
   return l;
 }
 
-std::string short_hash(const std::string& id) { return common::sha256_hex(id).substr(0, 10); }
+std::string short_hash(const std::string& id) {
+  return common::sha256_hex(id).substr(0, 10);
+}
 
 json job(const StillOnTime& r, const std::string& name, json labels_, json annotations, json pod_template, int backoff,
          int deadline) {
@@ -101,22 +106,32 @@ json job(const StillOnTime& r, const std::string& name, json labels_, json annot
 json restore_pod_template(const StillOnTime& r, const char* task, const std::string& from, const char* mode) {
   json env = postgres_env(r);
   env.push_back(plain_env("RESTORE_MODE", mode));
-  json c = container(task, *r.spec.postgres.image, json::array({"bash", std::string(kScriptsMountPath) + "/restore.sh", from}),
-                     std::move(env));
+  json c = container(task, *r.spec.postgres.image,
+                     json::array({"bash", std::string(kScriptsMountPath) + "/restore.sh", from}), std::move(env));
   return {{"metadata", {{"labels", task_labels(r, task, nullptr)}}},
           {"spec", pod_spec(r, json::array(), json::array({std::move(c)}))}};
 }
 
 }  // namespace
 
-std::string backup_cronjob_name(const StillOnTime& r) { return child_name(r, kBackup); }
-std::string backup_pvc_name(const StillOnTime& r) { return child_name(r, "backups"); }
-std::string backup_scripts_configmap_name(const StillOnTime& r) { return child_name(r, "backup-scripts"); }
+std::string backup_cronjob_name(const StillOnTime& r) {
+  return child_name(r, kBackup);
+}
+std::string backup_pvc_name(const StillOnTime& r) {
+  return child_name(r, "backups");
+}
+std::string backup_scripts_configmap_name(const StillOnTime& r) {
+  return child_name(r, "backup-scripts");
+}
 std::string backup_request_job_name(const StillOnTime& r, const std::string& id) {
   return child_name(r, "backup-" + short_hash(id));
 }
-std::string restore_job_name(const StillOnTime& r, const std::string& id) { return child_name(r, "restore-" + short_hash(id)); }
-std::string bootstrap_job_name(const StillOnTime& r) { return child_name(r, "bootstrap"); }
+std::string restore_job_name(const StillOnTime& r, const std::string& id) {
+  return child_name(r, "restore-" + short_hash(id));
+}
+std::string bootstrap_job_name(const StillOnTime& r) {
+  return child_name(r, "bootstrap");
+}
 
 bool backup_storage_wanted(const StillOnTime& r) {
   return r.spec.backup.enabled.value_or(false) || r.spec.restore.id.has_value() ||
@@ -143,7 +158,10 @@ json build_backup_pvc(const StillOnTime& r) {
                {"volumeMode", "Filesystem"},
                {"resources", {{"requests", {{"storage", st.size.value_or("100Gi")}}}}}};
   if (st.storage_class_name) spec["storageClassName"] = *st.storage_class_name;
-  return {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"metadata", std::move(meta)},
+          {"spec", std::move(spec)}};
 }
 
 json backup_pod_template(const StillOnTime& r, const char* trigger) {
@@ -155,8 +173,8 @@ json backup_pod_template(const StillOnTime& r, const char* trigger) {
   json env = postgres_env(r);
   env.push_back(plain_env("RETENTION_DAYS", std::to_string(r.spec.backup.retention_days.value_or(30))));
   env.push_back(plain_env("KEEP", std::to_string(r.spec.backup.keep.value_or(0))));
-  json init = json::array({container("redis-snapshot", *r.spec.redis.image, json::array({"bash", script, "redis"}),
-                                     std::move(redis_env))});
+  json init = json::array(
+      {container("redis-snapshot", *r.spec.redis.image, json::array({"bash", script, "redis"}), std::move(redis_env))});
   json main = json::array({container("backup", *r.spec.postgres.image, json::array({"bash", script}), std::move(env))});
   return {{"metadata", {{"labels", task_labels(r, kTaskBackup, trigger)}}},
           {"spec", pod_spec(r, std::move(init), std::move(main))}};
@@ -164,12 +182,11 @@ json backup_pod_template(const StillOnTime& r, const char* trigger) {
 
 json build_backup_cronjob(const StillOnTime& r, const BuildContext& ctx) {
   const auto& b = r.spec.backup;
-  json job_template = {
-      {"metadata", {{"labels", task_labels(r, kTaskBackup, "schedule")}}},
-      {"spec",
-       {{"backoffLimit", 1},
-        {"activeDeadlineSeconds", kBackupActiveDeadlineSeconds},
-        {"template", backup_pod_template(r, "schedule")}}}};
+  json job_template = {{"metadata", {{"labels", task_labels(r, kTaskBackup, "schedule")}}},
+                       {"spec",
+                        {{"backoffLimit", 1},
+                         {"activeDeadlineSeconds", kBackupActiveDeadlineSeconds},
+                         {"template", backup_pod_template(r, "schedule")}}}};
   return {{"apiVersion", ctx.api.cronjob},
           {"kind", "CronJob"},
           {"metadata", object_meta(r, backup_cronjob_name(r), kBackup)},
@@ -184,8 +201,8 @@ json build_backup_cronjob(const StillOnTime& r, const BuildContext& ctx) {
 }
 
 json build_backup_request_job(const StillOnTime& r, const std::string& id) {
-  return job(r, backup_request_job_name(r, id), task_labels(r, kTaskBackup, "request"), {{kBackupRequestAnnotation, id}},
-             backup_pod_template(r, "request"), 1, kBackupActiveDeadlineSeconds);
+  return job(r, backup_request_job_name(r, id), task_labels(r, kTaskBackup, "request"),
+             {{kBackupRequestAnnotation, id}}, backup_pod_template(r, "request"), 1, kBackupActiveDeadlineSeconds);
 }
 
 json build_restore_job(const StillOnTime& r, const std::string& id, const std::string& from) {

@@ -28,9 +28,9 @@
 namespace sot::stillontime {
 
 // Labels and annotations of backup, restore and bootstrap Jobs.
-inline constexpr const char* kTaskLabel = "stillontime.app/task";            // backup | restore | bootstrap
-inline constexpr const char* kTriggerLabel = "stillontime.app/trigger";      // schedule | request
-inline constexpr const char* kBackupRequestAnnotation = "stillontime.app/backup-request";   // on the CR and the Job
+inline constexpr const char* kTaskLabel = "stillontime.app/task";        // backup | restore | bootstrap
+inline constexpr const char* kTriggerLabel = "stillontime.app/trigger";  // schedule | request
+inline constexpr const char* kBackupRequestAnnotation = "stillontime.app/backup-request";  // on the CR and the Job
 inline constexpr const char* kRestoreIdAnnotation = "stillontime.app/restore-id";
 inline constexpr const char* kRestoreFromAnnotation = "stillontime.app/restore-from";
 inline constexpr const char* kTaskBackup = "backup";
@@ -39,19 +39,19 @@ inline constexpr const char* kTaskBootstrap = "bootstrap";
 
 inline constexpr const char* kBackupMountPath = "/backups";
 inline constexpr const char* kScriptsMountPath = "/scripts";
-inline constexpr int kBackupUid = 999;   // postgres and redis in the Debian images
+inline constexpr int kBackupUid = 999;  // postgres and redis in the Debian images
 // How long a scheduled run may start late, and how long any run may take.
 inline constexpr int kBackupStartingDeadlineSeconds = 600;
 inline constexpr int kBackupActiveDeadlineSeconds = 3600;
 inline constexpr int kRestoreActiveDeadlineSeconds = 7200;
 
-std::string backup_cronjob_name(const StillOnTime& r);          // N-backup
-std::string backup_pvc_name(const StillOnTime& r);              // N-backups
-std::string backup_scripts_configmap_name(const StillOnTime& r);   // N-backup-scripts
+std::string backup_cronjob_name(const StillOnTime& r);            // N-backup
+std::string backup_pvc_name(const StillOnTime& r);                // N-backups
+std::string backup_scripts_configmap_name(const StillOnTime& r);  // N-backup-scripts
 // N-backup-<10 hex of sha256(id)>: stable per id, valid whatever the id holds.
 std::string backup_request_job_name(const StillOnTime& r, const std::string& id);
-std::string restore_job_name(const StillOnTime& r, const std::string& id);   // N-restore-<hash>
-std::string bootstrap_job_name(const StillOnTime& r);                        // N-bootstrap
+std::string restore_job_name(const StillOnTime& r, const std::string& id);  // N-restore-<hash>
+std::string bootstrap_job_name(const StillOnTime& r);                       // N-bootstrap
 
 // True when the backup PVC and the scripts are needed (backups enabled, a
 // restore or a bootstrap asked for).

@@ -29,8 +29,8 @@ json backend_env(const StillOnTime& r);
 // service.cpp
 json build_backend_service(const StillOnTime& r);
 json build_frontend_service(const StillOnTime& r);
-json build_postgres_service(const StillOnTime& r);            // N-postgres, ClusterIP (what clients use)
-json build_postgres_headless_service(const StillOnTime& r);   // N-postgres-headless (the StatefulSet's serviceName)
+json build_postgres_service(const StillOnTime& r);           // N-postgres, ClusterIP (what clients use)
+json build_postgres_headless_service(const StillOnTime& r);  // N-postgres-headless (the StatefulSet's serviceName)
 json build_redis_service(const StillOnTime& r);
 json build_redis_headless_service(const StillOnTime& r);
 
@@ -40,16 +40,16 @@ json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx);
 
 // secret.cpp: generated credentials; `data` (base64), never stringData (the
 // 1.20 server rewrites managedFields on every stringData apply).
-json build_postgres_secret(const StillOnTime& r, const GeneratedCredentials& creds);   // N-postgres-credentials
-json build_redis_secret(const StillOnTime& r, const GeneratedCredentials& creds);      // N-redis-credentials
-json build_app_secret(const StillOnTime& r, const GeneratedCredentials& creds);        // N-app-secrets
+json build_postgres_secret(const StillOnTime& r, const GeneratedCredentials& creds);  // N-postgres-credentials
+json build_redis_secret(const StillOnTime& r, const GeneratedCredentials& creds);     // N-redis-credentials
+json build_app_secret(const StillOnTime& r, const GeneratedCredentials& creds);       // N-app-secrets
 // The in-cluster connection strings the Secrets carry.
 std::string database_url(const StillOnTime& r, const std::string& password);
 std::string redis_url(const StillOnTime& r);
 
 // pvc.cpp
-json build_logs_pvc(const StillOnTime& r);      // N-backend-logs
-json build_uploads_pvc(const StillOnTime& r);   // N-backend-uploads
+json build_logs_pvc(const StillOnTime& r);     // N-backend-logs
+json build_uploads_pvc(const StillOnTime& r);  // N-backend-uploads
 
 // network_policy.cpp: empty when spec.networkPolicy.enabled is false; with
 // spec.monitoring.embedded also N-prometheus, N-alertmanager and N-grafana.
@@ -72,8 +72,8 @@ json build_role_binding(const StillOnTime& r);
 
 // service_monitor.cpp / prometheus_rule.cpp: nullopt unless monitoring is
 // enabled and monitoring.coreos.com is served (ctx.api.monitoring).
-std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);            // N-backend, 15 s
-std::optional<json> build_exporter_service_monitor(const StillOnTime& r, const BuildContext& ctx);   // N-exporters, 30 s
+std::optional<json> build_service_monitor(const StillOnTime& r, const BuildContext& ctx);           // N-backend, 15 s
+std::optional<json> build_exporter_service_monitor(const StillOnTime& r, const BuildContext& ctx);  // N-exporters, 30 s
 std::optional<json> build_prometheus_rule(const StillOnTime& r, const BuildContext& ctx);
 // The per-instance alert rule groups (a Prometheus rule file's `groups`): the
 // PrometheusRule's spec.groups and the embedded Prometheus's rule file.

@@ -11,18 +11,34 @@ GeneratedCredentials placeholder_credentials() {
           std::string(kPlaceholderMarker) + "-grafana-admin-password"};
 }
 
-std::string child_name(const StillOnTime& r, std::string_view suffix) { return r.metadata.name + "-" + std::string(suffix); }
-std::string postgres_secret_name(const StillOnTime& r) { return child_name(r, "postgres-credentials"); }
-std::string redis_secret_name(const StillOnTime& r) { return child_name(r, "redis-credentials"); }
-std::string app_secret_name(const StillOnTime& r) { return child_name(r, "app-secrets"); }
-std::string service_account_name(const StillOnTime& r) { return child_name(r, "app"); }
-std::string grafana_secret_name(const StillOnTime& r) { return child_name(r, "grafana-admin"); }
-std::string owner_label_value(const StillOnTime& r) { return r.metadata.ns + "." + r.metadata.name; }
+std::string child_name(const StillOnTime& r, std::string_view suffix) {
+  return r.metadata.name + "-" + std::string(suffix);
+}
+std::string postgres_secret_name(const StillOnTime& r) {
+  return child_name(r, "postgres-credentials");
+}
+std::string redis_secret_name(const StillOnTime& r) {
+  return child_name(r, "redis-credentials");
+}
+std::string app_secret_name(const StillOnTime& r) {
+  return child_name(r, "app-secrets");
+}
+std::string service_account_name(const StillOnTime& r) {
+  return child_name(r, "app");
+}
+std::string grafana_secret_name(const StillOnTime& r) {
+  return child_name(r, "grafana-admin");
+}
+std::string owner_label_value(const StillOnTime& r) {
+  return r.metadata.ns + "." + r.metadata.name;
+}
 
 bool monitoring_on(const StillOnTime& r) {
   return r.spec.monitoring.enabled.value_or(false) || embedded_monitoring(r);
 }
-bool embedded_monitoring(const StillOnTime& r) { return r.spec.monitoring.embedded.value_or(false); }
+bool embedded_monitoring(const StillOnTime& r) {
+  return r.spec.monitoring.embedded.value_or(false);
+}
 
 json labels(const StillOnTime& r, std::string_view component) {
   return {{kLabelName, kAppName},
@@ -36,11 +52,13 @@ json selector_labels(const StillOnTime& r, std::string_view component) {
   return {{kLabelName, kAppName}, {kLabelInstance, r.metadata.name}, {kLabelComponent, std::string(component)}};
 }
 
-json instance_selector(const StillOnTime& r) { return {{kLabelName, kAppName}, {kLabelInstance, r.metadata.name}}; }
+json instance_selector(const StillOnTime& r) {
+  return {{kLabelName, kAppName}, {kLabelInstance, r.metadata.name}};
+}
 
 json owner_reference(const StillOnTime& r) {
-  return {{"apiVersion", kApiVersion}, {"kind", kKind},          {"name", r.metadata.name},
-          {"uid", r.metadata.uid},     {"controller", true},     {"blockOwnerDeletion", true}};
+  return {{"apiVersion", kApiVersion}, {"kind", kKind},      {"name", r.metadata.name},
+          {"uid", r.metadata.uid},     {"controller", true}, {"blockOwnerDeletion", true}};
 }
 
 json object_meta(const StillOnTime& r, const std::string& name, std::string_view component) {

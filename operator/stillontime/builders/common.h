@@ -19,8 +19,8 @@ inline constexpr const char* kFrontend = "frontend";
 inline constexpr const char* kPostgres = "postgres";
 inline constexpr const char* kRedis = "redis";
 inline constexpr const char* kBackup = "backup";
-inline constexpr const char* kApp = "app";            // shared ServiceAccount/RBAC
-inline constexpr const char* kNetwork = "network";    // shared NetworkPolicies
+inline constexpr const char* kApp = "app";          // shared ServiceAccount/RBAC
+inline constexpr const char* kNetwork = "network";  // shared NetworkPolicies
 inline constexpr const char* kMonitoring = "monitoring";
 // The embedded monitoring stack (spec.monitoring.embedded).
 inline constexpr const char* kPrometheus = "prometheus";
@@ -49,8 +49,8 @@ inline constexpr int kRedisPort = 6379;
 // The embedded monitoring stack and the exporters (spec.monitoring).
 inline constexpr int kPrometheusPort = 9090;
 inline constexpr int kAlertmanagerPort = 9093;
-inline constexpr int kGrafanaPort = 3000;          // in the container
-inline constexpr int kGrafanaServicePort = 3001;   // guide: Grafana on 3001
+inline constexpr int kGrafanaPort = 3000;         // in the container
+inline constexpr int kGrafanaServicePort = 3001;  // guide: Grafana on 3001
 inline constexpr int kPostgresExporterPort = 9187;
 inline constexpr int kRedisExporterPort = 9121;
 // The operator's metrics Service (manifests/default/metrics_service.yaml).
@@ -63,12 +63,12 @@ inline constexpr const char* kDatabaseUser = "stillontime";
 // "N-suffix".
 std::string child_name(const StillOnTime& r, std::string_view suffix);
 // Names of the generated Secrets and other shared children.
-std::string postgres_secret_name(const StillOnTime& r);   // N-postgres-credentials
-std::string redis_secret_name(const StillOnTime& r);      // N-redis-credentials
-std::string app_secret_name(const StillOnTime& r);        // N-app-secrets
-std::string service_account_name(const StillOnTime& r);   // N-app
-std::string grafana_secret_name(const StillOnTime& r);    // N-grafana-admin
-std::string owner_label_value(const StillOnTime& r);      // <cr-namespace>.<N>
+std::string postgres_secret_name(const StillOnTime& r);  // N-postgres-credentials
+std::string redis_secret_name(const StillOnTime& r);     // N-redis-credentials
+std::string app_secret_name(const StillOnTime& r);       // N-app-secrets
+std::string service_account_name(const StillOnTime& r);  // N-app
+std::string grafana_secret_name(const StillOnTime& r);   // N-grafana-admin
+std::string owner_label_value(const StillOnTime& r);     // <cr-namespace>.<N>
 
 // spec.monitoring: exporters run (and their ports are served) when either
 // field is on; embedded alone decides our own Prometheus, Alertmanager, Grafana.

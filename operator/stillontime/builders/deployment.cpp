@@ -2,18 +2,18 @@
 // stillontime-server reads (app/core/config.cpp), each secret value by
 // secretKeyRef from the generated Secrets; the original deployment loaded
 // kebab-case keys with envFrom and so never set DATABASE_URL or JWT_SECRET.
-#include "stillontime/builders/builders.h"
-
 #include <algorithm>
 #include <cstdlib>
 #include <unordered_map>
+
+#include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
 
 namespace {
 
 constexpr int kBackendUid = 10001;
-constexpr int kFrontendUid = 101;   // the frontend image's user (app/web/Dockerfile)
+constexpr int kFrontendUid = 101;  // the frontend image's user (app/web/Dockerfile)
 // The server's SHUTDOWN_TIMEOUT_SECONDS, enforced by the server; the pod's grace period is this
 // plus a margin for the endpoint removal and the process exit, so Kubernetes never SIGKILLs a
 // drain the server itself would have finished.
@@ -68,8 +68,12 @@ json http_probe(const char* path, int period, int failure_threshold, int initial
           {"failureThreshold", failure_threshold}};
 }
 
-json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::object()}}; }
-json mount(const char* name, const char* path) { return {{"name", name}, {"mountPath", path}}; }
+json empty_dir(const char* name) {
+  return {{"name", name}, {"emptyDir", json::object()}};
+}
+json mount(const char* name, const char* path) {
+  return {{"name", name}, {"mountPath", path}};
+}
 
 std::string frontend_url(const StillOnTime& r) {
   const auto& i = r.spec.ingress;
@@ -169,19 +173,21 @@ json build_backend_deployment(const StillOnTime& r, const BuildContext& ctx) {
       {"securityContext", restricted_pod_security_context(kBackendUid)},
       {"terminationGracePeriodSeconds", backend_shutdown_seconds(r) + kShutdownMarginSeconds},
       {"containers", json::array({container})},
-      {"volumes", json::array({empty_dir("tmp"),
-                               {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-logs")}}}},
-                               {{"name", "uploads"},
-                                {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-uploads")}}}}})},
+      {"volumes",
+       json::array(
+           {empty_dir("tmp"),
+            {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-logs")}}}},
+            {{"name", "uploads"}, {"persistentVolumeClaim", {{"claimName", child_name(r, "backend-uploads")}}}}})},
   };
   // A ReadWriteOnce volume cannot follow a surge pod to another node, so with
   // such volumes pods are replaced one at a time without an extra one: each new
   // pod takes an old one's place while the other replicas keep serving (with
   // one replica this is Recreate). Recreate for every replica at once made
   // each version change an outage.
-  json strategy = *b.storage.access_mode == "ReadWriteOnce"
-                      ? json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}}
-                      : json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
+  json strategy =
+      *b.storage.access_mode == "ReadWriteOnce"
+          ? json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}}
+          : json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 0}}}};
   json tmpl = {{"metadata", pod_template_metadata(r, ctx, kBackend, annotations)}, {"spec", pod_spec}};
   json out = deployment(r, b, kBackend, strategy, tmpl);
   // A restore or bootstrap in progress (the plan): no backend pod may touch

@@ -43,8 +43,8 @@ namespace sot::stillontime {
 
 namespace {
 
-constexpr int kNobodyUid = 65534;   // the prom/* images' user
-constexpr int kGrafanaUid = 472;    // the grafana image's user
+constexpr int kNobodyUid = 65534;  // the prom/* images' user
+constexpr int kGrafanaUid = 472;   // the grafana image's user
 constexpr const char* kPrometheusConfigDir = "/etc/prometheus/config";
 constexpr const char* kRulesKey = "stillontime.rules.yml";
 constexpr const char* kAdminUser = "admin";
@@ -54,7 +54,10 @@ std::string service_host(const StillOnTime& r, const char* component, int port) 
 }
 
 json config_map(const StillOnTime& r, const std::string& name, const char* component, json data) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", object_meta(r, name, component)}, {"data", std::move(data)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", object_meta(r, name, component)},
+          {"data", std::move(data)}};
 }
 
 json pvc(const StillOnTime& r, const char* component, const char* size) {
@@ -66,7 +69,10 @@ json pvc(const StillOnTime& r, const char* component, const char* size) {
                {"volumeMode", "Filesystem"},
                {"resources", {{"requests", {{"storage", size}}}}}};
   if (r.spec.storage_class_name) spec["storageClassName"] = *r.spec.storage_class_name;
-  return {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"metadata", std::move(meta)},
+          {"spec", std::move(spec)}};
 }
 
 json service(const StillOnTime& r, const char* component, int port) {
@@ -96,9 +102,12 @@ json mount(const char* name, const char* path, bool read_only = false) {
   return m;
 }
 
-json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::object()}}; }
+json empty_dir(const char* name) {
+  return {{"name", name}, {"emptyDir", json::object()}};
+}
 json claim_volume(const StillOnTime& r, const char* component) {
-  return {{"name", "data"}, {"persistentVolumeClaim", {{"claimName", child_name(r, std::string(component) + "-data")}}}};
+  return {{"name", "data"},
+          {"persistentVolumeClaim", {{"claimName", child_name(r, std::string(component) + "-data")}}}};
 }
 json config_map_volume(const char* name, const std::string& config_map) {
   return {{"name", name}, {"configMap", {{"name", config_map}}}};
@@ -106,8 +115,8 @@ json config_map_volume(const char* name, const std::string& config_map) {
 
 // One replica, Recreate (a ReadWriteOnce claim cannot follow a surge pod to
 // another node), restricted, a checksum of the pod's configuration on the template.
-json deployment(const StillOnTime& r, const BuildContext& ctx, const char* component, int uid, json container, json volumes,
-                const std::string& service_account, bool mount_token) {
+json deployment(const StillOnTime& r, const BuildContext& ctx, const char* component, int uid, json container,
+                json volumes, const std::string& service_account, bool mount_token) {
   json tmpl_meta = {{"labels", labels(r, component)}};
   if (auto sum = ctx.checksum(component); !sum.empty()) tmpl_meta["annotations"][kChecksumAnnotation] = sum;
   json pod_spec = {{"serviceAccountName", service_account},
@@ -133,32 +142,46 @@ json service_job(const StillOnTime& r, const std::string& service, const char* p
   auto copy = [](const char* from, const char* to) {
     return json{{"source_labels", json::array({from})}, {"target_label", to}};
   };
-  return {{"job_name", service},
-          {"scrape_interval", interval},
-          {"metrics_path", "/metrics"},
-          {"scheme", "http"},
-          {"kubernetes_sd_configs", json::array({{{"role", "endpoints"}, {"namespaces", {{"names", json::array({ns})}}}}})},
-          {"relabel_configs",
-           json::array({{{"source_labels", json::array({"__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"})},
-                         {"regex", service + ";" + port_name},
-                         {"action", "keep"}},
-                        copy("__meta_kubernetes_namespace", "namespace"),
-                        copy("__meta_kubernetes_service_name", "service"),
-                        copy("__meta_kubernetes_pod_name", "pod"),
-                        copy("__meta_kubernetes_pod_container_name", "container"),
-                        copy("__meta_kubernetes_endpoint_port_name", "endpoint")})}};
+  return {
+      {"job_name", service},
+      {"scrape_interval", interval},
+      {"metrics_path", "/metrics"},
+      {"scheme", "http"},
+      {"kubernetes_sd_configs", json::array({{{"role", "endpoints"}, {"namespaces", {{"names", json::array({ns})}}}}})},
+      {"relabel_configs",
+       json::array(
+           {{{"source_labels", json::array({"__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"})},
+             {"regex", service + ";" + port_name},
+             {"action", "keep"}},
+            copy("__meta_kubernetes_namespace", "namespace"),
+            copy("__meta_kubernetes_service_name", "service"),
+            copy("__meta_kubernetes_pod_name", "pod"),
+            copy("__meta_kubernetes_pod_container_name", "container"),
+            copy("__meta_kubernetes_endpoint_port_name", "endpoint")})}};
 }
 
-std::string yaml_text(const json& value) { return kube::json_to_yaml(value) + "\n"; }
+std::string yaml_text(const json& value) {
+  return kube::json_to_yaml(value) + "\n";
+}
 
-std::string prometheus_config_map_name(const StillOnTime& r) { return child_name(r, "prometheus-config"); }
-std::string prometheus_rules_config_map_name(const StillOnTime& r) { return child_name(r, "prometheus-rules"); }
-std::string alertmanager_config_map_name(const StillOnTime& r) { return child_name(r, "alertmanager-config"); }
-std::string grafana_datasources_config_map_name(const StillOnTime& r) { return child_name(r, "grafana-datasources"); }
+std::string prometheus_config_map_name(const StillOnTime& r) {
+  return child_name(r, "prometheus-config");
+}
+std::string prometheus_rules_config_map_name(const StillOnTime& r) {
+  return child_name(r, "prometheus-rules");
+}
+std::string alertmanager_config_map_name(const StillOnTime& r) {
+  return child_name(r, "alertmanager-config");
+}
+std::string grafana_datasources_config_map_name(const StillOnTime& r) {
+  return child_name(r, "grafana-datasources");
+}
 std::string grafana_dashboard_providers_config_map_name(const StillOnTime& r) {
   return child_name(r, "grafana-dashboard-providers");
 }
-std::string grafana_dashboards_config_map_name(const StillOnTime& r) { return child_name(r, "grafana-dashboards"); }
+std::string grafana_dashboards_config_map_name(const StillOnTime& r) {
+  return child_name(r, "grafana-dashboards");
+}
 
 }  // namespace
 
@@ -183,11 +206,12 @@ json build_prometheus_role(const StillOnTime& r) {
 
 json build_prometheus_role_binding(const StillOnTime& r) {
   const std::string name = child_name(r, kPrometheus);
-  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-          {"kind", "RoleBinding"},
-          {"metadata", object_meta(r, name, kPrometheus)},
-          {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", name}}},
-          {"subjects", json::array({{{"kind", "ServiceAccount"}, {"name", name}, {"namespace", r.target_namespace()}}})}};
+  return {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", object_meta(r, name, kPrometheus)},
+      {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", name}}},
+      {"subjects", json::array({{{"kind", "ServiceAccount"}, {"name", name}, {"namespace", r.target_namespace()}}})}};
 }
 
 json prometheus_config(const StillOnTime& r) {
@@ -197,34 +221,39 @@ json prometheus_config(const StillOnTime& r) {
   jobs.push_back(service_job(r, child_name(r, kRedis), "metrics", "30s"));
   // honor_labels: the operator's backup series carry each StillOnTime's own
   // namespace and name (as the cluster-wide ServiceMonitor's honorLabels).
-  jobs.push_back({{"job_name", kOperatorMetricsService},
-                  {"scrape_interval", "30s"},
-                  {"honor_labels", true},
-                  {"static_configs",
-                   json::array({{{"targets", json::array({std::string(kOperatorMetricsService) + "." + kOperatorNamespace +
-                                                          ".svc:" + std::to_string(kOperatorMetricsPort)})},
-                                 {"labels", {{"namespace", kOperatorNamespace}, {"service", kOperatorMetricsService}}}}})}});
-  jobs.push_back({{"job_name", child_name(r, kPrometheus)},
-                  {"scrape_interval", "60s"},
-                  {"static_configs",
-                   json::array({{{"targets", json::array({"localhost:" + std::to_string(kPrometheusPort)})},
-                                 {"labels", {{"namespace", r.target_namespace()}, {"service", child_name(r, kPrometheus)}}}}})}});
+  jobs.push_back(
+      {{"job_name", kOperatorMetricsService},
+       {"scrape_interval", "30s"},
+       {"honor_labels", true},
+       {"static_configs",
+        json::array({{{"targets", json::array({std::string(kOperatorMetricsService) + "." + kOperatorNamespace +
+                                               ".svc:" + std::to_string(kOperatorMetricsPort)})},
+                      {"labels", {{"namespace", kOperatorNamespace}, {"service", kOperatorMetricsService}}}}})}});
+  jobs.push_back(
+      {{"job_name", child_name(r, kPrometheus)},
+       {"scrape_interval", "60s"},
+       {"static_configs",
+        json::array({{{"targets", json::array({"localhost:" + std::to_string(kPrometheusPort)})},
+                      {"labels", {{"namespace", r.target_namespace()}, {"service", child_name(r, kPrometheus)}}}}})}});
   jobs.push_back(service_job(r, child_name(r, kAlertmanager), "http", "60s"));
   jobs.push_back(service_job(r, child_name(r, kGrafana), "http", "60s"));
-  return {{"global", {{"scrape_interval", "15s"}, {"evaluation_interval", "15s"}, {"scrape_timeout", "10s"}}},
-          {"alerting",
-           {{"alertmanagers",
-             json::array({{{"static_configs",
-                            json::array({{{"targets", json::array({service_host(r, kAlertmanager, kAlertmanagerPort)})}}})}}})}}},
-          // Relative to the configuration file: the rules sit beside it (see
-          // the projected volume below), so `promtool check config` on a copy
-          // of the two ConfigMaps checks exactly what the pod loads.
-          {"rule_files", json::array({"rules/*.yml"})},
-          {"scrape_configs", std::move(jobs)}};
+  return {
+      {"global", {{"scrape_interval", "15s"}, {"evaluation_interval", "15s"}, {"scrape_timeout", "10s"}}},
+      {"alerting",
+       {{"alertmanagers",
+         json::array(
+             {{{"static_configs",
+                json::array({{{"targets", json::array({service_host(r, kAlertmanager, kAlertmanagerPort)})}}})}}})}}},
+      // Relative to the configuration file: the rules sit beside it (see
+      // the projected volume below), so `promtool check config` on a copy
+      // of the two ConfigMaps checks exactly what the pod loads.
+      {"rule_files", json::array({"rules/*.yml"})},
+      {"scrape_configs", std::move(jobs)}};
 }
 
 json build_prometheus_config_map(const StillOnTime& r) {
-  return config_map(r, prometheus_config_map_name(r), kPrometheus, {{"prometheus.yml", yaml_text(prometheus_config(r))}});
+  return config_map(r, prometheus_config_map_name(r), kPrometheus,
+                    {{"prometheus.yml", yaml_text(prometheus_config(r))}});
 }
 
 json build_prometheus_rules_config_map(const StillOnTime& r) {
@@ -232,9 +261,13 @@ json build_prometheus_rules_config_map(const StillOnTime& r) {
                     {{kRulesKey, yaml_text(json{{"groups", prometheus_rule_groups(r)}})}});
 }
 
-json build_prometheus_pvc(const StillOnTime& r) { return pvc(r, kPrometheus, "50Gi"); }   // guide: prometheus-data
+json build_prometheus_pvc(const StillOnTime& r) {
+  return pvc(r, kPrometheus, "50Gi");
+}  // guide: prometheus-data
 
-json build_prometheus_service(const StillOnTime& r) { return service(r, kPrometheus, kPrometheusPort); }
+json build_prometheus_service(const StillOnTime& r) {
+  return service(r, kPrometheus, kPrometheusPort);
+}
 
 json build_prometheus_deployment(const StillOnTime& r, const BuildContext& ctx) {
   json container = {
@@ -251,16 +284,19 @@ json build_prometheus_deployment(const StillOnTime& r, const BuildContext& ctx) 
       {"readinessProbe", http_probe("/-/ready", 10, 3, 5)},
       {"livenessProbe", http_probe("/-/healthy", 15, 4, 30)},
       {"securityContext", restricted_container_security_context()},
-      {"volumeMounts", json::array({mount("config", kPrometheusConfigDir, true), mount("data", "/prometheus"), mount("tmp", "/tmp")})},
+      {"volumeMounts",
+       json::array({mount("config", kPrometheusConfigDir, true), mount("data", "/prometheus"), mount("tmp", "/tmp")})},
   };
   // prometheus.yml and rules/<key> in one directory.
-  json config = {{"name", "config"},
-                 {"projected",
-                  {{"sources",
-                    json::array({{{"configMap", {{"name", prometheus_config_map_name(r)}}}},
-                                 {{"configMap",
-                                   {{"name", prometheus_rules_config_map_name(r)},
-                                    {"items", json::array({{{"key", kRulesKey}, {"path", std::string("rules/") + kRulesKey}}})}}}}})}}}};
+  json config = {
+      {"name", "config"},
+      {"projected",
+       {{"sources",
+         json::array(
+             {{{"configMap", {{"name", prometheus_config_map_name(r)}}}},
+              {{"configMap",
+                {{"name", prometheus_rules_config_map_name(r)},
+                 {"items", json::array({{{"key", kRulesKey}, {"path", std::string("rules/") + kRulesKey}}})}}}}})}}}};
   return deployment(r, ctx, kPrometheus, kNobodyUid, std::move(container),
                     json::array({std::move(config), claim_volume(r, kPrometheus), empty_dir("tmp")}),
                     child_name(r, kPrometheus), true);
@@ -280,21 +316,27 @@ json alertmanager_config() {
 }
 
 json build_alertmanager_config_map(const StillOnTime& r) {
-  return config_map(r, alertmanager_config_map_name(r), kAlertmanager, {{"alertmanager.yml", yaml_text(alertmanager_config())}});
+  return config_map(r, alertmanager_config_map_name(r), kAlertmanager,
+                    {{"alertmanager.yml", yaml_text(alertmanager_config())}});
 }
 
-json build_alertmanager_pvc(const StillOnTime& r) { return pvc(r, kAlertmanager, "2Gi"); }
+json build_alertmanager_pvc(const StillOnTime& r) {
+  return pvc(r, kAlertmanager, "2Gi");
+}
 
-json build_alertmanager_service(const StillOnTime& r) { return service(r, kAlertmanager, kAlertmanagerPort); }
+json build_alertmanager_service(const StillOnTime& r) {
+  return service(r, kAlertmanager, kAlertmanagerPort);
+}
 
 json build_alertmanager_deployment(const StillOnTime& r, const BuildContext& ctx) {
   json container = {
       {"name", kAlertmanager},
       {"image", *r.spec.monitoring.images.alertmanager},
       {"imagePullPolicy", "IfNotPresent"},
-      {"args", json::array({"--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager",
-                            // One replica: no gossip port (9094) to open.
-                            "--cluster.listen-address=", "--web.listen-address=:" + std::to_string(kAlertmanagerPort)})},
+      {"args",
+       json::array({"--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager",
+                    // One replica: no gossip port (9094) to open.
+                    "--cluster.listen-address=", "--web.listen-address=:" + std::to_string(kAlertmanagerPort)})},
       {"ports", json::array({container_port("http", kAlertmanagerPort)})},
       {"resources", resources("10m", "32Mi", "100m", "128Mi")},
       {"readinessProbe", http_probe("/-/ready", 10, 3, 5)},
@@ -304,8 +346,8 @@ json build_alertmanager_deployment(const StillOnTime& r, const BuildContext& ctx
        json::array({mount("config", "/etc/alertmanager", true), mount("data", "/alertmanager"), mount("tmp", "/tmp")})},
   };
   return deployment(r, ctx, kAlertmanager, kNobodyUid, std::move(container),
-                    json::array({config_map_volume("config", alertmanager_config_map_name(r)), claim_volume(r, kAlertmanager),
-                                 empty_dir("tmp")}),
+                    json::array({config_map_volume("config", alertmanager_config_map_name(r)),
+                                 claim_volume(r, kAlertmanager), empty_dir("tmp")}),
                     service_account_name(r), false);
 }
 
@@ -318,7 +360,9 @@ json build_grafana_secret(const StillOnTime& r, const GeneratedCredentials& cred
           {"kind", "Secret"},
           {"metadata", std::move(meta)},
           {"type", "Opaque"},
-          {"data", {{"admin-user", common::base64_encode(kAdminUser)}, {"admin-password", common::base64_encode(creds.grafana_admin_password)}}}};
+          {"data",
+           {{"admin-user", common::base64_encode(kAdminUser)},
+            {"admin-password", common::base64_encode(creds.grafana_admin_password)}}}};
 }
 
 json build_grafana_datasources_config_map(const StillOnTime& r) {
@@ -340,20 +384,21 @@ json build_grafana_datasources_config_map(const StillOnTime& r) {
                      {"url", "http://" + service_host(r, kAlertmanager, kAlertmanagerPort)},
                      {"editable", false},
                      {"jsonData", {{"implementation", "prometheus"}, {"handleGrafanaManagedAlerts", false}}}}})}};
-  return config_map(r, grafana_datasources_config_map_name(r), kGrafana, {{"datasources.yaml", yaml_text(datasources)}});
+  return config_map(r, grafana_datasources_config_map_name(r), kGrafana,
+                    {{"datasources.yaml", yaml_text(datasources)}});
 }
 
 json build_grafana_dashboard_providers_config_map(const StillOnTime& r) {
   json providers = {{"apiVersion", 1},
-                    {"providers",
-                     json::array({{{"name", "stillontime"},
-                                   {"folder", "StillOnTime"},
-                                   {"type", "file"},
-                                   {"disableDeletion", true},
-                                   {"allowUiUpdates", false},
-                                   {"updateIntervalSeconds", 60},
-                                   {"options", {{"path", "/etc/grafana/dashboards"}}}}})}};
-  return config_map(r, grafana_dashboard_providers_config_map_name(r), kGrafana, {{"dashboards.yaml", yaml_text(providers)}});
+                    {"providers", json::array({{{"name", "stillontime"},
+                                                {"folder", "StillOnTime"},
+                                                {"type", "file"},
+                                                {"disableDeletion", true},
+                                                {"allowUiUpdates", false},
+                                                {"updateIntervalSeconds", 60},
+                                                {"options", {{"path", "/etc/grafana/dashboards"}}}}})}};
+  return config_map(r, grafana_dashboard_providers_config_map_name(r), kGrafana,
+                    {{"dashboards.yaml", yaml_text(providers)}});
 }
 
 json build_grafana_dashboards_config_map(const StillOnTime& r) {
@@ -362,9 +407,13 @@ json build_grafana_dashboards_config_map(const StillOnTime& r) {
   return config_map(r, grafana_dashboards_config_map_name(r), kGrafana, std::move(data));
 }
 
-json build_grafana_pvc(const StillOnTime& r) { return pvc(r, kGrafana, "10Gi"); }   // guide: grafana-data
+json build_grafana_pvc(const StillOnTime& r) {
+  return pvc(r, kGrafana, "10Gi");
+}  // guide: grafana-data
 
-json build_grafana_service(const StillOnTime& r) { return service(r, kGrafana, kGrafanaServicePort); }
+json build_grafana_service(const StillOnTime& r) {
+  return service(r, kGrafana, kGrafanaServicePort);
+}
 
 json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx) {
   auto plain = [](const char* name, const std::string& value) { return json{{"name", name}, {"value", value}}; };
@@ -377,7 +426,7 @@ json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx) {
       plain("GF_PATHS_DATA", "/var/lib/grafana"),
       plain("GF_PATHS_PLUGINS", "/var/lib/grafana/plugins"),
       plain("GF_PATHS_PROVISIONING", "/etc/grafana/provisioning"),
-      plain("GF_LOG_MODE", "console"),   // no log file on the read-only root
+      plain("GF_LOG_MODE", "console"),  // no log file on the read-only root
       plain("GF_USERS_ALLOW_SIGN_UP", "false"),
       plain("GF_AUTH_ANONYMOUS_ENABLED", "false"),
       // Its NetworkPolicy allows no internet egress; do not try.
@@ -396,18 +445,18 @@ json build_grafana_deployment(const StillOnTime& r, const BuildContext& ctx) {
       {"livenessProbe", http_probe("/api/health", 15, 4, 60)},
       {"securityContext", restricted_container_security_context()},
       // The image's other provisioning directories (plugins, alerting) stay as shipped.
-      {"volumeMounts",
-       json::array({mount("data", "/var/lib/grafana"), mount("tmp", "/tmp"),
-                    mount("datasources", "/etc/grafana/provisioning/datasources", true),
-                    mount("dashboard-providers", "/etc/grafana/provisioning/dashboards", true),
-                    mount("dashboards", "/etc/grafana/dashboards", true)})},
+      {"volumeMounts", json::array({mount("data", "/var/lib/grafana"), mount("tmp", "/tmp"),
+                                    mount("datasources", "/etc/grafana/provisioning/datasources", true),
+                                    mount("dashboard-providers", "/etc/grafana/provisioning/dashboards", true),
+                                    mount("dashboards", "/etc/grafana/dashboards", true)})},
   };
-  return deployment(r, ctx, kGrafana, kGrafanaUid, std::move(container),
-                    json::array({claim_volume(r, kGrafana), empty_dir("tmp"),
-                                 config_map_volume("datasources", grafana_datasources_config_map_name(r)),
-                                 config_map_volume("dashboard-providers", grafana_dashboard_providers_config_map_name(r)),
-                                 config_map_volume("dashboards", grafana_dashboards_config_map_name(r))}),
-                    service_account_name(r), false);
+  return deployment(
+      r, ctx, kGrafana, kGrafanaUid, std::move(container),
+      json::array({claim_volume(r, kGrafana), empty_dir("tmp"),
+                   config_map_volume("datasources", grafana_datasources_config_map_name(r)),
+                   config_map_volume("dashboard-providers", grafana_dashboard_providers_config_map_name(r)),
+                   config_map_volume("dashboards", grafana_dashboards_config_map_name(r))}),
+      service_account_name(r), false);
 }
 
 }  // namespace sot::stillontime

@@ -22,8 +22,9 @@ std::optional<json> build_ingress(const StillOnTime& r) {
   const std::string backend = child_name(r, kBackend);
   const std::string frontend = child_name(r, kFrontend);
   json rules = json::array();
-  rules.push_back({{"host", *i.host},
-                   {"http", {{"paths", json::array({path("/api", backend, kBackendPort), path("/", frontend, kFrontendPort)})}}}});
+  rules.push_back(
+      {{"host", *i.host},
+       {"http", {{"paths", json::array({path("/api", backend, kBackendPort), path("/", frontend, kFrontendPort)})}}}});
   json hosts = json::array({*i.host});
   if (i.api_host && *i.api_host != *i.host) {
     rules.push_back({{"host", *i.api_host}, {"http", {{"paths", json::array({path("/", backend, kBackendPort)})}}}});
@@ -36,7 +37,10 @@ std::optional<json> build_ingress(const StillOnTime& r) {
     spec["tls"] = json::array({{{"hosts", hosts}, {"secretName", i.tls->secret_name.value_or(child_name(r, "tls"))}}});
     if (i.tls->cluster_issuer) meta["annotations"]["cert-manager.io/cluster-issuer"] = *i.tls->cluster_issuer;
   }
-  return json{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  return json{{"apiVersion", "networking.k8s.io/v1"},
+              {"kind", "Ingress"},
+              {"metadata", std::move(meta)},
+              {"spec", std::move(spec)}};
 }
 
 }  // namespace sot::stillontime

@@ -23,7 +23,9 @@ namespace sot::stillontime {
 
 namespace {
 
-json port(int number, const char* protocol = "TCP") { return {{"port", number}, {"protocol", protocol}}; }
+json port(int number, const char* protocol = "TCP") {
+  return {{"port", number}, {"protocol", protocol}};
+}
 
 json component_peer(const StillOnTime& r, const char* component) {
   return {{"podSelector", {{"matchLabels", selector_labels(r, component)}}}};
@@ -73,9 +75,10 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
                                 {{"from", prometheus_peers(r)}, {"ports", json::array({port(kMetricsPort)})}}});
     json egress = json::array();
     if (own_postgres) {
-      egress.push_back({{"to", json::array({component_peer(r, kPostgres)})}, {"ports", json::array({port(kPostgresPort)})}});
+      egress.push_back(
+          {{"to", json::array({component_peer(r, kPostgres)})}, {"ports", json::array({port(kPostgresPort)})}});
     } else {
-      egress.push_back({{"ports", json::array({port(kPostgresPort)})}});   // an external database: anywhere
+      egress.push_back({{"ports", json::array({port(kPostgresPort)})}});  // an external database: anywhere
     }
     egress.push_back({{"to", json::array({component_peer(r, kRedis)})}, {"ports", json::array({port(kRedisPort)})}});
     egress.push_back({{"ports", json::array({port(443), port(587)})}});
@@ -90,7 +93,8 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
       ingress.push_back({{"from", json::array({any_namespace_peer("ingress-nginx")})},
                          {"ports", json::array({port(kFrontendPort)})}});
     }
-    json egress = json::array({{{"to", json::array({component_peer(r, kBackend)})}, {"ports", json::array({port(kBackendPort)})}}});
+    json egress = json::array(
+        {{{"to", json::array({component_peer(r, kBackend)})}, {"ports", json::array({port(kBackendPort)})}}});
     out.push_back(policy(r, child_name(r, kFrontend), selector_labels(r, kFrontend), json::array({"Ingress", "Egress"}),
                          std::move(ingress), std::move(egress)));
   }
@@ -100,23 +104,26 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
   if (own_postgres) {
     json ingress = json::array({{{"from", json::array({component_peer(r, kBackend), component_peer(r, kBackup)})},
                                  {"ports", json::array({port(kPostgresPort)})}}});
-    if (monitoring_on(r)) ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kPostgresExporterPort)})}});
+    if (monitoring_on(r))
+      ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kPostgresExporterPort)})}});
     out.push_back(policy(r, child_name(r, kPostgres), selector_labels(r, kPostgres), json::array({"Ingress"}),
                          std::move(ingress), json::array()));
   }
   {
     json ingress = json::array({{{"from", json::array({component_peer(r, kBackend), component_peer(r, kBackup)})},
                                  {"ports", json::array({port(kRedisPort)})}}});
-    if (monitoring_on(r)) ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kRedisExporterPort)})}});
-    out.push_back(policy(r, child_name(r, kRedis), selector_labels(r, kRedis), json::array({"Ingress"}), std::move(ingress),
-                         json::array()));
+    if (monitoring_on(r))
+      ingress.push_back({{"from", prometheus_peers(r)}, {"ports", json::array({port(kRedisExporterPort)})}});
+    out.push_back(policy(r, child_name(r, kRedis), selector_labels(r, kRedis), json::array({"Ingress"}),
+                         std::move(ingress), json::array()));
   }
 
   // Backup: to Postgres (or the external database) and Redis.
   {
     json egress = json::array();
     if (own_postgres) {
-      egress.push_back({{"to", json::array({component_peer(r, kPostgres)})}, {"ports", json::array({port(kPostgresPort)})}});
+      egress.push_back(
+          {{"to", json::array({component_peer(r, kPostgres)})}, {"ports", json::array({port(kPostgresPort)})}});
     } else {
       egress.push_back({{"ports", json::array({port(kPostgresPort)})}});
     }
@@ -128,8 +135,8 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
   if (embedded_monitoring(r)) {
     // Prometheus: from Grafana; to every scrape target, Alertmanager and the API server.
     {
-      json ingress = json::array({{{"from", json::array({component_peer(r, kGrafana)})},
-                                   {"ports", json::array({port(kPrometheusPort)})}}});
+      json ingress = json::array(
+          {{{"from", json::array({component_peer(r, kGrafana)})}, {"ports", json::array({port(kPrometheusPort)})}}});
       json egress = json::array();
       auto to = [&](const char* component, int number) {
         egress.push_back({{"to", json::array({component_peer(r, component)})}, {"ports", json::array({port(number)})}});
@@ -142,8 +149,8 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
       egress.push_back({{"to", json::array({any_namespace_peer("stillontime-operator")})},
                         {"ports", json::array({port(kOperatorMetricsPort)})}});
       egress.push_back({{"ports", json::array({port(443), port(6443)})}});
-      out.push_back(policy(r, child_name(r, kPrometheus), selector_labels(r, kPrometheus), json::array({"Ingress", "Egress"}),
-                           std::move(ingress), std::move(egress)));
+      out.push_back(policy(r, child_name(r, kPrometheus), selector_labels(r, kPrometheus),
+                           json::array({"Ingress", "Egress"}), std::move(ingress), std::move(egress)));
     }
     // Alertmanager: from Prometheus (alerts) and Grafana (its Alertmanager data source).
     {
@@ -156,11 +163,13 @@ std::vector<json> build_network_policies(const StillOnTime& r) {
     // Prometheus and Alertmanager. kubectl port-forward does not pass through
     // NetworkPolicies.
     {
-      json ingress = json::array({{{"from", json::array({any_namespace_peer("ingress-nginx"), component_peer(r, kPrometheus)})},
-                                   {"ports", json::array({port(kGrafanaPort)})}}});
+      json ingress =
+          json::array({{{"from", json::array({any_namespace_peer("ingress-nginx"), component_peer(r, kPrometheus)})},
+                        {"ports", json::array({port(kGrafanaPort)})}}});
       json egress = json::array(
           {{{"to", json::array({component_peer(r, kPrometheus)})}, {"ports", json::array({port(kPrometheusPort)})}},
-           {{"to", json::array({component_peer(r, kAlertmanager)})}, {"ports", json::array({port(kAlertmanagerPort)})}}});
+           {{"to", json::array({component_peer(r, kAlertmanager)})},
+            {"ports", json::array({port(kAlertmanagerPort)})}}});
       out.push_back(policy(r, child_name(r, kGrafana), selector_labels(r, kGrafana), json::array({"Ingress", "Egress"}),
                            std::move(ingress), std::move(egress)));
     }

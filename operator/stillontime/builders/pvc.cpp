@@ -17,12 +17,17 @@ json pvc(const StillOnTime& r, const std::string& name, const std::string& size)
                {"volumeMode", "Filesystem"},
                {"resources", {{"requests", {{"storage", size}}}}}};
   if (st.storage_class_name) spec["storageClassName"] = *st.storage_class_name;
-  return {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"metadata", std::move(meta)},
+          {"spec", std::move(spec)}};
 }
 
 }  // namespace
 
-json build_logs_pvc(const StillOnTime& r) { return pvc(r, child_name(r, "backend-logs"), *r.spec.backend.storage.logs); }
+json build_logs_pvc(const StillOnTime& r) {
+  return pvc(r, child_name(r, "backend-logs"), *r.spec.backend.storage.logs);
+}
 
 json build_uploads_pvc(const StillOnTime& r) {
   return pvc(r, child_name(r, "backend-uploads"), *r.spec.backend.storage.uploads);

@@ -21,13 +21,14 @@ json build_role(const StillOnTime& r) {
 }
 
 json build_role_binding(const StillOnTime& r) {
-  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-          {"kind", "RoleBinding"},
-          {"metadata", object_meta(r, service_account_name(r), kApp)},
-          {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", service_account_name(r)}}},
-          {"subjects", json::array({{{"kind", "ServiceAccount"},
-                                     {"name", service_account_name(r)},
-                                     {"namespace", r.target_namespace()}}})}};
+  return {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", object_meta(r, service_account_name(r), kApp)},
+      {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", service_account_name(r)}}},
+      {"subjects",
+       json::array(
+           {{{"kind", "ServiceAccount"}, {"name", service_account_name(r)}, {"namespace", r.target_namespace()}}})}};
 }
 
 }  // namespace sot::stillontime

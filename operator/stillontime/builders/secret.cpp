@@ -3,11 +3,10 @@
 // and afterwards reads the values back, so a Secret is never rewritten and a
 // builder stays pure. Values go in `data` (base64): the 1.20 server rewrites
 // managedFields on every apply of `stringData`.
-#include "stillontime/builders/builders.h"
-
 #include <cctype>
 
 #include "common/base64.h"
+#include "stillontime/builders/builders.h"
 
 namespace sot::stillontime {
 
@@ -34,14 +33,19 @@ json generated_secret(const StillOnTime& r, const std::string& name, const char*
   meta["annotations"][kGeneratedAnnotation] = "true";
   json data = json::object();
   for (const auto& [key, value] : values) data[key] = common::base64_encode(value);
-  return {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", std::move(meta)}, {"type", "Opaque"}, {"data", std::move(data)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", std::move(meta)},
+          {"type", "Opaque"},
+          {"data", std::move(data)}};
 }
 
 }  // namespace
 
 std::string database_url(const StillOnTime& r, const std::string& password) {
-  return std::string("postgresql://") + kDatabaseUser + ":" + percent_encode(password) + "@" + child_name(r, kPostgres) + "." +
-         r.target_namespace() + ".svc:" + std::to_string(kPostgresPort) + "/" + kDatabaseName;
+  return std::string("postgresql://") + kDatabaseUser + ":" + percent_encode(password) + "@" +
+         child_name(r, kPostgres) + "." + r.target_namespace() + ".svc:" + std::to_string(kPostgresPort) + "/" +
+         kDatabaseName;
 }
 
 std::string redis_url(const StillOnTime& r) {

@@ -22,19 +22,24 @@ json service(const StillOnTime& r, const std::string& name, const char* componen
     // Peers must resolve each other while starting (StatefulSet convention).
     spec["publishNotReadyAddresses"] = true;
   }
-  return {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", object_meta(r, name, component)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", object_meta(r, name, component)},
+          {"spec", std::move(spec)}};
 }
 
 }  // namespace
 
 json build_backend_service(const StillOnTime& r) {
-  return service(r, child_name(r, kBackend), kBackend,
-                 json::array({service_port("http", kBackendPort, "http"), service_port("metrics", kMetricsPort, "metrics")}),
-                 false);
+  return service(
+      r, child_name(r, kBackend), kBackend,
+      json::array({service_port("http", kBackendPort, "http"), service_port("metrics", kMetricsPort, "metrics")}),
+      false);
 }
 
 json build_frontend_service(const StillOnTime& r) {
-  return service(r, child_name(r, kFrontend), kFrontend, json::array({service_port("http", kFrontendPort, "http")}), false);
+  return service(r, child_name(r, kFrontend), kFrontend, json::array({service_port("http", kFrontendPort, "http")}),
+                 false);
 }
 
 json build_postgres_service(const StillOnTime& r) {

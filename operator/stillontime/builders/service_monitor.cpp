@@ -11,13 +11,15 @@ namespace sot::stillontime {
 namespace {
 
 json service_monitor(const StillOnTime& r, const std::string& name, json selector, const char* interval) {
-  return json{{"apiVersion", "monitoring.coreos.com/v1"},
-              {"kind", "ServiceMonitor"},
-              {"metadata", object_meta(r, name, kMonitoring)},
-              {"spec",
-               {{"selector", std::move(selector)},
-                {"namespaceSelector", {{"matchNames", json::array({r.target_namespace()})}}},
-                {"endpoints", json::array({{{"port", "metrics"}, {"path", "/metrics"}, {"interval", interval}, {"scheme", "http"}}})}}}};
+  return json{
+      {"apiVersion", "monitoring.coreos.com/v1"},
+      {"kind", "ServiceMonitor"},
+      {"metadata", object_meta(r, name, kMonitoring)},
+      {"spec",
+       {{"selector", std::move(selector)},
+        {"namespaceSelector", {{"matchNames", json::array({r.target_namespace()})}}},
+        {"endpoints",
+         json::array({{{"port", "metrics"}, {"path", "/metrics"}, {"interval", interval}, {"scheme", "http"}}})}}}};
 }
 
 }  // namespace
@@ -34,8 +36,9 @@ std::optional<json> build_exporter_service_monitor(const StillOnTime& r, const B
   json components = json::array();
   if (!r.spec.postgres.external) components.push_back(kPostgres);
   components.push_back(kRedis);
-  json selector = {{"matchLabels", instance_selector(r)},
-                   {"matchExpressions", json::array({{{"key", kLabelComponent}, {"operator", "In"}, {"values", components}}})}};
+  json selector = {
+      {"matchLabels", instance_selector(r)},
+      {"matchExpressions", json::array({{{"key", kLabelComponent}, {"operator", "In"}, {"values", components}}})}};
   return service_monitor(r, child_name(r, "exporters"), std::move(selector), "30s");
 }
 

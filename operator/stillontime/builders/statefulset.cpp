@@ -83,8 +83,12 @@ json exec_probe(json command, int period, int failure_threshold, int initial_del
           {"failureThreshold", failure_threshold}};
 }
 
-json empty_dir(const char* name) { return {{"name", name}, {"emptyDir", json::object()}}; }
-json mount(const char* name, const char* path) { return {{"name", name}, {"mountPath", path}}; }
+json empty_dir(const char* name) {
+  return {{"name", name}, {"emptyDir", json::object()}};
+}
+json mount(const char* name, const char* path) {
+  return {{"name", name}, {"mountPath", path}};
+}
 
 // An exporter sidecar: small, restricted, no writes (so no volumes).
 json exporter(const char* name, const std::string& image, int port, json env) {
@@ -93,7 +97,8 @@ json exporter(const char* name, const std::string& image, int port, json env) {
           {"imagePullPolicy", "IfNotPresent"},
           {"ports", json::array({container_port("metrics", port)})},
           {"env", std::move(env)},
-          {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "128Mi"}}}}},
+          {"resources",
+           {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}, {"limits", {{"cpu", "100m"}, {"memory", "128Mi"}}}}},
           {"securityContext", restricted_container_security_context()}};
 }
 
@@ -102,8 +107,8 @@ json exporter(const char* name, const std::string& image, int port, json env) {
 json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx) {
   const auto& p = r.spec.postgres;
   const std::string secret = postgres_secret_name(r);
-  json is_ready = json::array({"pg_isready", "-U", kDatabaseUser, "-d", kDatabaseName, "-h", "127.0.0.1", "-p",
-                               std::to_string(kPostgresPort)});
+  json is_ready = json::array(
+      {"pg_isready", "-U", kDatabaseUser, "-d", kDatabaseName, "-h", "127.0.0.1", "-p", std::to_string(kPostgresPort)});
   json container = {
       {"name", kPostgres},
       {"image", *p.image},
@@ -123,7 +128,8 @@ json build_postgres_statefulset(const StillOnTime& r, const BuildContext& ctx) {
   json containers = json::array({std::move(container)});
   if (monitoring_on(r)) {
     const std::string uri = "127.0.0.1:" + std::to_string(kPostgresPort) + "/" + kDatabaseName + "?sslmode=disable";
-    containers.push_back(exporter("postgres-exporter", *r.spec.monitoring.images.postgres_exporter, kPostgresExporterPort,
+    containers.push_back(exporter("postgres-exporter", *r.spec.monitoring.images.postgres_exporter,
+                                  kPostgresExporterPort,
                                   json::array({{{"name", "DATA_SOURCE_URI"}, {"value", uri}},
                                                secret_env("DATA_SOURCE_USER", secret, "POSTGRES_USER"),
                                                secret_env("DATA_SOURCE_PASS", secret, "POSTGRES_PASSWORD")})));
@@ -140,24 +146,31 @@ json build_redis_statefulset(const StillOnTime& r, const BuildContext& ctx) {
       {"name", kRedis},
       {"image", *s.image},
       {"imagePullPolicy", "IfNotPresent"},
-      {"args", json::array({"redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"})},
+      {"args",
+       json::array({"redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"})},
       {"ports", json::array({container_port("redis", kRedisPort)})},
       {"env", json::array({secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD")})},
       {"resources", resources_json(s.resources)},
       {"readinessProbe", exec_probe(ping, 5, 3, 5)},
       {"livenessProbe",
-       {{"tcpSocket", {{"port", "redis"}}}, {"initialDelaySeconds", 15}, {"periodSeconds", 10}, {"timeoutSeconds", 5},
-        {"successThreshold", 1}, {"failureThreshold", 6}}},
+       {{"tcpSocket", {{"port", "redis"}}},
+        {"initialDelaySeconds", 15},
+        {"periodSeconds", 10},
+        {"timeoutSeconds", 5},
+        {"successThreshold", 1},
+        {"failureThreshold", 6}}},
       {"securityContext", restricted_container_security_context()},
       {"volumeMounts", json::array({mount("data", "/data"), mount("tmp", "/tmp")})},
   };
   json containers = json::array({std::move(container)});
   if (monitoring_on(r)) {
-    containers.push_back(exporter("redis-exporter", *r.spec.monitoring.images.redis_exporter, kRedisExporterPort,
-                                  json::array({{{"name", "REDIS_ADDR"}, {"value", "redis://127.0.0.1:" + std::to_string(kRedisPort)}},
-                                               secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD")})));
+    containers.push_back(
+        exporter("redis-exporter", *r.spec.monitoring.images.redis_exporter, kRedisExporterPort,
+                 json::array({{{"name", "REDIS_ADDR"}, {"value", "redis://127.0.0.1:" + std::to_string(kRedisPort)}},
+                              secret_env("REDIS_PASSWORD", redis_secret_name(r), "REDIS_PASSWORD")})));
   }
-  return stateful_set(r, ctx, kRedis, std::move(containers), json::array({empty_dir("tmp")}), s.storage, kRedisExporterPort);
+  return stateful_set(r, ctx, kRedis, std::move(containers), json::array({empty_dir("tmp")}), s.storage,
+                      kRedisExporterPort);
 }
 
 }  // namespace sot::stillontime

@@ -2,13 +2,12 @@
 // http_listener can do on this machine with the smallest possible handler, so the choice of
 // HTTP server adapter (docs/server.md) rests on a measurement, not a guess.
 // Build: g++ -O2 -std=c++20 cpprest_listener_probe.cpp -o probe -lcpprest -lssl -lcrypto -lpthread
-#include <cpprest/http_listener.h>
-
-#include <pthread.h>
-
 #include <csignal>
 #include <iostream>
+#include <pthread.h>
 #include <thread>
+
+#include <cpprest/http_listener.h>
 
 int main(int argc, char** argv) {
   const std::string url = argc > 1 ? argv[1] : "http://127.0.0.1:18080";

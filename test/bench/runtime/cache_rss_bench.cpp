@@ -8,19 +8,18 @@
 // cache is filled; the difference divided by N is the cost per object. The
 // cache compresses with the operator's vocabulary and the Deployments are
 // applied as the operator, as in the operator's own process.
-#include <malloc.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
 #include <string>
+#include <unistd.h>
 
+#include "controller/identity.h"
 #include "kube/config.h"
 #include "runtime/compact.h"
 #include "runtime/informer.h"
 #include "stillontime/builders/common.h"
-#include "controller/identity.h"
 
 using namespace sot;
 using namespace sot::runtime;
@@ -56,12 +55,14 @@ Json deployment(const std::string& ns, int i) {
       {"ports", Json::array({{{"name", "http"}, {"containerPort", 3000}, {"protocol", "TCP"}},
                              {{"name", "metrics"}, {"containerPort", 9090}, {"protocol", "TCP"}}})},
       {"env", env},
-      {"resources", {{"requests", {{"cpu", "250m"}, {"memory", "256Mi"}}}, {"limits", {{"cpu", "500m"}, {"memory", "512Mi"}}}}},
+      {"resources",
+       {{"requests", {{"cpu", "250m"}, {"memory", "256Mi"}}}, {"limits", {{"cpu", "500m"}, {"memory", "512Mi"}}}}},
       {"readinessProbe", {{"httpGet", {{"path", "/health"}, {"port", "http"}}}, {"periodSeconds", 10}}},
       {"livenessProbe", {{"httpGet", {{"path", "/health"}, {"port", "http"}}}, {"periodSeconds", 20}}},
       {"securityContext",
        {{"allowPrivilegeEscalation", false}, {"readOnlyRootFilesystem", true}, {"capabilities", {{"drop", {"ALL"}}}}}},
-      {"volumeMounts", Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}, {{"name", "logs"}, {"mountPath", "/app/logs"}}})}};
+      {"volumeMounts",
+       Json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}, {{"name", "logs"}, {"mountPath", "/app/logs"}}})}};
   Json obj = {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
@@ -72,16 +73,22 @@ Json deployment(const std::string& ns, int i) {
         {"annotations", {{"stillontime.app/applied-hash", "9f2c1e7a4b5d6c8e"}}}}},
       {"spec",
        {{"replicas", 3},
-        {"selector", {{"matchLabels", {{"app.kubernetes.io/instance", "app-" + std::to_string(i)},
-                                       {"app.kubernetes.io/component", "backend"}}}}},
+        {"selector",
+         {{"matchLabels",
+           {{"app.kubernetes.io/instance", "app-" + std::to_string(i)}, {"app.kubernetes.io/component", "backend"}}}}},
         {"template",
-         {{"metadata", {{"labels", labels}, {"annotations", {{"stillontime.app/config-checksum", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"}}}}},
+         {{"metadata",
+           {{"labels", labels},
+            {"annotations",
+             {{"stillontime.app/config-checksum",
+               "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"}}}}},
           {"spec",
            {{"serviceAccountName", name},
             {"securityContext", {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
             {"containers", Json::array({container})},
-            {"volumes", Json::array({{{"name", "tmp"}, {"emptyDir", Json::object()}},
-                                     {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", name + "-logs"}}}}})}}}}}}}};
+            {"volumes",
+             Json::array({{{"name", "tmp"}, {"emptyDir", Json::object()}},
+                          {{"name", "logs"}, {"persistentVolumeClaim", {{"claimName", name + "-logs"}}}}})}}}}}}}};
   return obj;
 }
 
@@ -91,32 +98,48 @@ Json as_served(Json obj, int i) {
   obj["metadata"]["resourceVersion"] = std::to_string(100000 + i);
   obj["metadata"]["generation"] = 1;
   obj["metadata"]["creationTimestamp"] = "2024-05-01T10:00:00Z";
-  Json fields = obj["spec"];   // managedFields mirror every field set, with "f:" keys
+  Json fields = obj["spec"];  // managedFields mirror every field set, with "f:" keys
   std::function<Json(const Json&)> mark = [&](const Json& j) -> Json {
     if (!j.is_object()) return Json::object();
     Json out = Json::object();
     for (const auto& [k, v] : j.items()) out["f:" + k] = mark(v);
     return out;
   };
-  obj["metadata"]["managedFields"] = Json::array(
-      {{{"manager", "stillontime-operator"}, {"operation", "Apply"}, {"apiVersion", "apps/v1"},
-        {"time", "2024-05-01T10:00:00Z"}, {"fieldsType", "FieldsV1"}, {"fieldsV1", {{"f:spec", mark(fields)}}}},
-       {{"manager", "kube-controller-manager"}, {"operation", "Update"}, {"apiVersion", "apps/v1"},
-        {"time", "2024-05-01T10:00:01Z"}, {"fieldsType", "FieldsV1"},
-        {"fieldsV1", {{"f:status", {{"f:replicas", Json::object()}, {"f:conditions", Json::object()}}}}}}});
-  obj["status"] = {{"observedGeneration", 1}, {"replicas", 3}, {"readyReplicas", 3}, {"availableReplicas", 3},
+  obj["metadata"]["managedFields"] =
+      Json::array({{{"manager", "stillontime-operator"},
+                    {"operation", "Apply"},
+                    {"apiVersion", "apps/v1"},
+                    {"time", "2024-05-01T10:00:00Z"},
+                    {"fieldsType", "FieldsV1"},
+                    {"fieldsV1", {{"f:spec", mark(fields)}}}},
+                   {{"manager", "kube-controller-manager"},
+                    {"operation", "Update"},
+                    {"apiVersion", "apps/v1"},
+                    {"time", "2024-05-01T10:00:01Z"},
+                    {"fieldsType", "FieldsV1"},
+                    {"fieldsV1", {{"f:status", {{"f:replicas", Json::object()}, {"f:conditions", Json::object()}}}}}}});
+  obj["status"] = {{"observedGeneration", 1},
+                   {"replicas", 3},
+                   {"readyReplicas", 3},
+                   {"availableReplicas", 3},
                    {"updatedReplicas", 3},
-                   {"conditions", Json::array({{{"type", "Available"}, {"status", "True"}, {"reason", "MinimumReplicasAvailable"},
-                                                {"lastUpdateTime", "2024-05-01T10:00:05Z"}, {"lastTransitionTime", "2024-05-01T10:00:05Z"},
+                   {"conditions", Json::array({{{"type", "Available"},
+                                                {"status", "True"},
+                                                {"reason", "MinimumReplicasAvailable"},
+                                                {"lastUpdateTime", "2024-05-01T10:00:05Z"},
+                                                {"lastTransitionTime", "2024-05-01T10:00:05Z"},
                                                 {"message", "Deployment has minimum availability."}},
-                                               {{"type", "Progressing"}, {"status", "True"}, {"reason", "NewReplicaSetAvailable"},
-                                                {"lastUpdateTime", "2024-05-01T10:00:05Z"}, {"lastTransitionTime", "2024-05-01T10:00:00Z"},
+                                               {{"type", "Progressing"},
+                                                {"status", "True"},
+                                                {"reason", "NewReplicaSetAvailable"},
+                                                {"lastUpdateTime", "2024-05-01T10:00:05Z"},
+                                                {"lastTransitionTime", "2024-05-01T10:00:00Z"},
                                                 {"message", "ReplicaSet has successfully progressed."}}})}};
   return obj;
 }
 
 void synth(int n, bool strip) {
-  std::vector<std::string> wire;   // what a list page would carry, parsed one by one
+  std::vector<std::string> wire;  // what a list page would carry, parsed one by one
   wire.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) wire.push_back(as_served(deployment("bench", i), i).dump());
   std::size_t bytes = 0;
@@ -131,9 +154,10 @@ void synth(int n, bool strip) {
   const double after = rss_kib();
   std::size_t packed = 0;
   for (const auto& key : store.keys()) packed += pack_object(*store.get(key)).packed.size();
-  std::printf("synth %-9s N=%d  JSON on the wire %.0f B/object  packed %.0f B/object  RSS delta %.0f KiB  = %.0f B/object\n",
-              strip ? "stripped" : "unstripped", n, static_cast<double>(bytes) / n, static_cast<double>(packed) / n,
-              after - before, (after - before) * 1024.0 / n);
+  std::printf(
+      "synth %-9s N=%d  JSON on the wire %.0f B/object  packed %.0f B/object  RSS delta %.0f KiB  = %.0f B/object\n",
+      strip ? "stripped" : "unstripped", n, static_cast<double>(bytes) / n, static_cast<double>(packed) / n,
+      after - before, (after - before) * 1024.0 / n);
 }
 
 int live(const std::string& kubeconfig, const std::string& ns, int n) {
@@ -160,12 +184,14 @@ int live(const std::string& kubeconfig, const std::string& ns, int n) {
     o.resource = kube::resources::deployments();
     o.namespaces = {ns};
     if (!strip) o.transform = nullptr;
-    auto inf = std::make_unique<Informer>(*client, real_clock(), o, Logger(std::make_shared<StreamLogSink>(std::cerr), LogLevel::kWarn));
+    auto inf = std::make_unique<Informer>(*client, real_clock(), o,
+                                          Logger(std::make_shared<StreamLogSink>(std::cerr), LogLevel::kWarn));
     inf->start();
     while (!inf->has_synced()) usleep(10000);
     const double after = rss_kib();
     std::printf("live  %-9s N=%zu  RSS delta %.0f KiB  = %.0f B/object\n", strip ? "stripped" : "unstripped",
-                inf->cache().size(), after - before, (after - before) * 1024.0 / static_cast<double>(inf->cache().size()));
+                inf->cache().size(), after - before,
+                (after - before) * 1024.0 / static_cast<double>(inf->cache().size()));
     inf->stop();
   }
   return 0;

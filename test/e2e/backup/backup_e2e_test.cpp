@@ -2,17 +2,17 @@
 // kube-apiserver. Without a kubelet or a CronJob controller, the test plays
 // their parts: it creates the Jobs a CronJob would, with their pods, and sets
 // Job, pod and Deployment status through the status subresource.
-#include <doctest/doctest.h>
-
-#include <fstream>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include "e2e/support.h"
+#include <doctest/doctest.h>
+
 #include "../stillontime/operator_process.h"
+#include "e2e/support.h"
 
 using namespace sot;
 using namespace sot::kube;
@@ -44,8 +44,11 @@ Json create_cr(KubeClient& c, const std::string& ns, Json spec) {
   e2e::shared_operator();
   Json base = {{"environment", "development"}, {"version", "1.0.0"}, {"backup", {{"enabled", true}}}};
   if (spec.is_object()) base.update(spec);
-  auto r = c.create(e2e::kStillOnTime, ns, {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"},
-                               {"metadata", {{"name", "app"}, {"namespace", ns}}}, {"spec", base}});
+  auto r = c.create(e2e::kStillOnTime, ns,
+                    {{"apiVersion", "stillontime.app/v1alpha1"},
+                     {"kind", "StillOnTime"},
+                     {"metadata", {{"name", "app"}, {"namespace", ns}}},
+                     {"spec", base}});
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
   return *r;
 }
@@ -59,9 +62,11 @@ Json create_scheduled_job(KubeClient& c, const Json& cronjob, const std::string&
                {{"name", name},
                 {"namespace", cronjob["metadata"]["namespace"]},
                 {"labels", tmpl["metadata"]["labels"]},
-                {"ownerReferences", Json::array({{{"apiVersion", cronjob["apiVersion"]}, {"kind", "CronJob"},
-                                                   {"name", cronjob["metadata"]["name"]}, {"uid", cronjob["metadata"]["uid"]},
-                                                   {"controller", true}}})}}},
+                {"ownerReferences", Json::array({{{"apiVersion", cronjob["apiVersion"]},
+                                                  {"kind", "CronJob"},
+                                                  {"name", cronjob["metadata"]["name"]},
+                                                  {"uid", cronjob["metadata"]["uid"]},
+                                                  {"controller", true}}})}}},
               {"spec", tmpl["spec"]}};
   auto r = c.create(e2e::kJob, cronjob["metadata"]["namespace"].get<std::string>(), job);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
@@ -84,11 +89,17 @@ int count_jobs(KubeClient& c, const std::string& ns, const std::string& selector
 
 }  // namespace
 
-TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move status.backup and BackupHealthy both ways") {
+TEST_CASE(
+    "backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move status.backup and BackupHealthy both ways") {
   auto c = e2e::client();
   e2e::TestNamespace ns("bk-status");
-  create_cr(*c, ns.name(), {{"backup", {{"enabled", true}, {"schedule", "0 2 * * *"}, {"retentionDays", 9}, {"keep", 4},
-                                         {"storage", {{"size", "3Gi"}}}}}});
+  create_cr(*c, ns.name(),
+            {{"backup",
+              {{"enabled", true},
+               {"schedule", "0 2 * * *"},
+               {"retentionDays", 9},
+               {"keep", 4},
+               {"storage", {{"size", "3Gi"}}}}}});
   const ObjectKey key{ns.name(), "app"};
 
   Json cronjob;
@@ -104,7 +115,8 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   CHECK(pod["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] == true);
   bool password_from_secret = false;
   for (const auto& e : pod["spec"]["containers"][0]["env"]) {
-    if (e["name"] == "PGPASSWORD") password_from_secret = e["valueFrom"]["secretKeyRef"]["name"] == "app-postgres-credentials";
+    if (e["name"] == "PGPASSWORD")
+      password_from_secret = e["valueFrom"]["secretKeyRef"]["name"] == "app-postgres-credentials";
     if (e["name"] == "RETENTION_DAYS") CHECK(e["value"] == "9");
     if (e["name"] == "KEEP") CHECK(e["value"] == "4");
   }
@@ -127,37 +139,45 @@ TEST_CASE("backups: CronJob, PVC, ConfigMap and NetworkPolicy; Job outcomes move
   CHECK(ports == std::set<int>{5432, 6379});
 
   // New instance: nothing due yet.
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
   CHECK(condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy", "reason") == "NoBackupDueYet");
 
   // A scheduled run fails.
   Json failed = create_scheduled_job(*c, cronjob, "app-backup-1001");
   set_status(*c, e2e::kJob, {ns.name(), "app-backup-1001"}, e2e::job_status(false, 120));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "False"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "False"; }, 30s));
   Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupFailed");
   CHECK(cr["status"]["backup"].contains("lastFailedTime"));
   CHECK(cr["status"]["backup"].contains("lastScheduleTime"));
-  CHECK(e2e::eventually([&] {
-    return e2e::run("kubectl get events -n " + ns.name() + " --field-selector reason=BackupFailed -o name").output.find("event") !=
-           std::string::npos;
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::run("kubectl get events -n " + ns.name() + " --field-selector reason=BackupFailed -o name")
+                   .output.find("event") != std::string::npos;
+      },
+      10s));
   // The failure is counted in the operator's metrics.
-  CHECK(e2e::eventually([&] {
-    return e2e::shared_operator().metrics().find("stillontime_backup_failures_total{name=\"app\",namespace=\"" + ns.name() + "\"} 1") !=
-           std::string::npos;
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::shared_operator().metrics().find("stillontime_backup_failures_total{name=\"app\",namespace=\"" +
+                                                     ns.name() + "\"} 1") != std::string::npos;
+      },
+      10s));
 
   // The next run succeeds: healthy again, with the file name from its pod.
   Json ok = create_scheduled_job(*c, cronjob, "app-backup-1002");
   create_finished_pod(*c, ok, "stillontime-20240515T020012Z.dump");
   set_status(*c, e2e::kJob, {ns.name(), "app-backup-1002"}, e2e::job_status(true, 30));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") == "True"; }, 30s));
   cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(condition(cr, "BackupHealthy", "reason") == "BackupSucceeded");
   CHECK(cr["status"]["backup"]["lastBackup"] == "stillontime-20240515T020012Z.dump");
   CHECK(cr["status"]["backup"].contains("lastSuccessfulTime"));
-  CHECK(e2e::shared_operator().metrics().find("stillontime_backup_last_success_timestamp_seconds{name=\"app\",namespace=\"" + ns.name() + "\"}") !=
+  CHECK(e2e::shared_operator().metrics().find(
+            "stillontime_backup_last_success_timestamp_seconds{name=\"app\",namespace=\"" + ns.name() + "\"}") !=
         std::string::npos);
   // Jobs the CronJob owns are left to it.
   CHECK(c->get(e2e::kJob, {ns.name(), "app-backup-1001"}).ok());
@@ -169,16 +189,23 @@ TEST_CASE("a backup request creates exactly one Job per id") {
   create_cr(*c, ns.name(), {});
   const ObjectKey key{ns.name(), "app"};
   const std::string sel = "stillontime.app/trigger=request";
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") != ""; }, 20s));
+  REQUIRE(e2e::eventually(
+      [&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "BackupHealthy") != ""; }, 20s));
 
   auto annotate = [&](const std::string& id) {
-    REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"annotations", {{"stillontime.app/backup-request", id}}}}}}, PatchOptions{"kubectl"}).ok());
+    REQUIRE(c->merge_patch(e2e::kStillOnTime, key,
+                           {{"metadata", {{"annotations", {{"stillontime.app/backup-request", id}}}}}},
+                           PatchOptions{"kubectl"})
+                .ok());
   };
   annotate("before-upgrade");
   REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
-  REQUIRE(e2e::eventually([&] {
-    return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] == "before-upgrade";
-  }, 10s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] ==
+               "before-upgrade";
+      },
+      10s));
   std::this_thread::sleep_for(2s);
   CHECK(count_jobs(*c, ns.name(), sel) == 1);
   Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
@@ -188,18 +215,24 @@ TEST_CASE("a backup request creates exactly one Job per id") {
 
   // It finishes; deleting its Job does not bring it back for the same id.
   set_status(*c, e2e::kJob, {ns.name(), job}, e2e::job_status(true, 5));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded";
+      },
+      30s));
   REQUIRE(c->remove(e2e::kJob, {ns.name(), job}, DeleteOptions{}).ok());
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(
+      c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"})
+          .ok());
   std::this_thread::sleep_for(3s);
   CHECK(count_jobs(*c, ns.name(), sel) == 0);
 
   annotate("second");
   CHECK(e2e::eventually([&] { return count_jobs(*c, ns.name(), sel) == 1; }, 30s));
   // Status is written after the Job is sent, in the same reconcile.
-  CHECK(e2e::eventually([&] {
-    return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] == "second";
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["id"] == "second"; },
+      10s));
 }
 
 TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales back; a failure holds and stalls") {
@@ -211,28 +244,44 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend).is_object(); }, 20s));
   // The backend runs one pod.
   Json d = e2e::get_or_null(*c, e2e::kDeployment, backend);
-  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1}, {"updatedReplicas", 1}});
+  set_status(*c, e2e::kDeployment, backend,
+             {{"observedGeneration", d["metadata"]["generation"]},
+              {"replicas", 1},
+              {"readyReplicas", 1},
+              {"updatedReplicas", 1}});
 
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r1"}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r1"}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
   // Step 1: the backend goes to 0; no restore Job while a pod still runs.
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "ScalingDown"; }, 30s));
+  REQUIRE(
+      e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "ScalingDown"; },
+      30s));
   std::this_thread::sleep_for(1s);
   CHECK(count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 0);
 
   // Step 2: the pods are gone; the restore Job starts.
   d = e2e::get_or_null(*c, e2e::kDeployment, backend);
-  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
+  set_status(*c, e2e::kDeployment, backend,
+             {{"observedGeneration", d["metadata"]["generation"]},
+              {"replicas", 0},
+              {"readyReplicas", 0},
+              {"updatedReplicas", 0}});
   REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 1; }, 30s));
   Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
-  REQUIRE(e2e::eventually([&] { return (cr = e2e::get_or_null(*c, e2e::kStillOnTime, key))["status"]["restore"]["phase"] == "Running"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return (cr = e2e::get_or_null(*c, e2e::kStillOnTime, key))["status"]["restore"]["phase"] == "Running"; },
+      30s));
   CHECK(condition(cr, "Ready") == "False");
   const std::string job = cr["status"]["restore"]["job"];
   CHECK(e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0);
 
   // Step 3: it succeeds; the backend comes back.
   set_status(*c, e2e::kJob, {ns.name(), job}, e2e::job_status(true, 1));
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Succeeded"; }, 30s));
   CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 1; }, 30s));
   cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(cr["status"]["restore"]["id"] == "r1");
@@ -240,15 +289,24 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   CHECK(cr["status"]["restore"].contains("finishedAt"));
 
   // A second restore that fails: the backend stays at 0 and the resource is Stalled.
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r2"}}}}}}, PatchOptions{"kubectl"}).ok());
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"restore", {{"from", "latest"}, {"id", "r2"}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
+  REQUIRE(
+      e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
   d = e2e::get_or_null(*c, e2e::kDeployment, backend);
-  set_status(*c, e2e::kDeployment, backend, {{"observedGeneration", d["metadata"]["generation"]}, {"replicas", 0}, {"readyReplicas", 0}, {"updatedReplicas", 0}});
-  REQUIRE(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
+  set_status(*c, e2e::kDeployment, backend,
+             {{"observedGeneration", d["metadata"]["generation"]},
+              {"replicas", 0},
+              {"readyReplicas", 0},
+              {"updatedReplicas", 0}});
+  REQUIRE(e2e::eventually(
+      [&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
   const std::string job2 = e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["job"];
   CHECK(job2 != job);
   set_status(*c, e2e::kJob, {ns.name(), job2}, e2e::job_status(false, 1));
-  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "Stalled") == "True"; }, 30s));
+  REQUIRE(e2e::eventually([&] { return condition(e2e::get_or_null(*c, e2e::kStillOnTime, key), "Stalled") == "True"; },
+                          30s));
   cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(cr["status"]["restore"]["phase"] == "Failed");
   CHECK(condition(cr, "Stalled", "reason") == "RestoreFailed");

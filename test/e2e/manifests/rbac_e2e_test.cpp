@@ -4,11 +4,11 @@
 // to Ready, prunes a child it no longer wants, and never sees a 403.
 // (test/unit/rbac checks the other direction: nothing granted goes unused.)
 // No kubelet runs: workload readiness is set through the status subresource.
-#include <doctest/doctest.h>
-
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "kube/yaml.h"
@@ -84,12 +84,15 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   auto created = admin->create(e2e::kStillOnTime, ns.name(), cr);
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
 
-  REQUIRE_MESSAGE(e2e::eventually([&] {
-    return admin->get(resources::deployments(), {ns.name(), name + "-backend"}).ok() &&
-           admin->get(resources::deployments(), {ns.name(), name + "-frontend"}).ok() &&
-           admin->get(resources::stateful_sets(), {ns.name(), name + "-postgres"}).ok() &&
-           admin->get(resources::stateful_sets(), {ns.name(), name + "-redis"}).ok();
-  }, 30s), ("workloads not created; operator log: " + op.log_path()));
+  REQUIRE_MESSAGE(e2e::eventually(
+                      [&] {
+                        return admin->get(resources::deployments(), {ns.name(), name + "-backend"}).ok() &&
+                               admin->get(resources::deployments(), {ns.name(), name + "-frontend"}).ok() &&
+                               admin->get(resources::stateful_sets(), {ns.name(), name + "-postgres"}).ok() &&
+                               admin->get(resources::stateful_sets(), {ns.name(), name + "-redis"}).ok();
+                      },
+                      30s),
+                  ("workloads not created; operator log: " + op.log_path()));
   CHECK(e2e::eventually([&] { return admin->get(resources::ingresses(), {ns.name(), name}).ok(); }, 20s));
   e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
   auto wait = e2e::run("kubectl wait --for=condition=Ready --timeout=30s -n " + ns.name() + " stillontime/" + name);
@@ -97,14 +100,20 @@ TEST_CASE("with only the manifests' RBAC the operator reconciles the production 
   CHECK(condition(e2e::get_or_null(*admin, e2e::kStillOnTime, key), "Stalled") == "False");
 
   // A child no longer desired is pruned (the delete verb).
-  REQUIRE(admin->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(admin
+              ->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"ingress", {{"enabled", false}}}}}},
+                            PatchOptions{"kubectl"})
+              .ok());
   CHECK(e2e::eventually([&] { return !admin->get(resources::ingresses(), {ns.name(), name}).ok(); }, 20s));
   // The workloads may have been re-applied (a new generation): ready them again.
-  CHECK(e2e::eventually([&] {
-    e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
-    const Json now = e2e::get_or_null(*admin, e2e::kStillOnTime, key);
-    return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
-  }, 20s));
+  CHECK(e2e::eventually(
+      [&] {
+        e2e::make_workloads_ready(*admin, ns.name(), ns.name() + "." + name);
+        const Json now = e2e::get_or_null(*admin, e2e::kStillOnTime, key);
+        return condition(now, "Ready") == "True" &&
+               now["status"]["observedGeneration"] == now["metadata"]["generation"];
+      },
+      20s));
 
   const std::string metrics = op.metrics();
   REQUIRE(!metrics.empty());

@@ -23,9 +23,9 @@ class StampReconciler final : public Reconciler {
     if (!cm) return ReconcileResult::done();
     const auto ann = (*cm)["metadata"].value("annotations", kube::Json::object());
     if (ann.value("e2e.stillontime.app/reconciled-by", "") == identity_) return ReconcileResult::done();
-    auto r = ctx.client().merge_patch(kube::resources::config_maps(), key,
-                                      {{"metadata", {{"annotations", {{"e2e.stillontime.app/reconciled-by", identity_}}}}}},
-                                      kube::PatchOptions{});
+    auto r = ctx.client().merge_patch(
+        kube::resources::config_maps(), key,
+        {{"metadata", {{"annotations", {{"e2e.stillontime.app/reconciled-by", identity_}}}}}}, kube::PatchOptions{});
     if (!r.ok()) return ReconcileResult::failed(r.error());
     ctx.log().info("stamped");
     return ReconcileResult::done();

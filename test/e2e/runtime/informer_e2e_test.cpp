@@ -1,11 +1,11 @@
 // The informer against a real kube-apiserver: latency of notifications,
 // resuming after an API server restart without missing changes, and a forced
 // 410 leading to a relist with the right notifications.
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "runtime/informer.h"
@@ -151,7 +151,7 @@ TEST_CASE("an informer sees creates, updates and deletes within 1 s") {
   inf.add_handler(rec.handler());
   inf.start();
   REQUIRE(e2e::eventually([&] { return inf.has_synced(); }, 10s));
-  std::this_thread::sleep_for(200ms);   // the watch is established
+  std::this_thread::sleep_for(200ms);  // the watch is established
 
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "a", "1")).ok());
@@ -181,7 +181,8 @@ TEST_CASE("an informer sees creates, updates and deletes within 1 s") {
 TEST_CASE("after an API server restart the informer resumes and misses nothing") {
   e2e::TestNamespace ns("rt-restart");
   auto c = e2e::client();
-  for (auto n : {"keep", "change", "drop"}) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
+  for (auto n : {"keep", "change", "drop"})
+    REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
   Recorder rec;
   Informer inf(*c, real_clock(), cm_informer(ns.name()));
   inf.add_handler(rec.handler());
@@ -203,11 +204,12 @@ TEST_CASE("after an API server restart the informer resumes and misses nothing")
 
   const std::vector<std::string> expected{"add new 1", "delete drop", "update change 1->2"};
   const bool all_seen = e2e::eventually([&] { return rec.since(mark) == expected; }, 45s);
-  CHECK_MESSAGE(all_seen, "notifications: " << [&] {
-    std::string s;
-    for (const auto& e : rec.since(mark)) s += e + "; ";
-    return s;
-  }());
+  CHECK_MESSAGE(
+      all_seen, "notifications: " << [&] {
+        std::string s;
+        for (const auto& e : rec.since(mark)) s += e + "; ";
+        return s;
+      }());
   std::vector<std::string> cached;
   for (const auto& o : inf.cache().list(ns.name())) cached.push_back(key_of(*o).name);
   CHECK(cached == std::vector<std::string>{"change", "keep", "new"});
@@ -221,7 +223,8 @@ TEST_CASE("a forced 410 Gone makes the informer relist and notify exactly what i
   e2e::TestNamespace ns("rt-gone");
   auto real = e2e::client();
   MeddlingClient c(*real);
-  for (auto n : {"keep", "change", "drop"}) REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
+  for (auto n : {"keep", "change", "drop"})
+    REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), n, "1")).ok());
   Recorder rec;
   Informer inf(c, real_clock(), cm_informer(ns.name()));
   inf.add_handler(rec.handler());
@@ -233,7 +236,8 @@ TEST_CASE("a forced 410 Gone makes the informer relist and notify exactly what i
 
   // Events are lost on the way...
   c.drop_events = true;
-  REQUIRE(real->merge_patch(e2e::kConfigMap, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
+  REQUIRE(
+      real->merge_patch(e2e::kConfigMap, {ns.name(), "change"}, {{"data", {{"v", "2"}}}}, kube::PatchOptions{}).ok());
   REQUIRE(real->remove(e2e::kConfigMap, {ns.name(), "drop"}, kube::DeleteOptions{}).ok());
   REQUIRE(real->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "new", "1")).ok());
   std::this_thread::sleep_for(500ms);

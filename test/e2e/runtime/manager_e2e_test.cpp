@@ -1,22 +1,21 @@
 // The Manager against a real kube-apiserver: leader election between two
 // operator processes (one reconciles; kill -9 and SIGTERM hand over), and
 // /metrics in Prometheus text format with counters that move.
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <netinet/in.h>
+#include <optional>
+#include <regex>
 #include <signal.h>
 #include <spawn.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <regex>
-#include <sstream>
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "e2e/tcp_proxy.h"
@@ -57,7 +56,8 @@ std::pair<int, std::string> http_get(int port, const std::string& path) {
 
 // Checks every line is Prometheus text format 0.0.4; returns samples by "name{labels}".
 std::map<std::string, double> parse_prometheus(const std::string& text) {
-  static const std::regex kSample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? ([-+0-9.eE]+|NaN|\+Inf|-Inf)( [0-9]+)?$)");
+  static const std::regex kSample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? ([-+0-9.eE]+|NaN|\+Inf|-Inf)( [0-9]+)?$)");
   static const std::regex kComment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
   std::map<std::string, double> out;
   std::istringstream in(text);
@@ -95,13 +95,19 @@ class OperatorProcess {
     port_file_ = dir + "/" + name + ".ports";
     log_ = dir + "/" + name + ".log";
     std::vector<std::string> args = {STILLONTIME_BINARY_DIR "/bin/runtime_e2e_operator",
-                                     "--kubeconfig", kubeconfig.empty() ? e2e::control_plane().kubeconfig() : kubeconfig,
-                                     "--namespaces", ns,
+                                     "--kubeconfig",
+                                     kubeconfig.empty() ? e2e::control_plane().kubeconfig() : kubeconfig,
+                                     "--namespaces",
+                                     ns,
                                      "--leader-elect",
-                                     "--leader-election-namespace", ns,
-                                     "--metrics-bind-address", "127.0.0.1:0",
-                                     "--health-probe-bind-address", "127.0.0.1:0",
-                                     "--port-file", port_file_};
+                                     "--leader-election-namespace",
+                                     ns,
+                                     "--metrics-bind-address",
+                                     "127.0.0.1:0",
+                                     "--health-probe-bind-address",
+                                     "127.0.0.1:0",
+                                     "--port-file",
+                                     port_file_};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -231,13 +237,17 @@ TEST_CASE("two operators with --leader-elect: exactly one reconciles; kill -9 ha
   OperatorProcess b("op-b", ns.name());
   REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
 
-  for (int i = 0; i < 5; ++i) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "cm" + std::to_string(i))).ok());
-  REQUIRE_MESSAGE(e2e::eventually([&] {
-    for (int i = 0; i < 5; ++i) {
-      if (stamp_of(*c, ns.name(), "cm" + std::to_string(i)).empty()) return false;
-    }
-    return true;
-  }, 20s), a.log());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "cm" + std::to_string(i))).ok());
+  REQUIRE_MESSAGE(e2e::eventually(
+                      [&] {
+                        for (int i = 0; i < 5; ++i) {
+                          if (stamp_of(*c, ns.name(), "cm" + std::to_string(i)).empty()) return false;
+                        }
+                        return true;
+                      },
+                      20s),
+                  a.log());
   for (int i = 0; i < 5; ++i) CHECK(stamp_of(*c, ns.name(), "cm" + std::to_string(i)) == a.identity());
   CHECK(reconciles(a) >= 5);
   CHECK(reconciles(b) == 0);
@@ -280,12 +290,13 @@ TEST_CASE("SIGTERM on the leader: it finishes, releases the lease, exits 0, and 
   CHECK(e2e::eventually([&] { return stamp_of(*c, ns.name(), "y") == b.identity(); }, 10s));
 }
 
-TEST_CASE("an API server that hangs: the leader gives up within the renew deadline, then the standby leads; never two") {
+TEST_CASE(
+    "an API server that hangs: the leader gives up within the renew deadline, then the standby leads; never two") {
   e2e::TestNamespace ns("rt-hang");
   auto c = e2e::client();
   e2e::TcpProxy proxy(api_port());
   const std::string kubeconfig = kubeconfig_via(proxy.port(), STILLONTIME_BINARY_DIR "/e2e-runtime-" + ns.name());
-  OperatorProcess a("op-a", ns.name(), kubeconfig);   // reaches the API server only through the proxy
+  OperatorProcess a("op-a", ns.name(), kubeconfig);  // reaches the API server only through the proxy
   REQUIRE_MESSAGE(e2e::eventually([&] { return lease_holder(*c, ns.name()) == a.identity(); }, 20s), a.log());
   OperatorProcess b("op-b", ns.name());
   REQUIRE(e2e::eventually([&] { return http_get(b.health_port(), "/readyz").first == 200; }, 20s));
@@ -310,7 +321,7 @@ TEST_CASE("an API server that hangs: the leader gives up within the renew deadli
   REQUIRE_MESSAGE(a_stepped_down.has_value(), a.log());
   REQUIRE_MESSAGE(b_leads.has_value(), b.log());
   MESSAGE("hung API server: the leader stepped down after " << *a_stepped_down << " s, the standby led after "
-                                                             << *b_leads << " s");
+                                                            << *b_leads << " s");
   CHECK(both == 0);
   // The last renew was at most one retry period (2 s) before the freeze, so
   // the renew deadline (10 s) runs out by 12 s; the lease (15 s) outlives it.
@@ -348,14 +359,18 @@ TEST_CASE("/metrics parses as Prometheus text and its counters move") {
   REQUIRE(s1 == 200);
   auto before = parse_prometheus(t1);
   auto c = e2e::client();
-  for (int i = 0; i < 3; ++i) REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "m" + std::to_string(i))).ok());
-  REQUIRE(e2e::eventually([&] {
-    auto after = parse_prometheus(http_get((*mgr)->metrics_port(), "/metrics").second);
-    return sum_of(after, "controller_runtime_reconcile_total{controller=\"noop\",result=\"success\"}") >=
-           sum_of(before, "controller_runtime_reconcile_total{controller=\"noop\",result=\"success\"}") + 3;
-  }, 10s));
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(c->create(e2e::kConfigMap, ns.name(), config_map(ns.name(), "m" + std::to_string(i))).ok());
+  REQUIRE(e2e::eventually(
+      [&] {
+        auto after = parse_prometheus(http_get((*mgr)->metrics_port(), "/metrics").second);
+        return sum_of(after, "controller_runtime_reconcile_total{controller=\"noop\",result=\"success\"}") >=
+               sum_of(before, "controller_runtime_reconcile_total{controller=\"noop\",result=\"success\"}") + 3;
+      },
+      10s));
   auto after = parse_prometheus(http_get((*mgr)->metrics_port(), "/metrics").second);
-  CHECK(sum_of(after, "workqueue_adds_total{name=\"noop\"}") >= sum_of(before, "workqueue_adds_total{name=\"noop\"}") + 3);
+  CHECK(sum_of(after, "workqueue_adds_total{name=\"noop\"}") >=
+        sum_of(before, "workqueue_adds_total{name=\"noop\"}") + 3);
   CHECK(sum_of(after, "rest_client_requests_total") > 0);
   CHECK(sum_of(after, "controller_runtime_reconcile_time_seconds_count{controller=\"noop\"}") >= 3);
   for (const char* name : {"controller_runtime_reconcile_errors_total", "controller_runtime_max_concurrent_reconciles",

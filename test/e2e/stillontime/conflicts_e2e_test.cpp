@@ -10,10 +10,10 @@
 // Children are written by server-side apply with force and no resourceVersion:
 // an edit between our read and our write cannot make the write fail (no 409);
 // the next pass sees the edit and answers it.
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "operator_process.h"
@@ -49,10 +49,14 @@ std::string env_value(const Json& deployment, const std::string& container, cons
 // has written nothing for three seconds.
 void create_and_settle(KubeClient& c, const e2e::OperatorProcess& op, const std::string& ns, const std::string& name) {
   REQUIRE(c.create(e2e::kStillOnTime, ns, e2e::stillontime(ns, name)).ok());
-  REQUIRE(e2e::eventually([&] {
-    return c.get(e2e::kDeployment, {ns, name + "-backend"}).ok() && c.get(e2e::kDeployment, {ns, name + "-frontend"}).ok() &&
-           e2e::condition_of(e2e::get_or_null(c, e2e::kStillOnTime, {ns, name}), "Reconciling", "reason") == "WaitingForComponents";
-  }, 30s));
+  REQUIRE(e2e::eventually(
+      [&] {
+        return c.get(e2e::kDeployment, {ns, name + "-backend"}).ok() &&
+               c.get(e2e::kDeployment, {ns, name + "-frontend"}).ok() &&
+               e2e::condition_of(e2e::get_or_null(c, e2e::kStillOnTime, {ns, name}), "Reconciling", "reason") ==
+                   "WaitingForComponents";
+      },
+      30s));
   REQUIRE(op.comes_to_rest(3s, 30s));
 }
 
@@ -71,32 +75,43 @@ TEST_CASE("fields another manager adds to our children are theirs: left alone, n
   // (`kubectl set env`: a strategic merge patch), a label (merge patch), a
   // Service port.
   REQUIRE(c->apply(e2e::kDeployment, {ns.name(), "app-backend"},
-                   {{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
+                   {{"apiVersion", "apps/v1"},
+                    {"kind", "Deployment"},
                     {"metadata", {{"name", "app-backend"}, {"annotations", {{"example.com/on-call", "crew-ops"}}}}}},
                    other_manager())
               .ok());
   auto set_env = e2e::run("kubectl -n " + ns.name() + " set env deployment/app-backend FOO=bar");
   REQUIRE_MESSAGE(set_env.exit_code == 0, set_env.output);
-  REQUIRE(c->apply(e2e::kDeployment, {ns.name(), "app-frontend"},
-                   deployment_patch("app-frontend",
-                                    {{"template", {{"spec", {{"containers", Json::array({{{"name", "log-shipper"}, {"image", "example.com/shipper:1"}}})}}}}}}),
-                   other_manager())
+  REQUIRE(
+      c->apply(
+           e2e::kDeployment, {ns.name(), "app-frontend"},
+           deployment_patch(
+               "app-frontend",
+               {{"template",
+                 {{"spec",
+                   {{"containers", Json::array({{{"name", "log-shipper"}, {"image", "example.com/shipper:1"}}})}}}}}}),
+           other_manager())
+          .ok());
+  REQUIRE(c->merge_patch(e2e::kService, {ns.name(), "app-backend"},
+                         {{"metadata", {{"labels", {{"example.com/team", "crew"}}}}}}, PatchOptions{"kubectl-label"})
               .ok());
-  REQUIRE(c->merge_patch(e2e::kService, {ns.name(), "app-backend"}, {{"metadata", {{"labels", {{"example.com/team", "crew"}}}}}},
-                         PatchOptions{"kubectl-label"})
-              .ok());
-  REQUIRE(c->apply(e2e::kService, {ns.name(), "app-frontend"},
-                   {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "app-frontend"}}},
-                    {"spec", {{"ports", Json::array({{{"name", "debug"}, {"port", 9999}, {"targetPort", 9999}, {"protocol", "TCP"}}})}}}},
-                   other_manager())
-              .ok());
+  REQUIRE(
+      c->apply(e2e::kService, {ns.name(), "app-frontend"},
+               {{"apiVersion", "v1"},
+                {"kind", "Service"},
+                {"metadata", {{"name", "app-frontend"}}},
+                {"spec",
+                 {{"ports",
+                   Json::array({{{"name", "debug"}, {"port", 9999}, {"targetPort", 9999}, {"protocol", "TCP"}}})}}}},
+               other_manager())
+          .ok());
 
   // The operator sees each change (its children are watched) and writes nothing.
   CHECK(e2e::eventually([&] { return op.metric("controller_runtime_reconcile_total") > reconciles_before; }, 10s));
   std::this_thread::sleep_for(8s);
   const double writes = op.writes() - writes_before;
-  MESSAGE("operator writes after five foreign additions, over 8 s: ", writes, "; reconciles: ",
-          op.metric("controller_runtime_reconcile_total") - reconciles_before);
+  MESSAGE("operator writes after five foreign additions, over 8 s: ", writes,
+          "; reconciles: ", op.metric("controller_runtime_reconcile_total") - reconciles_before);
   CHECK(writes == 0);
   const Json backend = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
   CHECK(backend["metadata"]["annotations"]["example.com/on-call"] == "crew-ops");
@@ -124,18 +139,31 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
     auto other = e2e::client();
     const auto end = std::chrono::steady_clock::now() + fight;
     while (std::chrono::steady_clock::now() < end) {
-      edits += other->apply(e2e::kDeployment, {ns.name(), "app-frontend"}, deployment_patch("app-frontend", {{"replicas", 5}}), other_manager()).ok();
-      edits += other->apply(e2e::kDeployment, {ns.name(), "app-backend"},
-                            deployment_patch("app-backend",
-                                             {{"template", {{"spec", {{"containers", Json::array({{{"name", "backend"},
-                                                                                                   {"env", Json::array({{{"name", "PORT"}, {"value", "9999"}}})}}})}}}}}}),
-                            other_manager())
+      edits += other
+                   ->apply(e2e::kDeployment, {ns.name(), "app-frontend"},
+                           deployment_patch("app-frontend", {{"replicas", 5}}), other_manager())
                    .ok();
-      edits += other->apply(e2e::kService, {ns.name(), "app-backend"},
-                            {{"apiVersion", "v1"}, {"kind", "Service"},
-                             {"metadata", {{"name", "app-backend"}, {"labels", {{"app.kubernetes.io/component", "hijacked"}}}}}},
-                            other_manager())
-                   .ok();
+      edits +=
+          other
+              ->apply(e2e::kDeployment, {ns.name(), "app-backend"},
+                      deployment_patch(
+                          "app-backend",
+                          {{"template",
+                            {{"spec",
+                              {{"containers",
+                                Json::array({{{"name", "backend"},
+                                              {"env", Json::array({{{"name", "PORT"}, {"value", "9999"}}})}}})}}}}}}),
+                      other_manager())
+              .ok();
+      edits +=
+          other
+              ->apply(
+                  e2e::kService, {ns.name(), "app-backend"},
+                  {{"apiVersion", "v1"},
+                   {"kind", "Service"},
+                   {"metadata", {{"name", "app-backend"}, {"labels", {{"app.kubernetes.io/component", "hijacked"}}}}}},
+                  other_manager())
+              .ok();
       std::this_thread::sleep_for(200ms);
     }
   });
@@ -144,13 +172,15 @@ TEST_CASE("fields we own, force-applied by another manager five times a second: 
 
   // Once the other stops, every field is ours again, and the operator rests.
   const auto stopped = std::chrono::steady_clock::now();
-  CHECK(e2e::eventually([&] {
-    const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
-    const Json b = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
-    const Json s = e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-backend"});
-    return f["spec"]["replicas"] == 1 && env_value(b, "backend", "PORT") == "3000" &&
-           s["metadata"]["labels"]["app.kubernetes.io/component"] == "backend";
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
+        const Json b = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
+        const Json s = e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-backend"});
+        return f["spec"]["replicas"] == 1 && env_value(b, "backend", "PORT") == "3000" &&
+               s["metadata"]["labels"]["app.kubernetes.io/component"] == "backend";
+      },
+      10s));
   const double converge_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
   CHECK(op.comes_to_rest(5s, 30s));
   const double total = op.writes() - writes_before;

@@ -6,11 +6,11 @@
 // password. A second case shows the manifests' ClusterRole lets the operator
 // create the Prometheus discovery Role (RBAC's escalation check).
 // No kubelet runs: readiness is set through the status subresource.
-#include <doctest/doctest.h>
-
 #include <fstream>
 #include <iterator>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "kube/yaml.h"
@@ -24,7 +24,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) { return c.get(ref, key).ok(); }
+bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
+  return c.get(ref, key).ok();
+}
 
 std::string condition(const Json& cr, const std::string& type) {
   if (!cr.is_object()) return "";
@@ -92,22 +94,26 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
   auto c = e2e::client();
   e2e::TestNamespace ns("sot-embedded");
   const ObjectKey key{ns.name(), "app"};
-  const Json cr = {{"apiVersion", "stillontime.app/v1alpha1"},
-                   {"kind", "StillOnTime"},
-                   {"metadata", {{"name", "app"}, {"namespace", ns.name()}}},
-                   {"spec", {{"environment", "development"}, {"version", "1.0.0"}, {"monitoring", {{"embedded", true}}}}}};
+  const Json cr = {
+      {"apiVersion", "stillontime.app/v1alpha1"},
+      {"kind", "StillOnTime"},
+      {"metadata", {{"name", "app"}, {"namespace", ns.name()}}},
+      {"spec", {{"environment", "development"}, {"version", "1.0.0"}, {"monitoring", {{"embedded", true}}}}}};
   auto created = c->create(e2e::kStillOnTime, ns.name(), cr);
   REQUIRE_MESSAGE(created.ok(), created.error().to_string());
 
-  REQUIRE_MESSAGE(e2e::eventually([&] {
-    for (const auto& [ref, name] : pruned_objects()) {
-      if (!exists(*c, ref, {ns.name(), name})) return false;
-    }
-    for (const auto& [ref, name] : kept_objects()) {
-      if (!exists(*c, ref, {ns.name(), name})) return false;
-    }
-    return true;
-  }, 30s), ("the stack was not created; operator log: " + op.log_path()));
+  REQUIRE_MESSAGE(e2e::eventually(
+                      [&] {
+                        for (const auto& [ref, name] : pruned_objects()) {
+                          if (!exists(*c, ref, {ns.name(), name})) return false;
+                        }
+                        for (const auto& [ref, name] : kept_objects()) {
+                          if (!exists(*c, ref, {ns.name(), name})) return false;
+                        }
+                        return true;
+                      },
+                      30s),
+                  ("the stack was not created; operator log: " + op.log_path()));
 
   for (const auto& [ref, name] : pruned_objects()) {
     CAPTURE(name);
@@ -119,25 +125,33 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
   CHECK(prometheus["spec"]["template"]["spec"]["containers"][0]["image"] == "prom/prometheus:v2.53.1");
   CHECK(prometheus["spec"]["template"]["spec"]["serviceAccountName"] == "app-prometheus");
   CHECK(e2e::get_or_null(*c, e2e::kService, {ns.name(), "app-grafana"})["spec"]["ports"][0]["port"] == 3001);
-  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim, {ns.name(), "app-prometheus-data"})["spec"]["resources"]["requests"]["storage"] == "50Gi");
-  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim, {ns.name(), "app-grafana-data"})["spec"]["resources"]["requests"]["storage"] == "10Gi");
+  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim,
+                         {ns.name(), "app-prometheus-data"})["spec"]["resources"]["requests"]["storage"] == "50Gi");
+  CHECK(e2e::get_or_null(*c, e2e::kPersistentVolumeClaim,
+                         {ns.name(), "app-grafana-data"})["spec"]["resources"]["requests"]["storage"] == "10Gi");
   CHECK(e2e::get_or_null(*c, e2e::kConfigMap, {ns.name(), "app-grafana-dashboards"})["data"].size() >= 4);
   // The password is drawn at apply time: random, not render's placeholder.
   const std::string password = grafana_password(*c, ns.name());
-  CHECK(password.size() >= 40);   // base64 of 32 characters
-  CHECK(password.find("R0VORVJBVEVE") == std::string::npos);   // base64 of "GENERATED"
+  CHECK(password.size() >= 40);                               // base64 of 32 characters
+  CHECK(password.find("R0VORVJBVEVE") == std::string::npos);  // base64 of "GENERATED"
   // The exporters ride along in the database pods.
-  CHECK(e2e::eventually([&] {
-    return has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}), "postgres-exporter") &&
-           has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}),
+                             "postgres-exporter") &&
+               has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
+      },
+      10s));
 
   // Ready counts the stack's components too (the CRD's status schema keeps them).
-  CHECK(e2e::eventually([&] {
-    e2e::make_workloads_ready(*c, ns.name(), ns.name() + ".app");
-    const Json now = e2e::get_or_null(*c, e2e::kStillOnTime, key);
-    return condition(now, "Ready") == "True" && now["status"]["observedGeneration"] == now["metadata"]["generation"];
-  }, 20s));
+  CHECK(e2e::eventually(
+      [&] {
+        e2e::make_workloads_ready(*c, ns.name(), ns.name() + ".app");
+        const Json now = e2e::get_or_null(*c, e2e::kStillOnTime, key);
+        return condition(now, "Ready") == "True" &&
+               now["status"]["observedGeneration"] == now["metadata"]["generation"];
+      },
+      20s));
   const Json ready = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   CHECK(ready["status"]["components"]["prometheus"]["ready"] == 1);
   CHECK(ready["status"]["components"]["grafana"]["ready"] == 1);
@@ -154,25 +168,35 @@ TEST_CASE("embedded monitoring: the stack comes and goes with spec.monitoring.em
   CHECK_MESSAGE(quiet, ("the operator keeps writing; log: " + op.log_path()));
 
   // Off: the workloads and their configuration go; claims and the Secret stay.
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", false}}}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK_MESSAGE(e2e::eventually([&] {
-    for (const auto& [ref, name] : pruned_objects()) {
-      if (exists(*c, ref, {ns.name(), name})) return false;
-    }
-    return true;
-  }, 20s), ("the stack was not removed; operator log: " + op.log_path()));
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", false}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
+  CHECK_MESSAGE(e2e::eventually(
+                    [&] {
+                      for (const auto& [ref, name] : pruned_objects()) {
+                        if (exists(*c, ref, {ns.name(), name})) return false;
+                      }
+                      return true;
+                    },
+                    20s),
+                ("the stack was not removed; operator log: " + op.log_path()));
   for (const auto& [ref, name] : kept_objects()) {
     CAPTURE(name);
     CHECK(exists(*c, ref, {ns.name(), name}));
   }
   // Development: monitoring.enabled is off, so the exporters go too.
-  CHECK(e2e::eventually([&] {
-    return !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}), "postgres-exporter") &&
-           !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}),
+                              "postgres-exporter") &&
+               !has_container(e2e::get_or_null(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}), "redis-exporter");
+      },
+      10s));
 
   // On again: the same Grafana password (its database on the claim knows it).
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", true}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"monitoring", {{"embedded", true}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
   CHECK(e2e::eventually([&] { return exists(*c, e2e::kDeployment, {ns.name(), "app-grafana"}); }, 20s));
   CHECK(grafana_password(*c, ns.name()) == password);
 }
@@ -191,12 +215,15 @@ TEST_CASE("the manifests' ClusterRole lets the operator create the Prometheus di
   REQUIRE(cluster_role->size() == 1);
   apply_with_kubectl((*cluster_role)[0]);
   const std::string binding = "stillontime-operator-embedded-e2e-" + e2e::random_suffix();
-  apply_with_kubectl({{"apiVersion", "rbac.authorization.k8s.io/v1"},
-                      {"kind", "ClusterRoleBinding"},
-                      {"metadata", {{"name", binding}}},
-                      {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", "stillontime-operator"}}},
-                      {"subjects", Json::array({{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"},
-                                                  {"name", "stillontime-operator"}}})}});
+  apply_with_kubectl(
+      {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+       {"kind", "ClusterRoleBinding"},
+       {"metadata", {{"name", binding}}},
+       {"roleRef",
+        {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", "stillontime-operator"}}},
+       {"subjects",
+        Json::array(
+            {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", "stillontime-operator"}}})}});
 
   stillontime::StillOnTime r;
   r.metadata.name = "app";
@@ -208,10 +235,12 @@ TEST_CASE("the manifests' ClusterRole lets the operator create the Prometheus di
   auto as_operator = e2e::client("operator");
   // The binding takes effect within moments of its creation.
   Result<Json> created = make_error(Code::kInternal, "not tried");
-  (void)e2e::eventually([&] {
-    created = as_operator->create(e2e::kRole, ns.name(), stillontime::build_prometheus_role(r));
-    return created.ok();
-  }, 10s);
+  (void)e2e::eventually(
+      [&] {
+        created = as_operator->create(e2e::kRole, ns.name(), stillontime::build_prometheus_role(r));
+        return created.ok();
+      },
+      10s);
   CHECK_MESSAGE(created.ok(), created.error().to_string());
   (void)e2e::run("kubectl delete --ignore-not-found clusterrolebinding/" + binding);
 }

@@ -7,13 +7,13 @@
 // Without a kubelet, a simulator plays the kubelet and the workload and Job
 // controllers for every child: Deployments and StatefulSets report their
 // replicas ready, Jobs complete. It keeps going through the outage.
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "operator_process.h"
@@ -27,11 +27,15 @@ namespace {
 
 constexpr const char* kManaged = "app.kubernetes.io/managed-by=stillontime-operator";
 constexpr int kResources = 100;
-constexpr int kBackupRequests = 10;   // resources 0..9 ask for an on-demand backup
-constexpr int kRestores = 10;         // resources 10..19 ask for a restore
+constexpr int kBackupRequests = 10;  // resources 0..9 ask for an on-demand backup
+constexpr int kRestores = 10;        // resources 10..19 ask for a restore
 
-bool asks_backup(int i) { return i < kBackupRequests; }
-bool asks_restore(int i) { return i >= kBackupRequests && i < kBackupRequests + kRestores; }
+bool asks_backup(int i) {
+  return i < kBackupRequests;
+}
+bool asks_restore(int i) {
+  return i >= kBackupRequests && i < kBackupRequests + kRestores;
+}
 
 Json resource(const std::string& ns, int i) {
   Json spec = {{"environment", "development"}, {"version", "1.0.0"}};
@@ -86,8 +90,11 @@ class ClusterSimulator {
             st.value("readyReplicas", 0) == replicas && st.value("replicas", 0) == replicas) {
           continue;
         }
-        Json status = {{"observedGeneration", item["metadata"]["generation"]}, {"replicas", replicas},
-                       {"readyReplicas", replicas}, {"updatedReplicas", replicas}, {"availableReplicas", replicas}};
+        Json status = {{"observedGeneration", item["metadata"]["generation"]},
+                       {"replicas", replicas},
+                       {"readyReplicas", replicas},
+                       {"updatedReplicas", replicas},
+                       {"availableReplicas", replicas}};
         if (ref.kind == "StatefulSet") status["currentReplicas"] = replicas;
         patch_status(ref, item, status);
       }
@@ -167,7 +174,9 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("etcd compaction and an API server restart in the middle of a 100-resource burst: converged, one Job each, no status lost") {
+TEST_CASE(
+    "etcd compaction and an API server restart in the middle of a 100-resource burst: converged, one Job each, no "
+    "status lost") {
   e2e::install_crd();
   auto c = e2e::client();
   std::vector<std::unique_ptr<e2e::TestNamespace>> namespaces;
@@ -203,16 +212,19 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
   // Converged: every resource observed, Ready, its backup request and restore done.
   const auto t0 = std::chrono::steady_clock::now();
   std::string pending;
-  const bool converged = e2e::eventually([&] {
-    for (int i = 0; i < kResources; ++i) {
-      const std::string why = unconverged(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"}), i);
-      if (!why.empty()) {
-        pending = namespaces[i]->name() + ": " + why;
-        return false;
-      }
-    }
-    return true;
-  }, 240s);
+  const bool converged = e2e::eventually(
+      [&] {
+        for (int i = 0; i < kResources; ++i) {
+          const std::string why =
+              unconverged(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"}), i);
+          if (!why.empty()) {
+            pending = namespaces[i]->name() + ": " + why;
+            return false;
+          }
+        }
+        return true;
+      },
+      240s);
   REQUIRE_MESSAGE(converged, pending);
   MESSAGE("converged " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
                        << " s after the burst; simulator errors during the outage: " << simulator.errors());
@@ -233,7 +245,8 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
   // take them) and a fresh operator replaces this one. It writes nothing and
   // remakes no Job; every status stays as it was.
   std::map<std::string, Json> statuses;
-  for (const auto& ns : namespaces) statuses[ns->name()] = e2e::get_or_null(*c, e2e::kStillOnTime, {ns->name(), "app"})["status"];
+  for (const auto& ns : namespaces)
+    statuses[ns->name()] = e2e::get_or_null(*c, e2e::kStillOnTime, {ns->name(), "app"})["status"];
   for (int i = 0; i < kBackupRequests + kRestores; ++i) {
     ListOptions lo;
     lo.label_selector = kManaged;
@@ -248,24 +261,29 @@ TEST_CASE("etcd compaction and an API server restart in the middle of a 100-reso
   op.reset();
   auto fresh = std::make_unique<e2e::OperatorProcess>();
   // It has seen every resource once it has reconciled each of them.
-  REQUIRE_MESSAGE(e2e::eventually([&] {
-    const std::string m = fresh->metrics();
-    double total = 0;
-    std::istringstream in(m);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.starts_with("controller_runtime_reconcile_total{") && line.find("result=\"success\"") != std::string::npos) {
-        total += std::stod(line.substr(line.rfind(' ') + 1));
-      }
-    }
-    return total >= kResources;
-  }, 60s), read_file(fresh->log_path()));
+  REQUIRE_MESSAGE(e2e::eventually(
+                      [&] {
+                        const std::string m = fresh->metrics();
+                        double total = 0;
+                        std::istringstream in(m);
+                        std::string line;
+                        while (std::getline(in, line)) {
+                          if (line.starts_with("controller_runtime_reconcile_total{") &&
+                              line.find("result=\"success\"") != std::string::npos) {
+                            total += std::stod(line.substr(line.rfind(' ') + 1));
+                          }
+                        }
+                        return total >= kResources;
+                      },
+                      60s),
+                  read_file(fresh->log_path()));
   std::this_thread::sleep_for(3s);
   CHECK(fresh->writes() == 0);
   for (int i = 0; i < kResources; ++i) {
     CAPTURE(namespaces[i]->name());
     CHECK(count_jobs(*c, namespaces[i]->name(), requested) == 0);
     CHECK(count_jobs(*c, namespaces[i]->name(), restores) == 0);
-    CHECK(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"})["status"] == statuses[namespaces[i]->name()]);
+    CHECK(e2e::get_or_null(*c, e2e::kStillOnTime, {namespaces[i]->name(), "app"})["status"] ==
+          statuses[namespaces[i]->name()]);
   }
 }

@@ -7,11 +7,11 @@
 // cannot succeed, and must keep its memory bounded. Each case prints its
 // figures (MESSAGE lines). Each case runs its own operator, watching only its
 // namespace, so the writes counted are its own.
-#include <doctest/doctest.h>
-
 #include <fstream>
 #include <set>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "kube/yaml.h"
@@ -30,14 +30,18 @@ double refused_writes(const e2e::OperatorProcess& op) {
   return op.metric("rest_client_requests_total", {"code=\"500\""});
 }
 
-Json get(KubeClient& c, const std::string& ns, const std::string& name) { return e2e::get_or_null(c, e2e::kStillOnTime, {ns, name}); }
+Json get(KubeClient& c, const std::string& ns, const std::string& name) {
+  return e2e::get_or_null(c, e2e::kStillOnTime, {ns, name});
+}
 
 bool stalled_with(KubeClient& c, const std::string& ns, const std::string& name, const std::string& reason,
                   std::chrono::milliseconds timeout) {
-  return e2e::eventually([&] {
-    const Json cr = get(c, ns, name);
-    return e2e::condition_of(cr, "Stalled") == "True" && e2e::condition_of(cr, "Stalled", "reason") == reason;
-  }, timeout);
+  return e2e::eventually(
+      [&] {
+        const Json cr = get(c, ns, name);
+        return e2e::condition_of(cr, "Stalled") == "True" && e2e::condition_of(cr, "Stalled", "reason") == reason;
+      },
+      timeout);
 }
 
 Json env_of(std::size_t count, std::size_t value_bytes) {
@@ -79,7 +83,7 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
     (probe(mid) ? fits : too_big) = mid;
   }
   MESSAGE("largest env value stored: ", fits, " bytes (", too_big, " refused: etcdserver: request is too large)");
-  CHECK(fits > 1'500'000);   // etcd's --max-request-bytes, 1.5 MiB, less the rest of the object
+  CHECK(fits > 1'500'000);  // etcd's --max-request-bytes, 1.5 MiB, less the rest of the object
 
   // That resource: etcd refuses it any growth, so neither its finalizer nor
   // a status fits. The operator says so in an Event and stops.
@@ -97,13 +101,15 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   CHECK(event_message("ResourceTooLarge").starts_with("spec.backend.env[0].value: this StillOnTime ("));
   CHECK(op.comes_to_rest(5s, 30s));
   CHECK_FALSE(get(*c, ns.name(), "largest").contains("status"));
-  CHECK(refused_writes(op) - refused_before <= 3);   // the finalizer or the status, the Deployment
+  CHECK(refused_writes(op) - refused_before <= 3);  // the finalizer or the status, the Deployment
   MESSAGE("refused writes (HTTP 500) for it: ", refused_writes(op) - refused_before);
 
   // 4 KiB less: its status fits, but its backend Deployment (the value plus
   // a pod template and the operator's managedFields) does not.
   const double refused_at_child = refused_writes(op);
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(fits - 4096)}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(fits - 4096)}},
+                         PatchOptions{"kubectl"})
+              .ok());
   REQUIRE(stalled_with(*c, ns.name(), "largest", "ChildTooLarge", 60s));
   const Json stalled = get(*c, ns.name(), "largest");
   const std::string message = e2e::condition_of(stalled, "Stalled", "message");
@@ -121,7 +127,9 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
 
   // 16 KiB less than the largest and the Deployment fits: progress as usual.
   const std::size_t smaller = fits - 16 * 1024;
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(smaller)}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "largest"}, {{"spec", with_value(smaller)}},
+                         PatchOptions{"kubectl"})
+              .ok());
   REQUIRE(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "largest-backend"}).ok(); }, 30s));
   CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), "largest"), "Stalled") == "False"; }, 20s));
   const Json backend = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "largest-backend"});
@@ -135,7 +143,8 @@ TEST_CASE("the largest resource the API server stores: one env value up to etcd'
   CHECK(op.comes_to_rest(5s, 30s));
   CHECK(op.running());
   e2e::delete_stillontimes(*c, ns.name());
-  MESSAGE("operator memory: VmRSS ", op.memory_kib("VmRSS") / 1024, " MiB, peak VmHWM ", op.memory_kib("VmHWM") / 1024, " MiB");
+  MESSAGE("operator memory: VmRSS ", op.memory_kib("VmRSS") / 1024, " MiB, peak VmHWM ", op.memory_kib("VmHWM") / 1024,
+          " MiB");
   CHECK(op.memory_kib("VmHWM") < 256 * 1024);
 }
 
@@ -148,7 +157,9 @@ TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stall
   const double cpu_before = op.cpu_seconds();
   // 1.36 MB of resource; the Deployment adds managedFields for each var (the
   // env list is merged by name), about 1.9 MB.
-  REQUIRE(c->create(e2e::kStillOnTime, ns.name(), e2e::stillontime(ns.name(), "many", {{"backend", {{"env", env_of(12000, 80)}}}})).ok());
+  REQUIRE(c->create(e2e::kStillOnTime, ns.name(),
+                    e2e::stillontime(ns.name(), "many", {{"backend", {{"env", env_of(12000, 80)}}}}))
+              .ok());
   REQUIRE(stalled_with(*c, ns.name(), "many", "ChildTooLarge", 90s));
   const std::string message = e2e::condition_of(get(*c, ns.name(), "many"), "Stalled", "message");
   MESSAGE("Stalled: ", message);
@@ -160,7 +171,9 @@ TEST_CASE("12,000 env vars: the resource is stored, its Deployment is not; Stall
           " MiB, VmHWM ", op.memory_kib("VmHWM") / 1024, " MiB");
 
   // 200 vars fit: a new spec is tried at once, and the condition clears.
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "many"}, {{"spec", {{"backend", {{"env", env_of(200, 40)}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "many"}, {{"spec", {{"backend", {{"env", env_of(200, 40)}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
   CHECK(e2e::eventually([&] { return c->get(e2e::kDeployment, {ns.name(), "many-backend"}).ok(); }, 30s));
   CHECK(e2e::eventually([&] { return e2e::condition_of(get(*c, ns.name(), "many"), "Stalled") == "False"; }, 20s));
   CHECK(op.running());
@@ -173,24 +186,32 @@ TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled n
   e2e::IsolatedOperator trial("sot-hostile");
   auto& ns = trial.ns;
   auto& op = trial.op;
-  std::string accents;   // two-byte characters: a message cut blindly splits one
+  std::string accents;  // two-byte characters: a message cut blindly splits one
   while (accents.size() < 3000) accents += "\xc3\xa9";
   const std::string huge(200000, 'a');
   struct Case {
     std::string name;
     Json spec;
-    std::string field;   // the field the Stalled message must start with
+    std::string field;  // the field the Stalled message must start with
   };
   Json bad_names = Json::array();
   for (int i = 0; i < 5000; ++i) bad_names.push_back({{"name", "1-" + std::to_string(i)}, {"value", "x"}});
   const std::vector<Case> cases = {
       {"image", {{"backend", {{"image", huge}}}}, "spec.backend.image"},
       {"digest", {{"frontend", {{"image", "repo@sha256:" + std::string(200000, 'g')}}}}, "spec.frontend.image"},
-      {"env-name", {{"backend", {{"env", Json::array({{{"name", "1" + huge}, {"value", "x"}}})}}}}, "spec.backend.env[0].name"},
-      {"quantity", {{"redis", {{"resources", {{"limits", {{"memory", std::string(5000, '9') + "Gi"}}}}}}}}, "spec.redis.resources.limits.memory"},
+      {"env-name",
+       {{"backend", {{"env", Json::array({{{"name", "1" + huge}, {"value", "x"}}})}}}},
+       "spec.backend.env[0].name"},
+      {"quantity",
+       {{"redis", {{"resources", {{"limits", {{"memory", std::string(5000, '9') + "Gi"}}}}}}}},
+       "spec.redis.resources.limits.memory"},
       {"storage", {{"postgres", {{"storage", {{"size", std::string(200000, '1')}}}}}}, "spec.postgres.storage.size"},
       {"utf8", {{"backend", {{"image", "x" + accents}}}}, "spec.backend.image"},
-      {"value-from", {{"backend", {{"env", Json::array({{{"name", "X"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"nested", {{"a", huge}}}}}}}}})}}}},
+      {"value-from",
+       {{"backend",
+         {{"env", Json::array({{{"name", "X"},
+                                {"valueFrom",
+                                 {{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"nested", {{"a", huge}}}}}}}}})}}}},
        "spec.backend.env[0].valueFrom.secretKeyRef.nested"},
       {"many-errors", {{"backend", {{"env", bad_names}}}}, "spec.backend.env[0].name"},
   };
@@ -203,18 +224,20 @@ TEST_CASE("values without a maxLength, at 100,000 characters and more: Stalled n
     REQUIRE(stalled_with(*c, ns.name(), k.name, "InvalidSpec", 30s));
     const std::string message = e2e::condition_of(get(*c, ns.name(), k.name), "Stalled", "message");
     CHECK(message.starts_with(k.field));
-    CHECK(message.size() < 8192);   // values shortened, at most 20 errors listed
+    CHECK(message.size() < 8192);  // values shortened, at most 20 errors listed
   }
   const std::string many = e2e::condition_of(get(*c, ns.name(), "many-errors"), "Stalled", "message");
   CHECK(many.find("; and 4980 more") != std::string::npos);
   // No child for any of them, the Events were written, the operator is alive.
   CHECK_FALSE(c->get(e2e::kDeployment, {ns.name(), "image-frontend"}).ok());
-  CHECK(e2e::eventually([&] {
-    ListOptions lo;
-    lo.field_selector = "involvedObject.name=utf8,reason=InvalidSpec";
-    auto events = c->list(resources::events(), ns.name(), lo);
-    return events.ok() && !(*events)["items"].empty();
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        ListOptions lo;
+        lo.field_selector = "involvedObject.name=utf8,reason=InvalidSpec";
+        auto events = c->list(resources::events(), ns.name(), lo);
+        return events.ok() && !(*events)["items"].empty();
+      },
+      10s));
   CHECK(op.comes_to_rest(5s, 30s));
   CHECK(op.running());
 }
@@ -239,7 +262,8 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
     std::ofstream out(file);
     for (const auto& doc : *docs) out << doc.dump() << "\n---\n";
   }
-  auto rendered = e2e::run(std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator render --api-versions 1.20 -f " + file);
+  auto rendered =
+      e2e::run(std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator render --api-versions 1.20 -f " + file);
   REQUIRE_MESSAGE(rendered.exit_code == 0, rendered.output);
   auto expected = kube::yaml_documents_to_json(rendered.output);
   REQUIRE(expected.ok());
@@ -255,31 +279,36 @@ TEST_CASE("every field set (examples/complete.yaml): the full child set, then re
   // Every object render lists, of the kinds this API server serves.
   std::set<std::string> missing;
   std::size_t checked = 0;
-  CHECK(e2e::eventually([&] {
-    missing.clear();
-    checked = 0;
-    for (const auto& obj : *expected) {
-      const std::string api_version = obj["apiVersion"];
-      if (api_version.starts_with("monitoring.coreos.com/")) continue;   // not served here
-      const ResourceRef ref = stillontime::resource_ref(api_version, obj["kind"]);
-      const std::string name = obj["metadata"]["name"];
-      // While spec.restore runs (here forever: no kubelet runs its Job) the
-      // backend is held at 0 replicas and its autoscaler is left out.
-      if (ref.kind == "HorizontalPodAutoscaler" && name == "complete-backend") continue;
-      ++checked;
-      if (!c->get(ref, {ns.name(), name}).ok()) missing.insert(ref.kind + "/" + name);
-    }
-    return missing.empty();
-  }, 60s));
+  CHECK(e2e::eventually(
+      [&] {
+        missing.clear();
+        checked = 0;
+        for (const auto& obj : *expected) {
+          const std::string api_version = obj["apiVersion"];
+          if (api_version.starts_with("monitoring.coreos.com/")) continue;  // not served here
+          const ResourceRef ref = stillontime::resource_ref(api_version, obj["kind"]);
+          const std::string name = obj["metadata"]["name"];
+          // While spec.restore runs (here forever: no kubelet runs its Job) the
+          // backend is held at 0 replicas and its autoscaler is left out.
+          if (ref.kind == "HorizontalPodAutoscaler" && name == "complete-backend") continue;
+          ++checked;
+          if (!c->get(ref, {ns.name(), name}).ok()) missing.insert(ref.kind + "/" + name);
+        }
+        return missing.empty();
+      },
+      60s));
   std::string list;
   for (const auto& m : missing) list += m + " ";
   CHECK_MESSAGE(missing.empty(), "missing: ", list);
-  MESSAGE("children present: ", checked, " of the ", expected->size(), " objects render lists (the other: the backend's autoscaler)");
+  MESSAGE("children present: ", checked, " of the ", expected->size(),
+          " objects render lists (the other: the backend's autoscaler)");
   CHECK(checked > 60);
   const Json complete = get(*c, ns.name(), "complete");
   CHECK(complete["status"]["restore"]["phase"] == "Running");
   CHECK(e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "complete-backend"})["spec"]["replicas"] == 0);
-  CHECK_FALSE(c->get(stillontime::resource_ref("autoscaling/v2beta2", "HorizontalPodAutoscaler"), {ns.name(), "complete-backend"}).ok());
+  CHECK_FALSE(c->get(stillontime::resource_ref("autoscaling/v2beta2", "HorizontalPodAutoscaler"),
+                     {ns.name(), "complete-backend"})
+                  .ok());
   CHECK(c->get(resources::jobs(), {ns.name(), complete["status"]["restore"].value("job", "")}).ok());
   for (const char* name : {"complete", "complete-external"}) {
     CAPTURE(name);

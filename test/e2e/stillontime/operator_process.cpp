@@ -1,23 +1,22 @@
 #include "operator_process.h"
 
-#include <doctest/doctest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <memory>
+#include <fcntl.h>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <regex>
+#include <signal.h>
 #include <sstream>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "kube/yaml.h"
@@ -30,8 +29,9 @@ OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::map<s
   // STILLONTIME_TEST_OPERATOR_BIN runs the suites against another build (the
   // "before" figures of docs/reliability.md).
   const char* other = std::getenv("STILLONTIME_TEST_OPERATOR_BIN");
-  std::vector<std::string> args = {other != nullptr && *other != '\0' ? std::string(other)
-                                                                      : std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator",
+  std::vector<std::string> args = {other != nullptr && *other != '\0'
+                                       ? std::string(other)
+                                       : std::string(STILLONTIME_BINARY_DIR) + "/bin/stillontime-operator",
                                    "run",
                                    "--kubeconfig",
                                    cp.kubeconfig(),
@@ -58,21 +58,25 @@ OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::map<s
     _exit(127);
   }
   const std::regex port_re(R"("msg":"serving metrics","port":([0-9]+))");
-  REQUIRE(eventually([&] {
-    std::ifstream in(log_path_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
-    std::smatch m;
-    if (std::regex_search(text, m, port_re)) {
-      metrics_port_ = std::stoi(m[1].str());
-      return true;
-    }
-    return false;
-  }, std::chrono::seconds(20)));
+  REQUIRE(eventually(
+      [&] {
+        std::ifstream in(log_path_);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string text = ss.str();
+        std::smatch m;
+        if (std::regex_search(text, m, port_re)) {
+          metrics_port_ = std::stoi(m[1].str());
+          return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20)));
 }
 
-OperatorProcess::~OperatorProcess() { stop(); }
+OperatorProcess::~OperatorProcess() {
+  stop();
+}
 
 void OperatorProcess::stop() {
   if (pid_ <= 0) return;
@@ -108,7 +112,8 @@ double OperatorProcess::metric(const std::string& name, const std::vector<std::s
   std::string line;
   while (std::getline(in, line)) {
     if (!line.starts_with(name + "{")) continue;
-    if (std::all_of(labels.begin(), labels.end(), [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
+    if (std::all_of(labels.begin(), labels.end(),
+                    [&](const std::string& l) { return line.find(l) != std::string::npos; })) {
       total += std::stod(line.substr(line.rfind(' ') + 1));
     }
   }
@@ -127,13 +132,13 @@ long OperatorProcess::memory_kib(const std::string& field) const {
 double OperatorProcess::cpu_seconds() const {
   std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');   // the command name may hold spaces
+  const auto close = text.rfind(')');  // the command name may hold spaces
   if (close == std::string::npos) return 0;
   std::istringstream fields(text.substr(close + 2));
   std::string f;
   double ticks = 0;
   for (int i = 3; fields >> f; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(f);   // utime, stime
+    if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
     if (i == 15) break;
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -206,7 +211,8 @@ void make_workloads_ready(kube::KubeClient& c, const std::string& ns, const std:
   }
 }
 
-void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status) {
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key,
+                const kube::Json& status) {
   kube::PatchOptions po;
   po.subresource = "status";
   auto r = c.merge_patch(ref, key, {{"status", status}}, po);
@@ -216,7 +222,8 @@ void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::O
 void set_accept_from(kube::KubeClient& c, const std::string& ns, const std::string& sources) {
   const kube::Json value = sources.empty() ? kube::Json(nullptr) : kube::Json(sources);
   auto r = c.merge_patch(kube::resources::namespaces(), {"", ns},
-                         {{"metadata", {{"annotations", {{"stillontime.app/accept-from", value}}}}}}, kube::PatchOptions{"kubectl"});
+                         {{"metadata", {{"annotations", {{"stillontime.app/accept-from", value}}}}}},
+                         kube::PatchOptions{"kubectl"});
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
 }
 
@@ -231,7 +238,8 @@ std::string now_minus(int seconds) {
 
 kube::Json job_status(bool ok, int seconds_ago) {
   const std::string at = now_minus(seconds_ago);
-  kube::Json cond = {{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
+  kube::Json cond = {
+      {"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastProbeTime", at}, {"lastTransitionTime", at}};
   if (!ok) {
     cond["reason"] = "BackoffLimitExceeded";
     cond["message"] = "Job has reached the specified backoff limit";
@@ -249,21 +257,29 @@ kube::Json job_status(bool ok, int seconds_ago) {
 void create_finished_pod(kube::KubeClient& c, const kube::Json& job, const std::string& message) {
   const std::string ns = job["metadata"]["namespace"];
   const kube::Json& tmpl = job["spec"]["template"];
-  kube::Json labels = tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
+  kube::Json labels =
+      tmpl.contains("metadata") ? tmpl["metadata"].value("labels", kube::Json::object()) : kube::Json::object();
   labels["job-name"] = job["metadata"]["name"];
-  kube::Json pod = {{"apiVersion", "v1"},
-                    {"kind", "Pod"},
-                    {"metadata", {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns},
-                                  {"labels", labels}}},
-                    {"spec", tmpl["spec"]}};
+  kube::Json pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", job["metadata"]["name"].get<std::string>() + "-pod"}, {"namespace", ns}, {"labels", labels}}},
+      {"spec", tmpl["spec"]}};
   auto r = c.create(kPod, ns, pod);
   REQUIRE_MESSAGE(r.ok(), r.error().to_string());
-  kube::Json terminated = {{"exitCode", 0}, {"reason", "Completed"}, {"message", message}, {"startedAt", now_minus(40)},
+  kube::Json terminated = {{"exitCode", 0},
+                           {"reason", "Completed"},
+                           {"message", message},
+                           {"startedAt", now_minus(40)},
                            {"finishedAt", now_minus(10)}};
   set_status(c, kPod, {ns, pod["metadata"]["name"]},
              {{"phase", "Succeeded"},
-              {"containerStatuses", kube::Json::array({{{"name", "backup"}, {"ready", false}, {"restartCount", 0},
-                                                        {"image", "postgres:16"}, {"imageID", ""},
+              {"containerStatuses", kube::Json::array({{{"name", "backup"},
+                                                        {"ready", false},
+                                                        {"restartCount", 0},
+                                                        {"image", "postgres:16"},
+                                                        {"imageID", ""},
                                                         {"state", {{"terminated", terminated}}}}})}});
 }
 
@@ -283,11 +299,14 @@ void install_crd() {
 void delete_stillontimes(kube::KubeClient& c, const std::string& ns) {
   auto list = kube::list_all(c, kStillOnTime, ns, kube::ListOptions{});
   REQUIRE(list.ok());
-  for (const auto& cr : list->items) (void)c.remove(kStillOnTime, {ns, cr["metadata"].value("name", "")}, kube::DeleteOptions{});
-  CHECK(eventually([&] {
-    auto left = c.list(kStillOnTime, ns, kube::ListOptions{});
-    return left.ok() && (*left)["items"].empty();
-  }, std::chrono::seconds(60)));
+  for (const auto& cr : list->items)
+    (void)c.remove(kStillOnTime, {ns, cr["metadata"].value("name", "")}, kube::DeleteOptions{});
+  CHECK(eventually(
+      [&] {
+        auto left = c.list(kStillOnTime, ns, kube::ListOptions{});
+        return left.ok() && (*left)["items"].empty();
+      },
+      std::chrono::seconds(60)));
 }
 
 OperatorProcess& shared_operator() {

@@ -4,11 +4,10 @@
 // manifests/default (OperatorGrants).
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "e2e/support.h"
@@ -43,7 +42,8 @@ kube::Json job_status(bool ok, int seconds_ago);
 
 // Writes `status` through the status subresource (a kubelet's or a
 // controller's part in tests without them).
-void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key, const kube::Json& status);
+void set_status(kube::KubeClient& c, const kube::ResourceRef& ref, const kube::ObjectKey& key,
+                const kube::Json& status);
 
 // The Job's pod as a kubelet would leave it: Succeeded, its container
 // terminated with `message`; labelled like the Job's pod template plus job-name.

@@ -2,9 +2,9 @@
 // collector), the CRD, and the operator binary running as a child process.
 // No kubelet runs, so workload readiness is simulated through the status
 // subresource, as envtest users do.
-#include <doctest/doctest.h>
-
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "operator_process.h"
@@ -42,7 +42,8 @@ std::string condition(const Json& cr, const std::string& type, const std::string
 // Waits until the CR's condition `type` has `status`.
 bool wait_condition(KubeClient& c, const ObjectKey& key, const std::string& type, const std::string& status,
                     std::chrono::milliseconds timeout = 15s) {
-  return e2e::eventually([&] { return condition(e2e::get_or_null(c, e2e::kStillOnTime, key), type) == status; }, timeout);
+  return e2e::eventually([&] { return condition(e2e::get_or_null(c, e2e::kStillOnTime, key), type) == status; },
+                         timeout);
 }
 
 Json status_of(KubeClient& c, const ObjectKey& key) {
@@ -50,7 +51,9 @@ Json status_of(KubeClient& c, const ObjectKey& key) {
   return cr.is_object() ? cr.value("status", Json::object()) : Json::object();
 }
 
-bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) { return c.get(ref, key).ok(); }
+bool exists(KubeClient& c, const ResourceRef& ref, const ObjectKey& key) {
+  return c.get(ref, key).ok();
+}
 
 }  // namespace
 
@@ -60,16 +63,28 @@ TEST_CASE("a StillOnTime gets every child, labelled and owned; simulated readine
   const Json cr = create(*c, ns.name(), "app");
   const std::string uid = cr["metadata"]["uid"];
 
-  REQUIRE(e2e::eventually([&] {
-    return exists(*c, e2e::kDeployment, {ns.name(), "app-backend"}) && exists(*c, e2e::kDeployment, {ns.name(), "app-frontend"}) &&
-           exists(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}) && exists(*c, e2e::kStatefulSet, {ns.name(), "app-redis"});
-  }, 20s));
-  for (const auto& [ref, name] : std::vector<std::pair<ResourceRef, std::string>>{
-           {e2e::kDeployment, "app-backend"}, {e2e::kDeployment, "app-frontend"}, {e2e::kStatefulSet, "app-postgres"}, {e2e::kStatefulSet, "app-redis"},
-           {e2e::kService, "app-backend"}, {e2e::kService, "app-frontend"}, {e2e::kService, "app-postgres"}, {e2e::kService, "app-redis"},
-           {resources::secrets(), "app-postgres-credentials"}, {resources::secrets(), "app-redis-credentials"},
-           {resources::secrets(), "app-app-secrets"}, {resources::network_policies(), "app-default-deny"},
-           {resources::service_accounts(), "app-app"}}) {
+  REQUIRE(e2e::eventually(
+      [&] {
+        return exists(*c, e2e::kDeployment, {ns.name(), "app-backend"}) &&
+               exists(*c, e2e::kDeployment, {ns.name(), "app-frontend"}) &&
+               exists(*c, e2e::kStatefulSet, {ns.name(), "app-postgres"}) &&
+               exists(*c, e2e::kStatefulSet, {ns.name(), "app-redis"});
+      },
+      20s));
+  for (const auto& [ref, name] :
+       std::vector<std::pair<ResourceRef, std::string>>{{e2e::kDeployment, "app-backend"},
+                                                        {e2e::kDeployment, "app-frontend"},
+                                                        {e2e::kStatefulSet, "app-postgres"},
+                                                        {e2e::kStatefulSet, "app-redis"},
+                                                        {e2e::kService, "app-backend"},
+                                                        {e2e::kService, "app-frontend"},
+                                                        {e2e::kService, "app-postgres"},
+                                                        {e2e::kService, "app-redis"},
+                                                        {resources::secrets(), "app-postgres-credentials"},
+                                                        {resources::secrets(), "app-redis-credentials"},
+                                                        {resources::secrets(), "app-app-secrets"},
+                                                        {resources::network_policies(), "app-default-deny"},
+                                                        {resources::service_accounts(), "app-app"}}) {
     CAPTURE(name);
     auto obj = c->get(ref, {ns.name(), name});
     REQUIRE_MESSAGE(obj.ok(), obj.error().to_string());
@@ -131,19 +146,28 @@ TEST_CASE("children that someone edits or deletes are put back") {
   create(*c, ns.name(), "app");
   REQUIRE(e2e::eventually([&] { return exists(*c, e2e::kDeployment, {ns.name(), "app-frontend"}); }, 20s));
 
-  REQUIRE(c->merge_patch(e2e::kDeployment, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 7}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1; }, 5s));
+  REQUIRE(c->merge_patch(e2e::kDeployment, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 7}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1;
+      },
+      5s));
 
   auto d = c->get(e2e::kDeployment, {ns.name(), "app-backend"});
   REQUIRE(d.ok());
   Json edited = *d;
   edited["spec"]["template"]["spec"]["containers"][0]["image"] = "example.com/other:bad";
   REQUIRE(c->update(e2e::kDeployment, edited, UpdateOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] {
-    return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
-        .get<std::string>()
-        .ends_with(":1.0.0");
-  }, 5s));
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kDeployment,
+                                {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
+            .get<std::string>()
+            .ends_with(":1.0.0");
+      },
+      5s));
 
   REQUIRE(c->remove(e2e::kService, {ns.name(), "app-redis"}, DeleteOptions{}).ok());
   CHECK(e2e::eventually([&] { return exists(*c, e2e::kService, {ns.name(), "app-redis"}); }, 5s));
@@ -154,17 +178,23 @@ TEST_CASE("a new spec.version rolls the images and observedGeneration follows") 
   e2e::TestNamespace ns("sot-version");
   create(*c, ns.name(), "app");
   REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Ready", "False"));
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"version", "1.1.0"}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] {
-    const Json d = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
-    const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
-    return d["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0") &&
-           f["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0");
-  }, 10s));
-  CHECK(e2e::eventually([&] {
-    const Json st = status_of(*c, {ns.name(), "app"});
-    return st.value("observedGeneration", 0) == 2 && st.value("version", "") == "1.1.0";
-  }, 10s));
+  REQUIRE(
+      c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"version", "1.1.0"}}}}, PatchOptions{"kubectl"})
+          .ok());
+  CHECK(e2e::eventually(
+      [&] {
+        const Json d = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"});
+        const Json f = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"});
+        return d["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0") &&
+               f["spec"]["template"]["spec"]["containers"][0]["image"].get<std::string>().ends_with(":1.1.0");
+      },
+      10s));
+  CHECK(e2e::eventually(
+      [&] {
+        const Json st = status_of(*c, {ns.name(), "app"});
+        return st.value("observedGeneration", 0) == 2 && st.value("version", "") == "1.1.0";
+      },
+      10s));
 }
 
 TEST_CASE("disabling the ingress deletes it") {
@@ -172,7 +202,9 @@ TEST_CASE("disabling the ingress deletes it") {
   e2e::TestNamespace ns("sot-ingress");
   create(*c, ns.name(), "app", {{"ingress", {{"enabled", true}, {"host", "app.example.com"}}}});
   REQUIRE(e2e::eventually([&] { return exists(*c, e2e::kIngress, {ns.name(), "app"}); }, 20s));
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"ingress", {{"enabled", false}}}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"ingress", {{"enabled", false}}}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
   CHECK(e2e::eventually([&] { return !exists(*c, e2e::kIngress, {ns.name(), "app"}); }, 10s));
 }
 
@@ -183,13 +215,16 @@ TEST_CASE("an invalid spec is Stalled with the field named, an Event, and no cha
   REQUIRE(e2e::eventually([&] { return exists(*c, e2e::kDeployment, {ns.name(), "app-backend"}); }, 20s));
   REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Reconciling", "True"));
   std::this_thread::sleep_for(2s);
-  const std::string rv_before = e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"})["metadata"]["resourceVersion"];
+  const std::string rv_before =
+      e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"})["metadata"]["resourceVersion"];
 
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"},
-                         {{"spec", {{"version", "2.0.0"},
-                                    {"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 3}, {"maxReplicas", 2}}}}}}}},
-                         PatchOptions{"kubectl"})
-              .ok());
+  REQUIRE(
+      c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"},
+                     {{"spec",
+                       {{"version", "2.0.0"},
+                        {"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 3}, {"maxReplicas", 2}}}}}}}},
+                     PatchOptions{"kubectl"})
+          .ok());
   REQUIRE(wait_condition(*c, {ns.name(), "app"}, "Stalled", "True"));
   const Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, {ns.name(), "app"});
   CHECK(condition(cr, "Stalled", "reason") == "InvalidSpec");
@@ -197,23 +232,28 @@ TEST_CASE("an invalid spec is Stalled with the field named, an Event, and no cha
   CHECK(cr["status"]["observedGeneration"] == 2);
   std::this_thread::sleep_for(2s);
   CHECK(e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"})["metadata"]["resourceVersion"] == rv_before);
-  CHECK(e2e::eventually([&] {
-    ListOptions lo;
-    lo.field_selector = "involvedObject.name=app,reason=InvalidSpec";
-    auto events = c->list(resources::events(), ns.name(), lo);
-    return events.ok() && !(*events)["items"].empty();
-  }, 5s));
+  CHECK(e2e::eventually(
+      [&] {
+        ListOptions lo;
+        lo.field_selector = "involvedObject.name=app,reason=InvalidSpec";
+        auto events = c->list(resources::events(), ns.name(), lo);
+        return events.ok() && !(*events)["items"].empty();
+      },
+      5s));
 
   // Fixing the spec clears Stalled and applies the new version.
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"backend", {{"autoscaling", {{"maxReplicas", 4}}}}}}}},
-                         PatchOptions{"kubectl"})
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"},
+                         {{"spec", {{"backend", {{"autoscaling", {{"maxReplicas", 4}}}}}}}}, PatchOptions{"kubectl"})
               .ok());
   CHECK(wait_condition(*c, {ns.name(), "app"}, "Stalled", "False"));
-  CHECK(e2e::eventually([&] {
-    return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
-        .get<std::string>()
-        .ends_with(":2.0.0");
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kDeployment,
+                                {ns.name(), "app-backend"})["spec"]["template"]["spec"]["containers"][0]["image"]
+            .get<std::string>()
+            .ends_with(":2.0.0");
+      },
+      10s));
 }
 
 TEST_CASE("a paused resource leaves an edited child as it is") {
@@ -221,13 +261,22 @@ TEST_CASE("a paused resource leaves an edited child as it is") {
   e2e::TestNamespace ns("sot-paused");
   create(*c, ns.name(), "app");
   REQUIRE(e2e::eventually([&] { return exists(*c, e2e::kDeployment, {ns.name(), "app-frontend"}); }, 20s));
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"paused", true}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"paused", true}}}}, PatchOptions{"kubectl"})
+              .ok());
   REQUIRE(e2e::eventually([&] { return status_of(*c, {ns.name(), "app"}).value("phase", "") == "Paused"; }, 10s));
-  REQUIRE(c->merge_patch(e2e::kDeployment, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 5}}}}, PatchOptions{"kubectl"}).ok());
+  REQUIRE(c->merge_patch(e2e::kDeployment, {ns.name(), "app-frontend"}, {{"spec", {{"replicas", 5}}}},
+                         PatchOptions{"kubectl"})
+              .ok());
   std::this_thread::sleep_for(3s);
   CHECK(e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"})["spec"]["replicas"] == 5);
-  REQUIRE(c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"paused", false}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1; }, 10s));
+  REQUIRE(
+      c->merge_patch(e2e::kStillOnTime, {ns.name(), "app"}, {{"spec", {{"paused", false}}}}, PatchOptions{"kubectl"})
+          .ok());
+  CHECK(e2e::eventually(
+      [&] {
+        return e2e::get_or_null(*c, e2e::kDeployment, {ns.name(), "app-frontend"})["spec"]["replicas"] == 1;
+      },
+      10s));
 }
 
 TEST_CASE("targetNamespace: children go there, a missing namespace stalls until it appears, deletion removes them") {
@@ -255,10 +304,13 @@ TEST_CASE("targetNamespace: children go there, a missing namespace stalls until 
 
   REQUIRE(c->remove(e2e::kStillOnTime, {home.name(), "app"}, DeleteOptions{}).ok());
   CHECK(e2e::eventually([&] { return !exists(*c, e2e::kStillOnTime, {home.name(), "app"}); }, 20s));
-  CHECK(e2e::eventually([&] {
-    return !exists(*c, e2e::kDeployment, {target, "app-backend"}) && !exists(*c, e2e::kStatefulSet, {target, "app-postgres"}) &&
-           !exists(*c, e2e::kService, {target, "app-backend"});
-  }, 20s));
+  CHECK(e2e::eventually(
+      [&] {
+        return !exists(*c, e2e::kDeployment, {target, "app-backend"}) &&
+               !exists(*c, e2e::kStatefulSet, {target, "app-postgres"}) &&
+               !exists(*c, e2e::kService, {target, "app-backend"});
+      },
+      20s));
   (void)c->remove(resources::namespaces(), {"", target}, DeleteOptions{});
 }
 
@@ -288,9 +340,13 @@ TEST_CASE("deleting a resource in its own namespace lets the garbage collector r
   DeleteOptions del;
   del.propagation = Propagation::kForeground;
   REQUIRE(c->remove(e2e::kStillOnTime, {ns.name(), "app"}, del).ok());
-  CHECK(e2e::eventually([&] {
-    return !exists(*c, e2e::kStillOnTime, {ns.name(), "app"}) && !exists(*c, e2e::kDeployment, {ns.name(), "app-backend"}) &&
-           !exists(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}) && !exists(*c, e2e::kService, {ns.name(), "app-frontend"}) &&
-           !exists(*c, resources::secrets(), {ns.name(), "app-redis-credentials"});
-  }, 30s));
+  CHECK(e2e::eventually(
+      [&] {
+        return !exists(*c, e2e::kStillOnTime, {ns.name(), "app"}) &&
+               !exists(*c, e2e::kDeployment, {ns.name(), "app-backend"}) &&
+               !exists(*c, e2e::kStatefulSet, {ns.name(), "app-redis"}) &&
+               !exists(*c, e2e::kService, {ns.name(), "app-frontend"}) &&
+               !exists(*c, resources::secrets(), {ns.name(), "app-redis-credentials"});
+      },
+      30s));
 }

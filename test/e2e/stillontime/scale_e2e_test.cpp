@@ -8,11 +8,11 @@
 // all 1,000 again from its caches, writes nothing. Memory and time are printed
 // (MESSAGE lines); the all-installs version is test/bench/operator/bench.sh
 // --one-namespace (docs/benchmarks.md).
-#include <doctest/doctest.h>
-
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "operator_process.h"
@@ -29,15 +29,22 @@ constexpr int kInvalid = 40;
 
 enum class Kind { kInstall, kInvalid, kPaused };
 
-Kind kind_of(int i) { return i < kInstalls ? Kind::kInstall : i < kInstalls + kInvalid ? Kind::kInvalid : Kind::kPaused; }
+Kind kind_of(int i) {
+  return i < kInstalls ? Kind::kInstall : i < kInstalls + kInvalid ? Kind::kInvalid : Kind::kPaused;
+}
 
-std::string name_of(int i) { return "sot-" + std::to_string(i); }
+std::string name_of(int i) {
+  return "sot-" + std::to_string(i);
+}
 
 Json spec_of(int i) {
   switch (kind_of(i)) {
-    case Kind::kInstall: return {{"deletionPolicy", "Retain"}};   // no finalizer: status is the only change
-    case Kind::kInvalid: return {{"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 3}, {"maxReplicas", 2}}}}}};
-    case Kind::kPaused: return {{"paused", true}};
+    case Kind::kInstall:
+      return {{"deletionPolicy", "Retain"}};  // no finalizer: status is the only change
+    case Kind::kInvalid:
+      return {{"backend", {{"autoscaling", {{"enabled", true}, {"minReplicas", 3}, {"maxReplicas", 2}}}}}};
+    case Kind::kPaused:
+      return {{"paused", true}};
   }
   return Json::object();
 }
@@ -45,8 +52,10 @@ Json spec_of(int i) {
 // True when the resource's status is what its kind leads to.
 bool settled(int i, const Json& cr) {
   switch (kind_of(i)) {
-    case Kind::kInstall: return e2e::condition_of(cr, "Reconciling", "reason") == "WaitingForComponents";
-    case Kind::kInvalid: return e2e::condition_of(cr, "Stalled", "reason") == "InvalidSpec";
+    case Kind::kInstall:
+      return e2e::condition_of(cr, "Reconciling", "reason") == "WaitingForComponents";
+    case Kind::kInvalid:
+      return e2e::condition_of(cr, "Stalled", "reason") == "InvalidSpec";
     case Kind::kPaused:
       return cr.is_object() && cr.value("status", Json::object()).value("phase", "") == "Paused";
   }
@@ -80,14 +89,17 @@ class ChangeCounter {
       WatchOptions wo;
       wo.resource_version = version_;
       wo.timeout_seconds = 120;
-      auto r = c->watch(e2e::kStillOnTime, ns_, wo, [&](WatchEvent&& ev) {
-        version_ = ev.object["metadata"].value("resourceVersion", version_);
-        if (ev.type == EventType::kModified) {
-          std::lock_guard lock(mu_);
-          ++modified_[ev.object["metadata"].value("name", "")];
-        }
-        return true;
-      }, cancel_);
+      auto r = c->watch(
+          e2e::kStillOnTime, ns_, wo,
+          [&](WatchEvent&& ev) {
+            version_ = ev.object["metadata"].value("resourceVersion", version_);
+            if (ev.type == EventType::kModified) {
+              std::lock_guard lock(mu_);
+              ++modified_[ev.object["metadata"].value("name", "")];
+            }
+            return true;
+          },
+          cancel_);
       if (!r.ok() && !cancel_.cancelled()) std::this_thread::sleep_for(100ms);
     }
   }
@@ -130,16 +142,18 @@ TEST_CASE("1,000 resources in one namespace: each status written once, then rest
 
   auto c = e2e::client();
   int done = 0;
-  const bool all_settled = e2e::eventually([&] {
-    auto list = list_all(*c, e2e::kStillOnTime, ns.name(), ListOptions{});
-    if (!list.ok()) return false;
-    done = 0;
-    for (const auto& cr : list->items) {
-      const std::string name = cr["metadata"]["name"];
-      done += settled(std::stoi(name.substr(4)), cr);
-    }
-    return done == kTotal;
-  }, 120s);
+  const bool all_settled = e2e::eventually(
+      [&] {
+        auto list = list_all(*c, e2e::kStillOnTime, ns.name(), ListOptions{});
+        if (!list.ok()) return false;
+        done = 0;
+        for (const auto& cr : list->items) {
+          const std::string name = cr["metadata"]["name"];
+          done += settled(std::stoi(name.substr(4)), cr);
+        }
+        return done == kTotal;
+      },
+      120s);
   const double settle_s = seconds_since(t0);
   CHECK_MESSAGE(all_settled, done, " of ", kTotal, " settled");
   const double burst_writes = op.writes() - writes_before;
@@ -168,9 +182,10 @@ TEST_CASE("1,000 resources in one namespace: each status written once, then rest
   }
   CHECK_MESSAGE(more == 0, "changed other than expected: ", over);
   const long rss = op.memory_kib("VmRSS"), hwm = op.memory_kib("VmHWM");
-  MESSAGE(kTotal, " resources (", kInstalls, " installs, ", kInvalid, " invalid, ", kTotal - kInstalls - kInvalid, " paused) created in ",
-          create_s, " s, all settled ", settle_s, " s after the first; operator: ", burst_writes, " writes, ", burst_cpu,
-          " s CPU, ", rest_writes, " writes in 10 s at rest, VmRSS ", rss / 1024, " MiB, VmHWM ", hwm / 1024, " MiB; ", once,
+  MESSAGE(kTotal, " resources (", kInstalls, " installs, ", kInvalid, " invalid, ", kTotal - kInstalls - kInvalid,
+          " paused) created in ", create_s, " s, all settled ", settle_s,
+          " s after the first; operator: ", burst_writes, " writes, ", burst_cpu, " s CPU, ", rest_writes,
+          " writes in 10 s at rest, VmRSS ", rss / 1024, " MiB, VmHWM ", hwm / 1024, " MiB; ", once,
           " resources changed exactly once");
   // Status once per resource, about 25 children per install, an Event per invalid one.
   CHECK(burst_writes <= kTotal + kInstalls * 30 + kInvalid + 20);
@@ -183,7 +198,7 @@ TEST_CASE("1,000 resources in one namespace: each status written once, then rest
   CHECK(e2e::eventually([&] { return second.metric("controller_runtime_reconcile_total") >= kTotal; }, 60s));
   const double resync_s = seconds_since(t1);
   std::this_thread::sleep_for(5s);
-  MESSAGE("restart: ", second.metric("controller_runtime_reconcile_total"), " reconciles in ", resync_s, " s, ", second.writes(),
-          " writes; VmRSS ", second.memory_kib("VmRSS") / 1024, " MiB");
+  MESSAGE("restart: ", second.metric("controller_runtime_reconcile_total"), " reconciles in ", resync_s, " s, ",
+          second.writes(), " writes; VmRSS ", second.memory_kib("VmRSS") / 1024, " MiB");
   CHECK(second.writes() == 0);
 }

@@ -5,10 +5,10 @@
 // in, or read from, a namespace it has no rights over through a StillOnTime.
 // What the operator sent where is read from the API server's audit log, not
 // from the operator's own account of it.
-#include <doctest/doctest.h>
-
 #include <cstdio>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "e2e/support.h"
 #include "operator_process.h"
@@ -37,7 +37,8 @@ void bind_tenant(KubeClient& admin, const std::string& user, const std::string& 
       {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get", "list", "create"}}},
   });
   if (may_consent) {
-    rules.push_back({{"apiGroups", {""}}, {"resources", {"namespaces"}}, {"resourceNames", {ns}}, {"verbs", {"get", "patch"}}});
+    rules.push_back(
+        {{"apiGroups", {""}}, {"resources", {"namespaces"}}, {"resourceNames", {ns}}, {"verbs", {"get", "patch"}}});
   }
   auto role = admin.create(resources::roles(), ns,
                            {{"apiVersion", "rbac.authorization.k8s.io/v1"},
@@ -45,13 +46,13 @@ void bind_tenant(KubeClient& admin, const std::string& user, const std::string& 
                             {"metadata", {{"name", "tenant"}, {"namespace", ns}}},
                             {"rules", rules}});
   REQUIRE_MESSAGE(role.ok(), role.error().to_string());
-  auto binding = admin.create(
-      resources::role_bindings(), ns,
-      {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-       {"kind", "RoleBinding"},
-       {"metadata", {{"name", "tenant"}, {"namespace", ns}}},
-       {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "tenant"}}},
-       {"subjects", {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", user}}}}});
+  auto binding =
+      admin.create(resources::role_bindings(), ns,
+                   {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                    {"kind", "RoleBinding"},
+                    {"metadata", {{"name", "tenant"}, {"namespace", ns}}},
+                    {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "tenant"}}},
+                    {"subjects", {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", user}}}}});
   REQUIRE_MESSAGE(binding.ok(), binding.error().to_string());
 }
 
@@ -81,7 +82,8 @@ std::string stalled(KubeClient& c, const ObjectKey& key, const std::string& fiel
   return "";
 }
 
-bool wait_stalled(KubeClient& c, const ObjectKey& key, const std::string& reason, std::chrono::milliseconds timeout = 20s) {
+bool wait_stalled(KubeClient& c, const ObjectKey& key, const std::string& reason,
+                  std::chrono::milliseconds timeout = 20s) {
   return e2e::eventually([&] { return stalled(c, key) == "True" && stalled(c, key, "reason") == reason; }, timeout);
 }
 
@@ -102,20 +104,24 @@ std::vector<std::string> children_in(KubeClient& admin, const std::string& ns, c
 // (its cluster-wide lists and watches name no namespace), received at or after
 // `since`.
 std::vector<Json> operator_requests_in(const std::string& ns, const std::string& since) {
-  return e2e::audit_events([&](const Json& e) {
-    const Json ref = e.value("objectRef", Json::object());
-    return e.value("user", Json::object()).value("username", "") == e2e::kOperatorUser &&
-           ref.value("namespace", "") == ns && e.value("requestReceivedTimestamp", "") >= since;
-  }, "\"namespace\":\"" + ns + "\"");
+  return e2e::audit_events(
+      [&](const Json& e) {
+        const Json ref = e.value("objectRef", Json::object());
+        return e.value("user", Json::object()).value("username", "") == e2e::kOperatorUser &&
+               ref.value("namespace", "") == ns && e.value("requestReceivedTimestamp", "") >= since;
+      },
+      "\"namespace\":\"" + ns + "\"");
 }
 
 // The operator's requests for Namespace objects (its informer's list and watch).
 std::vector<Json> operator_namespace_requests(const std::string& since) {
-  return e2e::audit_events([&](const Json& e) {
-    return e.value("user", Json::object()).value("username", "") == e2e::kOperatorUser &&
-           e.value("objectRef", Json::object()).value("resource", "") == "namespaces" &&
-           e.value("requestReceivedTimestamp", "") >= since;
-  }, "\"resource\":\"namespaces\"");
+  return e2e::audit_events(
+      [&](const Json& e) {
+        return e.value("user", Json::object()).value("username", "") == e2e::kOperatorUser &&
+               e.value("objectRef", Json::object()).value("resource", "") == "namespaces" &&
+               e.value("requestReceivedTimestamp", "") >= since;
+      },
+      "\"resource\":\"namespaces\"");
 }
 
 std::string show(const std::vector<Json>& events) {
@@ -148,7 +154,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b consents; withdrawn, nothing in b is touched") {
+TEST_CASE(
+    "tenant a reaches namespace b through a StillOnTime only while b consents; withdrawn, nothing in b is touched") {
   e2e::OperatorGrants grants;
   auto admin = e2e::client();
   e2e::TestNamespace a("tenancy-a");
@@ -159,24 +166,26 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   auto tenant_b = tenant_client(kTenantB, b.name());
 
   // b's own Secret, which tenant a must never see.
-  REQUIRE(admin->create(resources::secrets(), b.name(),
-                        {{"apiVersion", "v1"},
-                         {"kind", "Secret"},
-                         {"metadata", {{"name", "b-database"}, {"namespace", b.name()}}},
-                         {"stringData", {{"PASSWORD", "b-only"}}}})
+  REQUIRE(admin
+              ->create(resources::secrets(), b.name(),
+                       {{"apiVersion", "v1"},
+                        {"kind", "Secret"},
+                        {"metadata", {{"name", "b-database"}, {"namespace", b.name()}}},
+                        {"stringData", {{"PASSWORD", "b-only"}}}})
               .ok());
 
   // Directly, tenant a can do nothing in b: no objects, no Secrets, no consent.
   const Json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}, {"namespace", b.name()}}}};
   CHECK(tenant_a->create(resources::config_maps(), b.name(), cm).code() == Code::kForbidden);
   CHECK(tenant_a->get(resources::secrets(), {b.name(), "b-database"}).code() == Code::kForbidden);
-  CHECK(tenant_a->merge_patch(resources::namespaces(), {"", b.name()},
-                              {{"metadata", {{"annotations", {{"stillontime.app/accept-from", a.name()}}}}}},
-                              PatchOptions{"kubectl"})
+  CHECK(tenant_a
+            ->merge_patch(resources::namespaces(), {"", b.name()},
+                          {{"metadata", {{"annotations", {{"stillontime.app/accept-from", a.name()}}}}}},
+                          PatchOptions{"kubectl"})
             .code() == Code::kForbidden);
   Json own = cm;
   own["metadata"]["namespace"] = a.name();
-  CHECK(tenant_a->create(resources::config_maps(), a.name(), own).ok());   // in its own namespace it may
+  CHECK(tenant_a->create(resources::config_maps(), a.name(), own).ok());  // in its own namespace it may
 
   const std::string before_resource = e2e::audit_now();
   e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--namespaces", a.name()},
@@ -196,7 +205,7 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
         "spec.targetNamespace: namespace " + b.name() + " has not consented to children of StillOnTime resources in " +
             a.name() + "; someone who may update namespace " + b.name() +
             " consents with: kubectl annotate namespace " + b.name() + " stillontime.app/accept-from=" + a.name());
-  std::this_thread::sleep_for(2s);   // room for a wrong write to show
+  std::this_thread::sleep_for(2s);  // room for a wrong write to show
   CHECK(children_in(*admin, b.name(), owner).empty());
   const auto refused = operator_requests_in(b.name(), before_resource);
   CHECK_MESSAGE(refused.empty(), ("the operator sent requests into b before consent:\n" + show(refused)));
@@ -208,7 +217,11 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   // b consents (tenant b itself, with its one extra right): the same resource reconciles.
   const auto consent_at = std::chrono::steady_clock::now();
   e2e::set_accept_from(*tenant_b, b.name(), a.name());
-  REQUIRE_MESSAGE(e2e::eventually([&] { return admin->get(resources::deployments(), {b.name(), "app-backend"}).ok(); }, 20s),
+  REQUIRE_MESSAGE(e2e::eventually(
+                      [&] {
+                        return admin->get(resources::deployments(), {b.name(), "app-backend"}).ok();
+                      },
+                      20s),
                   ("operator log: " + op.log_path()));
   const double consent_seconds = seconds_since(consent_at);
   CHECK(e2e::eventually([&] { return stalled(*tenant_a, key) == "False"; }, 10s));
@@ -227,14 +240,17 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   REQUIRE(wait_stalled(*tenant_a, key, "TargetNamespaceNotPermitted", 10s));
   std::printf("tenancy: consent withdrawn to Stalled: %.2f s\n", seconds_since(withdraw_at));
   const std::string withdrawn = e2e::audit_now();
-  const std::string backend_version = e2e::get_or_null(*admin, resources::deployments(), {b.name(), "app-backend"})
-                                          ["metadata"]["resourceVersion"];
+  const std::string backend_version =
+      e2e::get_or_null(*admin, resources::deployments(), {b.name(), "app-backend"})["metadata"]["resourceVersion"];
   REQUIRE(admin->remove(resources::services(), {b.name(), "app-frontend"}, DeleteOptions{}).ok());
-  REQUIRE(tenant_a->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"version", "1.0.1"}}}}, PatchOptions{"kubectl"}).ok());
-  CHECK(e2e::eventually([&] {
-    const Json cr = e2e::get_or_null(*tenant_a, e2e::kStillOnTime, key);
-    return cr["status"].value("observedGeneration", 0) == cr["metadata"].value("generation", -1);
-  }, 10s));
+  REQUIRE(
+      tenant_a->merge_patch(e2e::kStillOnTime, key, {{"spec", {{"version", "1.0.1"}}}}, PatchOptions{"kubectl"}).ok());
+  CHECK(e2e::eventually(
+      [&] {
+        const Json cr = e2e::get_or_null(*tenant_a, e2e::kStillOnTime, key);
+        return cr["status"].value("observedGeneration", 0) == cr["metadata"].value("generation", -1);
+      },
+      10s));
   std::this_thread::sleep_for(3s);
   CHECK_FALSE(admin->get(resources::services(), {b.name(), "app-frontend"}).ok());
   CHECK(e2e::get_or_null(*admin, resources::deployments(), {b.name(), "app-backend"})["metadata"]["resourceVersion"] ==
@@ -250,19 +266,21 @@ TEST_CASE("tenant a reaches namespace b through a StillOnTime only while b conse
   CHECK_FALSE(children_in(*admin, b.name(), owner).empty());
   after = operator_requests_in(b.name(), withdrawn);
   CHECK_MESSAGE(after.empty(), ("the operator sent requests into b while finalizing:\n" + show(after)));
-  CHECK(e2e::eventually([&] {
-    ListOptions lo;
-    lo.field_selector = "involvedObject.name=app,reason=TargetNamespaceNotPermitted";
-    auto events = admin->list(resources::events(), a.name(), lo);
-    if (!events.ok()) return false;
-    for (const auto& e : (*events)["items"]) {
-      if (e.value("message", "").find("kubectl delete -n " + b.name() + " -l stillontime.app/owner=" + owner) !=
-          std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  }, 10s));
+  CHECK(e2e::eventually(
+      [&] {
+        ListOptions lo;
+        lo.field_selector = "involvedObject.name=app,reason=TargetNamespaceNotPermitted";
+        auto events = admin->list(resources::events(), a.name(), lo);
+        if (!events.ok()) return false;
+        for (const auto& e : (*events)["items"]) {
+          if (e.value("message", "").find("kubectl delete -n " + b.name() + " -l stillontime.app/owner=" + owner) !=
+              std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      10s));
   op.stop();
 }
 
@@ -272,15 +290,19 @@ TEST_CASE("a claim on a namespace that did not consent does not count: no squatt
   e2e::TestNamespace a("tenancy-squat");
   e2e::TestNamespace c("tenancy-owner");
   e2e::TestNamespace b("tenancy-wanted");
-  e2e::OperatorProcess op({"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--namespaces",
-                           a.name() + "," + c.name()});
+  e2e::OperatorProcess op(
+      {"--kubeconfig", e2e::control_plane().kubeconfig("operator"), "--namespaces", a.name() + "," + c.name()});
   // a names b first; b consents only to c, whose resource comes a second later.
   REQUIRE(admin->create(e2e::kStillOnTime, a.name(), resource(a.name(), "first", b.name())).ok());
   REQUIRE(wait_stalled(*admin, {a.name(), "first"}, "TargetNamespaceNotPermitted"));
-  std::this_thread::sleep_for(1100ms);   // creationTimestamp has one-second resolution
+  std::this_thread::sleep_for(1100ms);  // creationTimestamp has one-second resolution
   e2e::set_accept_from(*admin, b.name(), c.name());
   REQUIRE(admin->create(e2e::kStillOnTime, c.name(), resource(c.name(), "second", b.name())).ok());
-  CHECK_MESSAGE(e2e::eventually([&] { return admin->get(resources::deployments(), {b.name(), "second-backend"}).ok(); }, 20s),
+  CHECK_MESSAGE(e2e::eventually(
+                    [&] {
+                      return admin->get(resources::deployments(), {b.name(), "second-backend"}).ok();
+                    },
+                    20s),
                 ("operator log: " + op.log_path()));
   CHECK(e2e::eventually([&] { return stalled(*admin, {c.name(), "second"}) == "False"; }, 10s));
   CHECK(stalled(*admin, {a.name(), "first"}, "reason") == "TargetNamespaceNotPermitted");
@@ -319,7 +341,7 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
   e2e::OperatorGrants grants;
   auto admin = e2e::client();
   e2e::TestNamespace a("tenancy-sys-a");
-  e2e::TestNamespace ops("tenancy-ops");   // the operator's own namespace in this case (POD_NAMESPACE)
+  e2e::TestNamespace ops("tenancy-ops");  // the operator's own namespace in this case (POD_NAMESPACE)
   bind_tenant(*admin, kTenantA, a.name(), false);
   auto tenant_a = tenant_client(kTenantA, a.name());
   e2e::set_accept_from(*admin, "kube-system", a.name());
@@ -338,7 +360,8 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
     e2e::OperatorProcess op(base, env);
     REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "to-system", "kube-system")).ok());
     REQUIRE(tenant_a->create(e2e::kStillOnTime, a.name(), resource(a.name(), "to-ops", ops.name())).ok());
-    for (const auto& [key, target] : {std::pair{to_system, std::string("kube-system")}, std::pair{to_ops, ops.name()}}) {
+    for (const auto& [key, target] :
+         {std::pair{to_system, std::string("kube-system")}, std::pair{to_ops, ops.name()}}) {
       CAPTURE(target);
       REQUIRE_MESSAGE(wait_stalled(*tenant_a, key, "TargetNamespaceNotPermitted"), ("operator log: " + op.log_path()));
       CHECK(stalled(*tenant_a, key, "message").find("is never a target") != std::string::npos);
@@ -359,7 +382,11 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
         return args;
       }(),
       env);
-  CHECK_MESSAGE(e2e::eventually([&] { return admin->get(resources::deployments(), {ops.name(), "to-ops-backend"}).ok(); }, 20s),
+  CHECK_MESSAGE(e2e::eventually(
+                    [&] {
+                      return admin->get(resources::deployments(), {ops.name(), "to-ops-backend"}).ok();
+                    },
+                    20s),
                 ("operator log: " + op.log_path()));
   CHECK(e2e::eventually([&] { return stalled(*tenant_a, to_ops) == "False"; }, 10s));
   CHECK(stalled(*tenant_a, to_system, "reason") == "TargetNamespaceNotPermitted");
@@ -367,7 +394,11 @@ TEST_CASE("kube-system and the operator's own namespace are never targets, even 
   CHECK(operator_requests_in("kube-system", since).empty());
   // With consent, deleting the resource removes what it made there.
   REQUIRE(tenant_a->remove(e2e::kStillOnTime, to_ops, DeleteOptions{}).ok());
-  CHECK(e2e::eventually([&] { return !admin->get(resources::deployments(), {ops.name(), "to-ops-backend"}).ok(); }, 20s));
+  CHECK(e2e::eventually(
+      [&] {
+        return !admin->get(resources::deployments(), {ops.name(), "to-ops-backend"}).ok();
+      },
+      20s));
   REQUIRE(tenant_a->remove(e2e::kStillOnTime, to_system, DeleteOptions{}).ok());
   CHECK(e2e::eventually([&] { return !admin->get(e2e::kStillOnTime, to_system).ok(); }, 20s));
   op.stop();

@@ -2,9 +2,9 @@
 // (restricted, scripts from the ConfigMap, credentials by secretKeyRef), the
 // PVC (kept unless deletionPolicy Delete), the scripts ConfigMap (the repo's
 // files byte for byte) and the on-demand, restore and bootstrap Jobs.
-#include <doctest/doctest.h>
-
 #include <set>
+
+#include <doctest/doctest.h>
 
 #include "stillontime/builders/backup.h"
 #include "stillontime/builders/builders.h"
@@ -108,7 +108,7 @@ TEST_CASE("the backup pod: restricted, component backup, postgres and redis imag
   auto r = make_resource({{"environment", "production"}, {"backup", {{"retentionDays", 7}, {"keep", 5}}}});
   const json tmpl = backup_pod_template(r, "schedule");
   const json& spec = tmpl["spec"];
-  CHECK(tmpl["metadata"]["labels"]["app.kubernetes.io/component"] == "backup");   // the N-backup NetworkPolicy
+  CHECK(tmpl["metadata"]["labels"]["app.kubernetes.io/component"] == "backup");  // the N-backup NetworkPolicy
   CHECK(spec["restartPolicy"] == "Never");
   check_restricted(spec);
 
@@ -120,7 +120,8 @@ TEST_CASE("the backup pod: restricted, component backup, postgres and redis imag
   CHECK(env["BACKUP_DIR"]["value"] == "/backups");
   CHECK(env["PGHOST"]["value"] == "sot-postgres.apps.svc");
   CHECK(env["PGPORT"]["value"] == "5432");
-  CHECK(env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == json{{"name", "sot-postgres-credentials"}, {"key", "POSTGRES_PASSWORD"}});
+  CHECK(env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-postgres-credentials"}, {"key", "POSTGRES_PASSWORD"}});
   CHECK(env["PGUSER"]["valueFrom"]["secretKeyRef"]["key"] == "POSTGRES_USER");
   CHECK(env["PGDATABASE"]["valueFrom"]["secretKeyRef"]["key"] == "POSTGRES_DB");
   CHECK(env["RETENTION_DAYS"]["value"] == "7");
@@ -131,13 +132,14 @@ TEST_CASE("the backup pod: restricted, component backup, postgres and redis imag
   CHECK(redis["command"] == json::array({"bash", "/scripts/backup.sh", "redis"}));
   auto renv = env_of(redis);
   CHECK(renv["REDIS_HOST"]["value"] == "sot-redis.apps.svc");
-  CHECK(renv["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == json{{"name", "sot-redis-credentials"}, {"key", "REDIS_PASSWORD"}});
-  CHECK_FALSE(env.count("REDIS_PASSWORD"));   // each container gets only what it uses
+  CHECK(renv["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-redis-credentials"}, {"key", "REDIS_PASSWORD"}});
+  CHECK_FALSE(env.count("REDIS_PASSWORD"));  // each container gets only what it uses
 }
 
 TEST_CASE("an external database: DATABASE_URL from its secretRef, no PG* from a generated Secret") {
-  auto r = make_resource({{"environment", "production"},
-                          {"postgres", {{"external", {{"secretRef", {{"name", "db"}, {"key", "url"}}}}}}}});
+  auto r = make_resource(
+      {{"environment", "production"}, {"postgres", {{"external", {{"secretRef", {{"name", "db"}, {"key", "url"}}}}}}}});
   auto env = env_of(container_named(backup_pod_template(r, "schedule")["spec"], "backup"));
   CHECK(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == json{{"name", "db"}, {"key", "url"}});
   CHECK_FALSE(env.count("PGPASSWORD"));
@@ -145,8 +147,8 @@ TEST_CASE("an external database: DATABASE_URL from its secretRef, no PG* from a 
 }
 
 TEST_CASE("the PVC: size and class from spec.backup.storage; an ownerReference only with deletionPolicy Delete") {
-  auto keep = make_resource({{"environment", "production"},
-                             {"backup", {{"storage", {{"size", "5Gi"}, {"storageClassName", "fast"}}}}}});
+  auto keep = make_resource(
+      {{"environment", "production"}, {"backup", {{"storage", {{"size", "5Gi"}, {"storageClassName", "fast"}}}}}});
   const json pvc = build_backup_pvc(keep);
   CHECK(pvc["metadata"]["name"] == "sot-backups");
   CHECK(pvc["spec"]["resources"]["requests"]["storage"] == "5Gi");
@@ -210,7 +212,7 @@ TEST_CASE("the backup NetworkPolicy lets backup pods reach Postgres 5432, Redis 
   CHECK(spec["policyTypes"] == json::array({"Egress"}));
   std::set<int> ports;
   for (const auto& rule : spec["egress"]) {
-    REQUIRE(rule.contains("to"));   // no rule open to anywhere
+    REQUIRE(rule.contains("to"));  // no rule open to anywhere
     for (const auto& p : rule["ports"]) ports.insert(p["port"].get<int>());
   }
   CHECK(ports == std::set<int>{5432, 6379});

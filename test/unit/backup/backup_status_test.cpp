@@ -1,9 +1,10 @@
 // plan_backup(): status.backup from Jobs, BackupHealthy both ways, one Job per
 // backup request id, the restore state machine and the bootstrap. Pure: Jobs
 // and the clock are made by hand.
+#include "controller/backup_status.h"
+
 #include <doctest/doctest.h>
 
-#include "controller/backup_status.h"
 #include "stillontime/builders/backup.h"
 #include "unit/stillontime/helpers.h"
 
@@ -26,15 +27,22 @@ json job(const std::string& name, const std::string& task, const std::string& tr
          std::int64_t at, json annotations = json::object()) {
   json labels = {{kTaskLabel, task}};
   if (!trigger.empty()) labels[kTriggerLabel] = trigger;
-  json j = {{"metadata", {{"name", name}, {"namespace", "apps"}, {"uid", "u-" + name}, {"labels", labels},
-                          {"creationTimestamp", rfc3339(at - 60)}}},
+  json j = {{"metadata",
+             {{"name", name},
+              {"namespace", "apps"},
+              {"uid", "u-" + name},
+              {"labels", labels},
+              {"creationTimestamp", rfc3339(at - 60)}}},
             {"status", json::object()}};
   if (!annotations.empty()) j["metadata"]["annotations"] = annotations;
   if (state == "Complete") {
-    j["status"] = {{"completionTime", rfc3339(at)},
-                   {"conditions", json::array({{{"type", "Complete"}, {"status", "True"}, {"lastTransitionTime", rfc3339(at)}}})}};
+    j["status"] = {
+        {"completionTime", rfc3339(at)},
+        {"conditions", json::array({{{"type", "Complete"}, {"status", "True"}, {"lastTransitionTime", rfc3339(at)}}})}};
   } else if (state == "Failed") {
-    j["status"] = {{"conditions", json::array({{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"},
+    j["status"] = {{"conditions", json::array({{{"type", "Failed"},
+                                                {"status", "True"},
+                                                {"reason", "BackoffLimitExceeded"},
                                                 {"message", "Job has reached the specified backoff limit"},
                                                 {"lastTransitionTime", rfc3339(at)}}})}};
   }
@@ -59,7 +67,7 @@ BackupInputs inputs(const StillOnTime& r, json cr, std::vector<json> jobs, std::
 
 TEST_CASE("backup due: the newest scheduled run that should have finished by now") {
   CHECK(backup_due("0 2 * * *", kNow) == kTwoAm);
-  CHECK(backup_due("0 2 * * *", kTwoAm + 60) == kTwoAm - 86400);   // today's run may still be running
+  CHECK(backup_due("0 2 * * *", kTwoAm + 60) == kTwoAm - 86400);  // today's run may still be running
   CHECK_FALSE(backup_due("not a schedule", kNow));
 }
 
@@ -97,7 +105,7 @@ TEST_CASE("status.backup and BackupHealthy follow the Jobs both ways") {
   CHECK_FALSE(p3.healthy->status);
   CHECK(p3.healthy->reason == "BackupFailed");
   CHECK(p3.backup_status["lastFailedTime"] == rfc3339(kTwoAm + 3600));
-  CHECK(p3.backup_status["lastBackup"] == "stillontime-20240515T020012Z.dump");   // unchanged
+  CHECK(p3.backup_status["lastBackup"] == "stillontime-20240515T020012Z.dump");  // unchanged
   REQUIRE(p3.new_failures.size() == 1);
   REQUIRE(p3.events.size() == 1);
   CHECK(p3.events[0].warning);
@@ -161,16 +169,18 @@ TEST_CASE("a backup request makes one Job per id and records its phase") {
 TEST_CASE("restore: scale the backend to 0, then the Job, then back; a failure holds it and stalls") {
   auto r = make_resource({{"environment", "production"}, {"restore", {{"from", "latest"}, {"id", "r1"}}}});
   const std::string name = restore_job_name(r, "r1");
-  json backend_up = {{"metadata", {{"generation", 2}}}, {"spec", {{"replicas", 3}}},
+  json backend_up = {{"metadata", {{"generation", 2}}},
+                     {"spec", {{"replicas", 3}}},
                      {"status", {{"observedGeneration", 2}, {"replicas", 3}}}};
-  json backend_down = {{"metadata", {{"generation", 3}}}, {"spec", {{"replicas", 0}}},
+  json backend_down = {{"metadata", {{"generation", 3}}},
+                       {"spec", {{"replicas", 0}}},
                        {"status", {{"observedGeneration", 3}, {"replicas", 0}}}};
 
   auto in1 = inputs(r, cr_with(), {});
   in1.backend = backend_up;
   auto p1 = plan_backup(in1);
   CHECK(p1.hold_backend);
-  CHECK(p1.jobs.empty());   // not before the backend is down
+  CHECK(p1.jobs.empty());  // not before the backend is down
   CHECK(p1.restore_status["phase"] == "ScalingDown");
   REQUIRE(p1.not_ready);
 

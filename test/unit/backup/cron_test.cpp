@@ -1,8 +1,9 @@
 // Cron evaluation: previous/next fire times in UTC, macros, names, steps and
 // the day-of-month/day-of-week rule.
+#include "stillontime/cron.h"
+
 #include <doctest/doctest.h>
 
-#include "stillontime/cron.h"
 #include "stillontime/status.h"
 
 using namespace sot::stillontime;
@@ -29,15 +30,15 @@ TEST_CASE("the default daily schedule") {
   CHECK(rfc3339(kWed) == "2024-05-15T10:30:00Z");
   CHECK(prev("0 2 * * *", kWed) == "2024-05-15T02:00:00Z");
   CHECK(next("0 2 * * *", kWed) == "2024-05-16T02:00:00Z");
-  CHECK(prev("0 2 * * *", kWed - 9 * 3600) == "2024-05-14T02:00:00Z");   // 01:30: yesterday's
-  CHECK(prev("0 2 * * *", 1715738400) == "2024-05-15T02:00:00Z");      // exactly at the time
-  CHECK(next("0 2 * * *", 1715738400) == "2024-05-16T02:00:00Z");      // strictly after
+  CHECK(prev("0 2 * * *", kWed - 9 * 3600) == "2024-05-14T02:00:00Z");  // 01:30: yesterday's
+  CHECK(prev("0 2 * * *", 1715738400) == "2024-05-15T02:00:00Z");       // exactly at the time
+  CHECK(next("0 2 * * *", 1715738400) == "2024-05-16T02:00:00Z");       // strictly after
 }
 
 TEST_CASE("macros, steps, ranges, lists and names") {
   CHECK(prev("@daily", kWed) == "2024-05-15T00:00:00Z");
   CHECK(prev("@hourly", kWed) == "2024-05-15T10:00:00Z");
-  CHECK(prev("@weekly", kWed) == "2024-05-12T00:00:00Z");    // Sunday
+  CHECK(prev("@weekly", kWed) == "2024-05-12T00:00:00Z");  // Sunday
   CHECK(prev("@monthly", kWed) == "2024-05-01T00:00:00Z");
   CHECK(prev("@yearly", kWed) == "2024-01-01T00:00:00Z");
   CHECK(prev("*/15 * * * *", kWed + 60) == "2024-05-15T10:30:00Z");
@@ -46,20 +47,20 @@ TEST_CASE("macros, steps, ranges, lists and names") {
   CHECK(prev("0 9-17/4 * * *", kWed) == "2024-05-15T09:00:00Z");
   CHECK(prev("0 3 * * mon,FRI", kWed) == "2024-05-13T03:00:00Z");
   CHECK(prev("0 0 1 jan-mar *", kWed) == "2024-03-01T00:00:00Z");
-  CHECK(prev("0 0 29 2 *", kWed) == "2024-02-29T00:00:00Z");          // leap day
+  CHECK(prev("0 0 29 2 *", kWed) == "2024-02-29T00:00:00Z");  // leap day
   CHECK(next("0 0 29 2 *", kWed) == "2028-02-29T00:00:00Z");
 }
 
 TEST_CASE("day of month and day of week: either when both are restricted, both when one is a star") {
-  CHECK(prev("0 0 13 * 5", kWed) == "2024-05-13T00:00:00Z");   // the 13th (a Monday) or a Friday
+  CHECK(prev("0 0 13 * 5", kWed) == "2024-05-13T00:00:00Z");  // the 13th (a Monday) or a Friday
   CHECK(prev("0 0 * * 5", kWed) == "2024-05-10T00:00:00Z");
   CHECK(prev("0 0 13 * *", kWed) == "2024-05-13T00:00:00Z");
   CHECK(prev("0 0 ? * 1", kWed) == "2024-05-13T00:00:00Z");
 }
 
 TEST_CASE("invalid schedules do not parse") {
-  for (const char* s : {"", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 7", "*/0 * * * *",
-                        "5-1 * * * *", "@every 5m", "a b c d e"}) {
+  for (const char* s : {"", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 7",
+                        "*/0 * * * *", "5-1 * * * *", "@every 5m", "a b c d e"}) {
     CAPTURE(s);
     CHECK_FALSE(parse_cron(s));
   }

@@ -1,11 +1,12 @@
-#include <doctest/doctest.h>
+#include "kube/config.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
-#include "kube/config.h"
+#include <doctest/doctest.h>
+
 #include "unit/kube/test_certs.h"
 
 using namespace sot::kube;
@@ -113,7 +114,8 @@ TEST_CASE("broken kubeconfigs give errors that name what is wrong") {
       {"apiVersion: v1\nkind: Config\n", "no current-context"},
       {kubeconfig("", "    token: x\n", "missing"), "context \"missing\" not found"},
       {kubeconfig("    insecure-skip-tls-verify: true\n", "    token: x\n"), "insecure-skip-tls-verify"},
-      {kubeconfig("    certificate-authority-data: '!!!'\n", "    token: x\n"), "certificate-authority-data is not valid base64"},
+      {kubeconfig("    certificate-authority-data: '!!!'\n", "    token: x\n"),
+       "certificate-authority-data is not valid base64"},
       {kubeconfig("    certificate-authority-data: " + sot::test::base64("hello") + "\n", "    token: x\n"),
        "certificate-authority is not a PEM certificate"},
       {kubeconfig("    certificate-authority: /no/such/ca.crt\n", "    token: x\n"),
@@ -126,7 +128,8 @@ TEST_CASE("broken kubeconfigs give errors that name what is wrong") {
       {kubeconfig("", "    exec:\n      command: aws\n"), "exec and auth-provider credentials are not supported"},
       {kubeconfig("", "    tokenFile: /no/such/token\n"), "tokenFile /no/such/token does not exist"},
       {"current-context: ctx\ncontexts:\n- name: ctx\n  context:\n    cluster: nope\n", "cluster \"nope\""},
-      {"current-context: ctx\nclusters:\n- name: c\n  cluster:\n    server: http://x\ncontexts:\n- name: ctx\n  context:\n    cluster: c\n",
+      {"current-context: ctx\nclusters:\n- name: c\n  cluster:\n    server: http://x\ncontexts:\n- name: ctx\n  "
+       "context:\n    cluster: c\n",
        "is not an https:// URL"},
   };
   for (const auto& c : cases) {

@@ -1,6 +1,7 @@
+#include "kube/errors.h"
+
 #include <doctest/doctest.h>
 
-#include "kube/errors.h"
 #include "kube/text.h"
 
 using namespace sot::kube;
@@ -68,7 +69,7 @@ TEST_CASE("a non-Status body is kept, shortened") {
 // which the API server (and nlohmann::json's dump()) refuse as invalid UTF-8.
 TEST_CASE("a long non-Status body is cut on a character boundary") {
   std::string body = "x";
-  while (body.size() < 2000) body += "\xe2\x82\xac";   // three bytes each
+  while (body.size() < 2000) body += "\xe2\x82\xac";  // three bytes each
   Error e = error_from_response(502, body);
   CHECK(e.message.size() <= 512);
   CHECK(e.message.size() >= 510);

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "kube/resource.h"
+
+#include <doctest/doctest.h>
 
 using namespace sot::kube;
 
@@ -21,8 +21,7 @@ TEST_CASE("paths for core, grouped, namespaced and cluster-scoped resources") {
 TEST_CASE("url encoding keeps unreserved characters only") {
   CHECK(url_encode("abc-_.~09") == "abc-_.~09");
   CHECK(url_encode("a=b,c!=d") == "a%3Db%2Cc%21%3Dd");
-  CHECK(url_encode("app.kubernetes.io/managed-by in (x y)") ==
-        "app.kubernetes.io%2Fmanaged-by%20in%20%28x%20y%29");
+  CHECK(url_encode("app.kubernetes.io/managed-by in (x y)") == "app.kubernetes.io%2Fmanaged-by%20in%20%28x%20y%29");
 }
 
 TEST_CASE("list and watch queries") {

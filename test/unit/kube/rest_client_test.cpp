@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include <deque>
 #include <unistd.h>
+
+#include <doctest/doctest.h>
 
 #include "kube/client.h"
 #include "kube/deadline.h"
@@ -82,7 +82,7 @@ TEST_CASE("a field manager named in the options wins over the configured one; wi
   po.field_manager = "someone-else";
   CHECK(f.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, po).ok());
   CHECK(f.transport->requests[0].path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=someone-else");
-  CHECK(header(f.transport->requests[0], "User-Agent").empty());   // none configured: the transport's own
+  CHECK(header(f.transport->requests[0], "User-Agent").empty());  // none configured: the transport's own
   Fixture anonymous({"https://127.0.0.1:6443", "", "", "", "tok", "", "test"});
   anonymous.transport->answers.push_back(HttpResponse{200, "{}"});
   CHECK(anonymous.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, PatchOptions{}).ok());
@@ -118,8 +118,9 @@ TEST_CASE("status subresource, merge patch, update and delete build the right re
         "/apis/apps/v1/namespaces/ns/deployments/d/status?fieldManager=test-operator");
   CHECK(f.client->merge_patch(resources::config_maps(), {"ns", "x"}, {{"data", nullptr}}, PatchOptions{}).ok());
   CHECK(header(f.transport->requests[1], "Content-Type") == "application/merge-patch+json");
-  CHECK(f.client->update(resources::config_maps(), {{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "7"}}}},
-                         UpdateOptions{})
+  CHECK(f.client
+            ->update(resources::config_maps(),
+                     {{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "7"}}}}, UpdateOptions{})
             .ok());
   CHECK(f.transport->requests[2].method == "PUT");
   CHECK(f.transport->requests[2].path_and_query == "/api/v1/namespaces/ns/configmaps/x?fieldManager=test-operator");
@@ -134,7 +135,8 @@ TEST_CASE("status subresource, merge patch, update and delete build the right re
 
 TEST_CASE("error answers become coded errors; transport failures pass through") {
   Fixture f;
-  f.transport->answers.push_back(HttpResponse{409, R"({"kind":"Status","reason":"Conflict","message":"modified","code":409})"});
+  f.transport->answers.push_back(
+      HttpResponse{409, R"({"kind":"Status","reason":"Conflict","message":"modified","code":409})"});
   f.transport->answers.push_back(make_error(Code::kTls, "TLS handshake failed"));
   f.transport->answers.push_back(HttpResponse{200, "not json"});
   auto conflict = f.client->update(resources::config_maps(), {{"metadata", {{"name", "x"}}}}, UpdateOptions{});
@@ -146,8 +148,10 @@ TEST_CASE("error answers become coded errors; transport failures pass through") 
 
 TEST_CASE("list_all follows continue tokens") {
   Fixture f;
-  f.transport->answers.push_back(HttpResponse{200, R"({"metadata":{"continue":"c1","resourceVersion":"10"},"items":[{"a":1}]})"});
-  f.transport->answers.push_back(HttpResponse{200, R"({"metadata":{"resourceVersion":"11"},"items":[{"a":2},{"a":3}]})"});
+  f.transport->answers.push_back(
+      HttpResponse{200, R"({"metadata":{"continue":"c1","resourceVersion":"10"},"items":[{"a":1}]})"});
+  f.transport->answers.push_back(
+      HttpResponse{200, R"({"metadata":{"resourceVersion":"11"},"items":[{"a":2},{"a":3}]})"});
   ListOptions lo;
   lo.limit = 1;
   auto all = list_all(*f.client, resources::config_maps(), "ns", lo);
@@ -162,7 +166,8 @@ TEST_CASE("list_all follows continue tokens") {
 // shape now read as what they hold, with the odd parts skipped.
 TEST_CASE("discovery and list answers of the wrong shape are skipped, never thrown on") {
   Fixture f;
-  f.transport->answers.push_back(HttpResponse{200, R"({"resources":[5,{"name":7,"kind":"Deployment","namespaced":"yes","verbs":["get",1]}]})"});
+  f.transport->answers.push_back(
+      HttpResponse{200, R"({"resources":[5,{"name":7,"kind":"Deployment","namespaced":"yes","verbs":["get",1]}]})"});
   std::vector<ApiResource> resources;
   CHECK_NOTHROW(resources = f.client->server_resources("apps", "v1").value());
   REQUIRE(resources.size() == 2);
@@ -172,7 +177,8 @@ TEST_CASE("discovery and list answers of the wrong shape are skipped, never thro
   CHECK(resources[1].verbs == std::vector<std::string>{"get"});
 
   f.transport->answers.push_back(HttpResponse{200, R"({"versions":["v1",2]})"});
-  f.transport->answers.push_back(HttpResponse{200, R"({"groups":[1,{"name":"apps","preferredVersion":"v1","versions":[{"version":3},{"version":"v1"}]}]})"});
+  f.transport->answers.push_back(HttpResponse{
+      200, R"({"groups":[1,{"name":"apps","preferredVersion":"v1","versions":[{"version":3},{"version":"v1"}]}]})"});
   std::vector<GroupVersion> groups;
   CHECK_NOTHROW(groups = f.client->server_groups().value());
   CHECK(groups.size() == 3);
@@ -188,23 +194,25 @@ TEST_CASE("discovery and list answers of the wrong shape are skipped, never thro
 
 TEST_CASE("watch hands events over as chunks arrive and maps an ERROR 410 to Gone") {
   Fixture f;
-  f.transport->stream_chunks = {R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})"
-                                "\n"
-                                R"({"type":"BOOK)",
-                                R"(MARK","object":{"metadata":{"resourceVersion":"9"}}})"
-                                "\n",
-                                R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})"
-                                "\n"};
+  f.transport->stream_chunks = {
+      R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})"
+      "\n"
+      R"({"type":"BOOK)",
+      R"(MARK","object":{"metadata":{"resourceVersion":"9"}}})"
+      "\n",
+      R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})"
+      "\n"};
   std::vector<EventType> seen;
   Cancellation cancel;
   WatchOptions wo;
   wo.resource_version = "5";
-  auto end = f.client->watch(resources::config_maps(), "ns", wo,
-                             [&](WatchEvent&& ev) {
-                               seen.push_back(ev.type);
-                               return true;
-                             },
-                             cancel);
+  auto end = f.client->watch(
+      resources::config_maps(), "ns", wo,
+      [&](WatchEvent&& ev) {
+        seen.push_back(ev.type);
+        return true;
+      },
+      cancel);
   CHECK(end.code() == Code::kGone);
   CHECK(seen == std::vector<EventType>{EventType::kAdded, EventType::kBookmark});
   CHECK(f.transport->requests[0].path_and_query ==
@@ -219,14 +227,16 @@ TEST_CASE("a handler can stop the watch; an HTTP 410 at start is Gone") {
                                 "\n"};
   Cancellation cancel;
   int n = 0;
-  auto end = f.client->watch(resources::config_maps(), "", WatchOptions{},
-                             [&](WatchEvent&&) { return ++n < 1; }, cancel);
+  auto end = f.client->watch(
+      resources::config_maps(), "", WatchOptions{}, [&](WatchEvent&&) { return ++n < 1; }, cancel);
   REQUIRE(end.ok());
   CHECK(*end == WatchEnd::kStoppedByHandler);
   CHECK(n == 1);
   f.transport->stream_status = 410;
-  CHECK(f.client->watch(resources::config_maps(), "", WatchOptions{}, [](WatchEvent&&) { return true; }, cancel).code() ==
-        Code::kGone);
+  CHECK(f.client
+            ->watch(
+                resources::config_maps(), "", WatchOptions{}, [](WatchEvent&&) { return true; }, cancel)
+            .code() == Code::kGone);
 }
 
 TEST_CASE("tokens come from tokenFile when no token is set") {
@@ -271,9 +281,9 @@ TEST_CASE("a request deadline shortens the request's timeout; a passed one sends
       RequestDeadline passed(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
       auto r = f.client->get(resources::leases(), {"ns", "l"});
       CHECK(r.code() == Code::kTimeout);
-      CHECK(f.transport->requests.size() == 2);   // never sent
+      CHECK(f.transport->requests.size() == 2);  // never sent
     }
-    CHECK(request_time_left().has_value());   // the outer scope is back
+    CHECK(request_time_left().has_value());  // the outer scope is back
   }
   CHECK_FALSE(request_time_left().has_value());
 }

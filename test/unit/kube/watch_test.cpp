@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "kube/watch.h"
+
+#include <doctest/doctest.h>
 
 using namespace sot::kube;
 

@@ -1,10 +1,10 @@
 // The overlays carry copies of examples/staging.yaml and examples/production.yaml
 // (kustomize loads no file from outside a kustomization's root); the copies must
 // say what the examples say.
-#include <doctest/doctest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "kube/yaml.h"
 

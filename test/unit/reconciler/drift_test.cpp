@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "stillontime/drift.h"
+
+#include <doctest/doctest.h>
 
 using namespace sot::stillontime;
 using nlohmann::json;
@@ -82,12 +82,12 @@ TEST_CASE("elements another manager added to a list merged by key are theirs, no
   changed["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "9999";
   CHECK_FALSE(up_to_date(&changed, desired));
   changed = live;
-  changed["spec"]["template"]["spec"]["containers"][0]["env"].erase(2);   // APP_ENV, after FOO
+  changed["spec"]["template"]["spec"]["containers"][0]["env"].erase(2);  // APP_ENV, after FOO
   CHECK_FALSE(up_to_date(&changed, desired));
   changed = live;
   changed["spec"]["template"]["spec"]["volumes"][0]["emptyDir"] = nullptr;
   changed["spec"]["template"]["spec"]["volumes"][0]["hostPath"] = {{"path", "/"}};
-  CHECK(contains_desired(changed, desired));   // an extra field of our element: server defaults look the same
+  CHECK(contains_desired(changed, desired));  // an extra field of our element: server defaults look the same
   changed["spec"]["template"]["spec"]["volumes"].erase(0);
   CHECK_FALSE(up_to_date(&changed, desired));
 }
@@ -96,13 +96,16 @@ TEST_CASE("lists not merged by key are compared whole") {
   // A NetworkPolicy rule's ports and a container's args are atomic: an extra
   // element came from a replacement of the whole list, which our apply undoes.
   const json rule = json::parse(R"({"ports": [{"port": 3000, "protocol": "TCP"}]})");
-  CHECK_FALSE(contains_desired(json::parse(R"({"ports": [{"port": 3000, "protocol": "TCP"}, {"port": 22, "protocol": "TCP"}]})"), rule));
+  CHECK_FALSE(contains_desired(
+      json::parse(R"({"ports": [{"port": 3000, "protocol": "TCP"}, {"port": 22, "protocol": "TCP"}]})"), rule));
   CHECK_FALSE(contains_desired(json::parse(R"({"args": ["a", "b", "c"]})"), json::parse(R"({"args": ["a", "b"]})")));
   // Service ports are merged by (port, protocol).
   const json svc = json::parse(R"({"ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]})");
   CHECK(contains_desired(json::parse(R"({"ports": [{"name": "x", "port": 81, "targetPort": 81, "protocol": "TCP"},
-                                                   {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]})"), svc));
-  CHECK_FALSE(contains_desired(json::parse(R"({"ports": [{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]})"), svc));
+                                                   {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]})"),
+                         svc));
+  CHECK_FALSE(contains_desired(
+      json::parse(R"({"ports": [{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]})"), svc));
 }
 
 TEST_CASE("a long list is compared in linear time") {

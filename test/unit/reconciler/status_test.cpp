@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "stillontime/status.h"
+
+#include <doctest/doctest.h>
 
 using namespace sot::stillontime;
 using nlohmann::json;
@@ -61,8 +61,12 @@ TEST_CASE("lastTransitionTime moves only when a condition's status changes") {
 
 TEST_CASE("conditions and fields owned by others are kept") {
   json old = {{"backup", {{"lastBackup", "x.dump"}}},
-              {"conditions", {{{"type", "BackupHealthy"}, {"status", "True"}, {"reason", "Ok"}, {"message", ""},
-                               {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}};
+              {"conditions",
+               {{{"type", "BackupHealthy"},
+                 {"status", "True"},
+                 {"reason", "Ok"},
+                 {"message", ""},
+                 {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}};
   json s = build_status(old, progressing(), "2026-01-02T00:00:00Z");
   CHECK(s["backup"]["lastBackup"] == "x.dump");
   REQUIRE(find(s, "BackupHealthy") != nullptr);
@@ -83,7 +87,7 @@ TEST_CASE("readiness summarises the components") {
 TEST_CASE("a condition message is cut to what the CRD stores, on a character boundary") {
   StatusInput in = progressing();
   std::string huge = "apply failed: ";
-  while (huge.size() < 100000) huge += "\xe2\x82\xac";   // a three-byte character
+  while (huge.size() < 100000) huge += "\xe2\x82\xac";  // a three-byte character
   in.reconciling = {true, "ApplyFailed", huge};
   json s = build_status(json::object(), in, "2026-01-01T00:00:00Z");
   const std::string message = (*find(s, "Reconciling"))["message"];

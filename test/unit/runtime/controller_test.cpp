@@ -1,8 +1,9 @@
 // Controllers: what each reconcile result does to the queue, resync, and the
 // guarantee of one worker per key with several workers running.
+#include "runtime/controller.h"
+
 #include <doctest/doctest.h>
 
-#include "runtime/controller.h"
 #include "unit/runtime/fakes.h"
 
 using namespace sot;
@@ -116,7 +117,7 @@ TEST_CASE("with several workers one key is never reconciled twice at once, and a
       std::lock_guard lock(mu);
       if (++running[key] > 1) overlap++;
     }
-    if (key == kA && !readded.exchange(true)) f.controller->queue().add(kA);   // while running
+    if (key == kA && !readded.exchange(true)) f.controller->queue().add(kA);  // while running
     std::this_thread::sleep_for(1ms);
     {
       std::lock_guard lock(mu);
@@ -145,7 +146,7 @@ TEST_CASE("resync re-queues every key of the primary cache each period") {
   f.clock.advance(9min);
   REQUIRE(f.clock.wait_for_waiters(2));
   CHECK(f.reconciler->calls == 0);
-  f.clock.advance(2min);   // past 10 min + up to 10 % jitter
+  f.clock.advance(2min);  // past 10 min + up to 10 % jitter
   REQUIRE(eventually([&] { return f.reconciler->calls == 3; }));
   CHECK(f.controller->stop(5s));
 }
@@ -172,7 +173,7 @@ TEST_CASE("stop lets a running reconcile finish within the grace period") {
   CHECK(f.controller->stop(30s));
   CHECK(finished);
   releaser.join();
-  f.controller->queue().add(kA);   // no more work after stop
+  f.controller->queue().add(kA);  // no more work after stop
   CHECK(f.controller->queue().len() == 0);
 }
 

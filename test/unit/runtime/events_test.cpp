@@ -55,7 +55,7 @@ TEST_CASE("a long message is cut to 1 KiB on a character boundary") {
   for (std::size_t lead : {0, 1, 2}) {
     CAPTURE(lead);
     std::string message(lead, 'x');
-    while (message.size() < 3000) message += "\xc3\xa9";   // two bytes each
+    while (message.size() < 3000) message += "\xc3\xa9";  // two bytes each
     rec.warning(cr(), "InvalidSpec", message + std::to_string(lead));
     const Json ev = api.calls().back().body;
     const std::string sent = ev["message"];
@@ -73,7 +73,7 @@ TEST_CASE("a repeated identical event bumps count and lastTimestamp instead of c
     rec.warning(cr(), "ApplyFailed", "quota exceeded");
     clock.advance(std::chrono::seconds(30));
   }
-  rec.warning(cr(), "ApplyFailed", "something else");   // a different message is a new event
+  rec.warning(cr(), "ApplyFailed", "something else");  // a different message is a new event
   CHECK(api.count("create", "events") == 2);
   CHECK(api.count("patch", "events") == 4);
   auto calls = api.calls();

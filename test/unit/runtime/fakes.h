@@ -57,7 +57,7 @@ class FakeClock final : public runtime::Clock {
       for (auto* w : waiters_) copy.push_back(*w);
     }
     for (auto& w : copy) {
-      std::lock_guard l(*w.mu);   // the waiter is inside cv.wait once we hold its mutex
+      std::lock_guard l(*w.mu);  // the waiter is inside cv.wait once we hold its mutex
       w.cv->notify_all();
     }
   }
@@ -124,7 +124,7 @@ class FakeKubeClient final : public kube::KubeClient {
   };
 
   // ---- test controls
-  Json put(const kube::ResourceRef& ref, Json obj) {   // create or replace, emitting an event
+  Json put(const kube::ResourceRef& ref, Json obj) {  // create or replace, emitting an event
     std::lock_guard lock(mu_);
     return put_locked(ref, std::move(obj));
   }
@@ -161,7 +161,7 @@ class FakeKubeClient final : public kube::KubeClient {
     }
     cv_.notify_all();
   }
-  std::deque<kube::Error> fail_next_update;   // consumed by update()
+  std::deque<kube::Error> fail_next_update;  // consumed by update()
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;

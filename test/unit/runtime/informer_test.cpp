@@ -1,8 +1,9 @@
 // The informer against the in-memory API server: list then watch, the relist
 // diff after a 410, reconnect backoff, label selectors, the cache reader.
+#include "runtime/informer.h"
+
 #include <doctest/doctest.h>
 
-#include "runtime/informer.h"
 #include "runtime/owner.h"
 #include "unit/runtime/fakes.h"
 
@@ -26,7 +27,8 @@ struct Recorder {
     auto h = std::make_shared<FuncEventHandler>();
     h->add = [this](const ObjectPtr& o) { push("add " + key_of(*o).to_string()); };
     h->update = [this](const ObjectPtr& a, const ObjectPtr& b) {
-      push("update " + key_of(*b).to_string() + " " + a->at("data").value("v", "") + "->" + b->at("data").value("v", ""));
+      push("update " + key_of(*b).to_string() + " " + a->at("data").value("v", "") + "->" +
+           b->at("data").value("v", ""));
     };
     h->remove = [this](const ObjectPtr& o) { push("delete " + key_of(*o).to_string()); };
     return h;
@@ -112,9 +114,9 @@ TEST_CASE("label selectors: equality, inequality, existence, set terms, on JSON 
   CHECK(m("env in (prod, staging)"));
   CHECK_FALSE(m("env notin (prod)"));
   CHECK(m("app.kubernetes.io/x!=y"));
-  CHECK(m("app.kubernetes.io/x"));          // an empty value still exists
+  CHECK(m("app.kubernetes.io/x"));  // an empty value still exists
   CHECK(m("app.kubernetes.io/x="));
-  CHECK_FALSE(m("app.kubernetes.io=x"));    // a key that prefixes another does not match it
+  CHECK_FALSE(m("app.kubernetes.io=x"));  // a key that prefixes another does not match it
   CHECK_FALSE(LabelSelector::parse("a=b,,c").ok());
   CHECK_FALSE(LabelSelector::parse("env in prod").ok());
 }
@@ -166,14 +168,14 @@ TEST_CASE("after a 410 the informer relists and notifies exactly what changed wh
 
   // The connection drops; changes happen; history is compacted away.
   api.set_unavailable(true);
-  REQUIRE(clock.wait_for_waiters(1));   // the reflector is backing off
+  REQUIRE(clock.wait_for_waiters(1));  // the reflector is backing off
   api.set_unavailable(false);
   (void)api.put(kCm, config_map("ns", "change", {{"v", "2"}}));
   api.erase(kCm, {"ns", "drop"});
   (void)api.put(kCm, config_map("ns", "new", {{"v", "1"}}));
   api.compact();
   const int lists_before = api.count("list");
-  clock.advance(31s);   // past any backoff
+  clock.advance(31s);  // past any backoff
 
   REQUIRE(eventually([&] { return rec.size() == 3; }));
   CHECK(rec.take() == std::vector<std::string>{"add ns/new", "delete ns/drop", "update ns/change 1->2"});
@@ -196,7 +198,7 @@ TEST_CASE("a dropped watch resumes from the last resourceVersion without a relis
   REQUIRE(eventually([&] { return rec.size() == 1; }));
   api.break_watches();
   REQUIRE(clock.wait_for_waiters(1));
-  (void)api.put(kCm, config_map("ns", "b", {{"v", "1"}}));   // while disconnected
+  (void)api.put(kCm, config_map("ns", "b", {{"v", "1"}}));  // while disconnected
   // The reconnect waits between 0.8 s and 1.6 s.
   auto deadline = clock.next_deadline();
   REQUIRE(deadline);
@@ -234,8 +236,7 @@ TEST_CASE("namespaced informers with a selector cache only their scope") {
   (void)api.put(kCm, config_map("b", "y", {}, mine));
   (void)api.put(kCm, config_map("c", "z", {}, mine));
   (void)api.put(kCm, config_map("a", "unlabelled"));
-  Informer inf(api, clock,
-               cm_options({"a", "b"}, "app.kubernetes.io/managed-by=stillontime-operator"));
+  Informer inf(api, clock, cm_options({"a", "b"}, "app.kubernetes.io/managed-by=stillontime-operator"));
   inf.start();
   REQUIRE(eventually([&] { return inf.has_synced(); }));
   CHECK(inf.cache().size() == 2);
@@ -253,7 +254,7 @@ TEST_CASE("a child maps to its owner by controller ownerReference first, by the 
   CHECK_FALSE(owner_key(child, "StillOnTime", "", kOwnerLabel).has_value());
   child["metadata"]["labels"][kOwnerLabel] = "crs.prod";
   CHECK(owner_key(child, "StillOnTime", "", kOwnerLabel) == kube::ObjectKey{"crs", "prod"});
-  CHECK_FALSE(owner_key(child, "StillOnTime").has_value());   // no owner label named: references only
+  CHECK_FALSE(owner_key(child, "StillOnTime").has_value());  // no owner label named: references only
   child["metadata"]["ownerReferences"] = Json::array(
       {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "rs"}, {"controller", true}},
        {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"}, {"name", "notctl"}},

@@ -1,7 +1,8 @@
 // Leader election against the in-memory API server on a fake clock.
+#include "runtime/leader_election.h"
+
 #include <doctest/doctest.h>
 
-#include "runtime/leader_election.h"
 #include "runtime/metrics.h"
 #include "unit/runtime/fakes.h"
 
@@ -43,12 +44,12 @@ TEST_CASE("the first candidate creates the lease; another cannot take it while i
   CHECK(parse_time(lease["spec"]["renewTime"]).has_value());
   CHECK_FALSE(b.try_acquire_or_renew());
   clock.advance(10s);
-  CHECK(a.try_acquire_or_renew());   // renewed: the record changed
+  CHECK(a.try_acquire_or_renew());  // renewed: the record changed
   CHECK_FALSE(b.try_acquire_or_renew());
   clock.advance(14s);
-  CHECK_FALSE(b.try_acquire_or_renew());   // 14 s since b saw a change
+  CHECK_FALSE(b.try_acquire_or_renew());  // 14 s since b saw a change
   clock.advance(2s);
-  CHECK(b.try_acquire_or_renew());   // unchanged for a whole lease duration
+  CHECK(b.try_acquire_or_renew());  // unchanged for a whole lease duration
   CHECK(holder(api) == "b");
   auto taken = *api.stored(kube::resources::leases(), {"ops", "test-operator"});
   CHECK(taken["spec"]["leaseTransitions"] == 1);
@@ -100,7 +101,7 @@ TEST_CASE("a leader that cannot renew within the renew deadline stops leading") 
     clock.advance(*clock.next_deadline() - clock.now());
     ++rounds;
   }
-  CHECK(rounds == 6);   // the first renew at 2 s, then 5 failed attempts until 12 s
+  CHECK(rounds == 6);  // the first renew at 2 s, then 5 failed attempts until 12 s
   t.join();
   CHECK_FALSE(result);
   CHECK_FALSE(a.is_leader());

@@ -1,16 +1,16 @@
 // Flags, logs, the probe and metrics endpoints, and a Manager end to end
 // against the in-memory API server (HTTP on 127.0.0.1 port 0).
-#include <doctest/doctest.h>
+#include "runtime/manager.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sstream>
+#include <doctest/doctest.h>
 
 #include "runtime/http_server.h"
-#include "runtime/manager.h"
 #include "unit/runtime/fakes.h"
 
 using namespace sot;
@@ -107,11 +107,11 @@ TEST_CASE("flags parse into options, with defaults matching issue 3") {
   CHECK(d->namespaces.empty());
 
   std::vector<std::string> rest;
-  auto o = parse_manager_flags({"run", "--kubeconfig", "/k", "--namespaces=a,b", "--metrics-bind-address", "127.0.0.1:0",
-                                "--health-probe-bind-address=:9000", "--leader-elect", "--leader-election-namespace",
-                                "ops", "--max-concurrent-reconciles=5", "--resync-period", "1h30m", "--log-level",
-                                "debug", "--other", "x"},
-                               &rest);
+  auto o = parse_manager_flags(
+      {"run", "--kubeconfig", "/k", "--namespaces=a,b", "--metrics-bind-address", "127.0.0.1:0",
+       "--health-probe-bind-address=:9000", "--leader-elect", "--leader-election-namespace", "ops",
+       "--max-concurrent-reconciles=5", "--resync-period", "1h30m", "--log-level", "debug", "--other", "x"},
+      &rest);
   REQUIRE_MESSAGE(o.ok(), o.error().message);
   CHECK(o->kubeconfig == "/k");
   CHECK(o->namespaces == std::vector<std::string>{"a", "b"});
@@ -155,7 +155,10 @@ TEST_CASE("Go durations") {
 TEST_CASE("logs are JSON lines with level, message and context; credentials are redacted; levels filter") {
   auto sink = std::make_shared<CollectSink>();
   Logger log(sink, LogLevel::kInfo);
-  log.with("controller", "stillontime").with("namespace", "crs").with("name", "prod").with("reconcileID", "r-1")
+  log.with("controller", "stillontime")
+      .with("namespace", "crs")
+      .with("name", "prod")
+      .with("reconcileID", "r-1")
       .info("applied", {{"kind", "Deployment"}, {"token", "s3cr3t"}});
   log.debug("hidden");
   REQUIRE(sink->lines.size() == 1);
@@ -172,7 +175,9 @@ TEST_CASE("logs are JSON lines with level, message and context; credentials are 
 }
 
 TEST_CASE("the HTTP adapter serves routes, 404s others, and reports its port") {
-  auto server = make_http_server(BindAddress{"127.0.0.1", 0}, {{"/hello", [] { return HttpReply{200, "text/plain", "hi"}; }}});
+  auto server = make_http_server(BindAddress{"127.0.0.1", 0}, {{"/hello", [] {
+                                                                  return HttpReply{200, "text/plain", "hi"};
+                                                                }}});
   REQUIRE(server->start().ok());
   REQUIRE(server->port() > 0);
   CHECK(http_get(server->port(), "/hello?x=1") == std::pair<int, std::string>{200, "hi"});
@@ -212,12 +217,12 @@ TEST_CASE("a manager serves probes and metrics, reconciles from its caches, and 
 
   auto [status, text] = http_get(mgr.metrics_port(), "/metrics");
   CHECK(status == 200);
-  for (const char* name : {"controller_runtime_reconcile_total{controller=\"cms\",result=\"success\"}",
-                           "controller_runtime_reconcile_errors_total", "controller_runtime_reconcile_time_seconds_bucket",
-                           "controller_runtime_max_concurrent_reconciles{controller=\"cms\"} 2",
-                           "controller_runtime_active_workers", "workqueue_depth{name=\"cms\"}", "workqueue_adds_total",
-                           "workqueue_retries_total", "workqueue_queue_duration_seconds_bucket",
-                           "workqueue_work_duration_seconds_bucket"}) {
+  for (const char* name :
+       {"controller_runtime_reconcile_total{controller=\"cms\",result=\"success\"}",
+        "controller_runtime_reconcile_errors_total", "controller_runtime_reconcile_time_seconds_bucket",
+        "controller_runtime_max_concurrent_reconciles{controller=\"cms\"} 2", "controller_runtime_active_workers",
+        "workqueue_depth{name=\"cms\"}", "workqueue_adds_total", "workqueue_retries_total",
+        "workqueue_queue_duration_seconds_bucket", "workqueue_work_duration_seconds_bucket"}) {
     CHECK_MESSAGE(text.find(name) != std::string::npos, name);
   }
   mgr.stop();
@@ -241,8 +246,9 @@ TEST_CASE("a watched kind's events queue the primary keys its map names, found t
   ManagerOptions o;
   o.metrics_bind_address = "0";
   o.health_probe_bind_address = "0";
-  o.max_concurrent_reconciles = 1;   // one worker: keys run in the order they were queued
-  Manager mgr(o, std::move(api_owned), nullptr, real_clock(), Logger(std::make_shared<CollectSink>(), LogLevel::kError));
+  o.max_concurrent_reconciles = 1;  // one worker: keys run in the order they were queued
+  Manager mgr(o, std::move(api_owned), nullptr, real_clock(),
+              Logger(std::make_shared<CollectSink>(), LogLevel::kError));
   auto seen = std::make_shared<RecordingReconciler::Seen>();
   ControllerSpec spec;
   spec.name = "pointers";
@@ -262,14 +268,14 @@ TEST_CASE("a watched kind's events queue the primary keys its map names, found t
   auto ns = [](const std::string& name) {
     return Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
   };
-  (void)api.put(kube::resources::namespaces(), ns("b"));   // concerns cm1, which points at b
+  (void)api.put(kube::resources::namespaces(), ns("b"));  // concerns cm1, which points at b
   REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) == 2; }));
-  (void)api.put(kube::resources::namespaces(), ns("z"));   // concerns nobody
+  (void)api.put(kube::resources::namespaces(), ns("z"));  // concerns nobody
   Json b = ns("b");
   b["metadata"]["labels"]["changed"] = "yes";
   (void)api.put(kube::resources::namespaces(), b);
-  REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) >= 3; }));   // an update maps old and new: 1 or 2 passes
-  CHECK(seen->count({"a", "cm2"}) == 1);   // z queued nothing before b's update
+  REQUIRE(eventually([&] { return seen->count({"a", "cm1"}) >= 3; }));  // an update maps old and new: 1 or 2 passes
+  CHECK(seen->count({"a", "cm2"}) == 1);                                // z queued nothing before b's update
   mgr.stop();
   CHECK(mgr.wait_and_shutdown() == 0);
 }
@@ -279,9 +285,8 @@ TEST_CASE("with leader election only the leader reconciles; stop releases the le
   FakeKubeClient& api = *api_owned;
   (void)api.put(kube::resources::config_maps(), config_map("ns", "cm1"));
   // Someone else holds a fresh lease.
-  (void)api.put(kube::resources::leases(),
-                {{"metadata", {{"name", "test-operator"}, {"namespace", "ops"}}},
-                 {"spec", {{"holderIdentity", "other"}, {"leaseDurationSeconds", 15}}}});
+  (void)api.put(kube::resources::leases(), {{"metadata", {{"name", "test-operator"}, {"namespace", "ops"}}},
+                                            {"spec", {{"holderIdentity", "other"}, {"leaseDurationSeconds", 15}}}});
   ManagerOptions o;
   o.metrics_bind_address = "0";
   o.health_probe_bind_address = "127.0.0.1:0";

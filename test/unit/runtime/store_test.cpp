@@ -1,11 +1,12 @@
 // How the store keeps objects: deflated MessagePack that reads back exactly,
 // labels packed into one string, and errors (not crashes) on corrupt bytes.
-#include <doctest/doctest.h>
+#include "runtime/store.h"
 
 #include <stdexcept>
 
+#include <doctest/doctest.h>
+
 #include "runtime/compact.h"
-#include "runtime/store.h"
 #include "unit/runtime/fakes.h"
 
 using namespace sot;
@@ -27,7 +28,8 @@ Json deployment_like(int i) {
            {{"name", "app-" + std::to_string(i) + "-backend"},
             {"namespace", "ns"},
             {"resourceVersion", std::to_string(1000 + i)},
-            {"labels", {{"app.kubernetes.io/name", "stillontime"}, {"app.kubernetes.io/instance", "app-" + std::to_string(i)}}}}},
+            {"labels",
+             {{"app.kubernetes.io/name", "stillontime"}, {"app.kubernetes.io/instance", "app-" + std::to_string(i)}}}}},
           {"spec", {{"replicas", 2}, {"template", {{"spec", {{"containers", Json::array({container})}}}}}}},
           {"status", {{"readyReplicas", 1}, {"ratio", 0.5}, {"big", 1ULL << 62}, {"neg", -7}, {"none", nullptr}}}};
 }
@@ -42,7 +44,8 @@ TEST_CASE("pack_object deflates, and unpack_object gives back the identical obje
     CHECK(packed.resource_version == std::to_string(1000 + i));
     CHECK(packed.packed.size() < Json::to_msgpack(original).size() / 2);
     CHECK(*unpack_object(packed) == original);
-    CHECK(packed.labels.find("app.kubernetes.io/instance") == std::optional<std::string_view>("app-" + std::to_string(i)));
+    CHECK(packed.labels.find("app.kubernetes.io/instance") ==
+          std::optional<std::string_view>("app-" + std::to_string(i)));
     CHECK_FALSE(packed.labels.find("app.kubernetes.io/component"));
   }
 }
@@ -103,8 +106,8 @@ TEST_CASE("list_keys answers like list() without unpacking; by_index finds objec
   for (const auto& o : store.by_index("red")) red.push_back(key_of(*o).to_string());
   CHECK(red == std::vector<std::string>{"a/one", "b/three"});
   CHECK(store.by_index("blue").size() == 1);
-  CHECK(store.by_index("").empty());        // "" means "not indexed", never a value
-  CHECK(Store().by_index("red").empty());   // no indexer, no index
+  CHECK(store.by_index("").empty());       // "" means "not indexed", never a value
+  CHECK(Store().by_index("red").empty());  // no indexer, no index
   // The index follows updates.
   put("b", "four", {{"app", "x"}, {"claim", "red"}});
   CHECK(store.by_index("red").size() == 3);

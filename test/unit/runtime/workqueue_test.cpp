@@ -1,11 +1,12 @@
 // The work queue and its rate limiters, on a fake clock.
-#include <doctest/doctest.h>
+#include "runtime/workqueue.h"
 
 #include <thread>
 
+#include <doctest/doctest.h>
+
 #include "runtime/backoff.h"
 #include "runtime/rate_limiter.h"
-#include "runtime/workqueue.h"
 #include "unit/runtime/fakes.h"
 
 using namespace sot;
@@ -43,7 +44,7 @@ TEST_CASE("a key being processed is not handed out again until done, then runs o
   q->add(kA);
   auto first = q->get_until(clock.now());
   REQUIRE(first == kA);
-  q->add(kA);   // re-added while processing
+  q->add(kA);  // re-added while processing
   q->add(kA);
   CHECK(q->len() == 0);
   CHECK_FALSE(q->get_until(clock.now()).has_value());
@@ -93,11 +94,11 @@ TEST_CASE("per-key exponential backoff: 5 ms doubling, capped at 1000 s, forgott
   std::vector<Duration> got;
   for (int i = 0; i < 5; ++i) got.push_back(limiter.when(kA));
   CHECK(got == std::vector<Duration>{5ms, 10ms, 20ms, 40ms, 80ms});
-  CHECK(limiter.when(other) == Duration(5ms));   // keys are independent
+  CHECK(limiter.when(other) == Duration(5ms));  // keys are independent
   CHECK(limiter.num_requeues(kA) == 5);
   for (int i = 5; i < 17; ++i) (void)limiter.when(kA);
-  CHECK(limiter.when(kA) == Duration(std::chrono::microseconds(655'360'000)));   // 5 ms * 2^17
-  CHECK(limiter.when(kA) == Duration(1000s));                                     // 5 ms * 2^18 > cap
+  CHECK(limiter.when(kA) == Duration(std::chrono::microseconds(655'360'000)));  // 5 ms * 2^17
+  CHECK(limiter.when(kA) == Duration(1000s));                                   // 5 ms * 2^18 > cap
   for (int i = 0; i < 100; ++i) (void)limiter.when(kA);
   CHECK(limiter.when(kA) == Duration(1000s));
   limiter.forget(kA);
@@ -111,7 +112,7 @@ TEST_CASE("the default controller limiter also caps the overall retry rate at 10
   for (int i = 0; i < 100; ++i) CHECK(limiter->when(ObjectKey{"ns", std::to_string(i)}) == Duration(5ms));
   // The 101st distinct key waits for a token: 100 ms at 10 qps.
   CHECK(limiter->when(ObjectKey{"ns", "x"}) == Duration(100ms));
-  clock.advance(10s);   // the bucket refills
+  clock.advance(10s);  // the bucket refills
   CHECK(limiter->when(ObjectKey{"ns", "y"}) == Duration(5ms));
 }
 
@@ -119,8 +120,8 @@ TEST_CASE("add_after delays a key until the clock reaches its time; the earliest
   FakeClock clock;
   auto q = make_queue(clock);
   q->add_after(kA, 10s);
-  q->add_after(kA, 2s);    // earlier: replaces
-  q->add_after(kA, 30s);   // later: ignored
+  q->add_after(kA, 2s);   // earlier: replaces
+  q->add_after(kA, 30s);  // later: ignored
   CHECK(q->len() == 0);
   CHECK(q->delayed_len() == 1);
   clock.advance(1999ms);

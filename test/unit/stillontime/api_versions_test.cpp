@@ -1,13 +1,17 @@
 // Discovery picks the served version of CronJob, HPA and PDB, and notices monitoring.coreos.com.
-#include <doctest/doctest.h>
-
 #include "stillontime/api_versions.h"
+
+#include <doctest/doctest.h>
 
 namespace sot::stillontime {
 namespace {
 
-kube::GroupVersion gv(const std::string& group, const std::string& version) { return {group, version, false}; }
-kube::ApiResource res(const std::string& name) { return {name, "", true, {}}; }
+kube::GroupVersion gv(const std::string& group, const std::string& version) {
+  return {group, version, false};
+}
+kube::ApiResource res(const std::string& name) {
+  return {name, "", true, {}};
+}
 
 TEST_CASE("presets") {
   CHECK(ApiVersions::k8s_1_20().cronjob == "batch/v1beta1");
@@ -39,10 +43,11 @@ TEST_CASE("a 1.20 server: batch/v1 serves Jobs but not CronJobs") {
 TEST_CASE("a current server with prometheus-operator") {
   std::vector<kube::GroupVersion> groups = {gv("batch", "v1"), gv("autoscaling", "v2"), gv("policy", "v1"),
                                             gv("monitoring.coreos.com", "v1")};
-  DiscoveredResources resources = {{"batch/v1", {res("jobs"), res("cronjobs")}},
-                                   {"autoscaling/v2", {res("horizontalpodautoscalers")}},
-                                   {"policy/v1", {res("poddisruptionbudgets")}},
-                                   {"monitoring.coreos.com/v1", {res("servicemonitors"), res("prometheusrules"), res("podmonitors")}}};
+  DiscoveredResources resources = {
+      {"batch/v1", {res("jobs"), res("cronjobs")}},
+      {"autoscaling/v2", {res("horizontalpodautoscalers")}},
+      {"policy/v1", {res("poddisruptionbudgets")}},
+      {"monitoring.coreos.com/v1", {res("servicemonitors"), res("prometheusrules"), res("podmonitors")}}};
   CHECK(choose_api_versions(groups, resources) == ApiVersions::latest());
   // ServiceMonitor without PrometheusRule: not enough.
   resources["monitoring.coreos.com/v1"] = {res("servicemonitors")};

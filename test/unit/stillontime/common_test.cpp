@@ -1,7 +1,8 @@
 // Shared metadata: labels, ownerReferences only within the resource's namespace, encoders.
+#include "stillontime/builders/common.h"
+
 #include <doctest/doctest.h>
 
-#include "stillontime/builders/common.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {

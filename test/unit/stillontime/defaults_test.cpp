@@ -1,7 +1,8 @@
 // The environment profiles carry DESIGN.md's numbers; a field set in the spec wins.
+#include "stillontime/defaults.h"
+
 #include <doctest/doctest.h>
 
-#include "stillontime/defaults.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
@@ -75,15 +76,16 @@ TEST_CASE("production profile") {
 }
 
 TEST_CASE("a field set in the spec wins over the profile") {
-  auto r = make_resource({{"environment", "production"},
-                          {"backend", {{"replicas", 7}, {"resources", {{"limits", {{"memory", "2Gi"}}}}},
-                                       {"autoscaling", {{"maxReplicas", 20}}}}},
-                          {"backup", {{"schedule", "30 3 * * *"}, {"enabled", false}}},
-                          {"storageClassName", "fast"}});
+  auto r = make_resource(
+      {{"environment", "production"},
+       {"backend",
+        {{"replicas", 7}, {"resources", {{"limits", {{"memory", "2Gi"}}}}}, {"autoscaling", {{"maxReplicas", 20}}}}},
+       {"backup", {{"schedule", "30 3 * * *"}, {"enabled", false}}},
+       {"storageClassName", "fast"}});
   const Spec& s = r.spec;
   CHECK(*s.backend.replicas == 7);
   CHECK(*s.backend.resources.limits.memory == "2Gi");
-  CHECK(*s.backend.resources.requests.memory == "256Mi");   // the rest still from the profile
+  CHECK(*s.backend.resources.requests.memory == "256Mi");  // the rest still from the profile
   CHECK(*s.backend.autoscaling.max_replicas == 20);
   CHECK(*s.backend.autoscaling.min_replicas == 3);
   CHECK(*s.backup.schedule == "30 3 * * *");

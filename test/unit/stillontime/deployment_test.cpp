@@ -33,7 +33,8 @@ TEST_CASE("backend deployment") {
   CHECK(d["spec"]["replicas"] == 1);
   CHECK(d["spec"]["selector"]["matchLabels"] == selector_labels(r, kBackend));
   // ReadWriteOnce volumes: one pod at a time, no surge pod, never all at once.
-  CHECK(d["spec"]["strategy"] == json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}});
+  CHECK(d["spec"]["strategy"] ==
+        json{{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 0}, {"maxUnavailable", 1}}}});
   const auto& tmpl = d["spec"]["template"];
   test::check_contract_labels(tmpl, "backend");
   CHECK(tmpl["metadata"]["annotations"]["stillontime.app/checksum"] == "abc");
@@ -66,18 +67,22 @@ TEST_CASE("backend env is exactly what stillontime-server reads, secrets by secr
   const auto& env = c["env"];
   std::vector<std::string> names;
   for (const auto& e : env) names.push_back(e["name"]);
-  CHECK(names == std::vector<std::string>{"APP_ENV", "PORT", "METRICS_PORT", "DATABASE_URL", "REDIS_URL", "REDIS_PASSWORD",
-                                          "JWT_SECRET", "FRONTEND_URL", "SHUTDOWN_TIMEOUT_SECONDS",
+  CHECK(names == std::vector<std::string>{"APP_ENV", "PORT", "METRICS_PORT", "DATABASE_URL", "REDIS_URL",
+                                          "REDIS_PASSWORD", "JWT_SECRET", "FRONTEND_URL", "SHUTDOWN_TIMEOUT_SECONDS",
                                           "SHUTDOWN_DELAY_SECONDS"});
   CHECK(env_named(env, "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "25");
   CHECK(env_named(env, "SHUTDOWN_DELAY_SECONDS")["value"] == "5");
   CHECK(env_named(env, "APP_ENV")["value"] == "production");
   CHECK(env_named(env, "PORT")["value"] == "3000");
   CHECK(env_named(env, "METRICS_PORT")["value"] == "9090");
-  CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-postgres-credentials"}, {"key", "DATABASE_URL"}});
-  CHECK(env_named(env, "REDIS_URL")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-redis-credentials"}, {"key", "REDIS_URL"}});
-  CHECK(env_named(env, "REDIS_PASSWORD")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-redis-credentials"}, {"key", "REDIS_PASSWORD"}});
-  CHECK(env_named(env, "JWT_SECRET")["valueFrom"]["secretKeyRef"] == json{{"name", "sot-app-secrets"}, {"key", "JWT_SECRET"}});
+  CHECK(env_named(env, "DATABASE_URL")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-postgres-credentials"}, {"key", "DATABASE_URL"}});
+  CHECK(env_named(env, "REDIS_URL")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-redis-credentials"}, {"key", "REDIS_URL"}});
+  CHECK(env_named(env, "REDIS_PASSWORD")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-redis-credentials"}, {"key", "REDIS_PASSWORD"}});
+  CHECK(env_named(env, "JWT_SECRET")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-app-secrets"}, {"key", "JWT_SECRET"}});
   CHECK(env_named(env, "FRONTEND_URL")["value"] == "http://sot-frontend.apps.svc:8080");
   // Every secret key the env names is one the generated Secrets carry.
   for (const auto& e : env) {
@@ -93,9 +98,11 @@ TEST_CASE("backend env is exactly what stillontime-server reads, secrets by secr
 }
 
 TEST_CASE("user env replaces or extends; ingress host sets FRONTEND_URL; external database") {
-  auto r = make_resource({{"backend", {{"env", json::array({{{"name", "PORT"}, {"value", "3000"}}, {{"name", "LOG_LEVEL"}, {"value", "debug"}}})}}},
-                          {"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
-                          {"postgres", {{"external", {{"secretRef", {{"name", "db"}, {"key", "url"}}}}}}}});
+  auto r = make_resource(
+      {{"backend",
+        {{"env", json::array({{{"name", "PORT"}, {"value", "3000"}}, {{"name", "LOG_LEVEL"}, {"value", "debug"}}})}}},
+       {"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
+       {"postgres", {{"external", {{"secretRef", {{"name", "db"}, {"key", "url"}}}}}}}});
   auto env = backend_env(r);
   int ports = 0;
   for (const auto& e : env) ports += e["name"] == "PORT";
@@ -112,7 +119,7 @@ TEST_CASE("20,000 user env vars: ours replaced in place, the rest in order, in l
   auto env = backend_env(make_resource({{"backend", {{"env", vars}}}}));
   CHECK(env[1]["name"] == "PORT");
   CHECK(env[1]["value"] == "4000");
-  CHECK(env.size() == 20000 + 10);   // the operator's 10 (no ingress), PORT replaced
+  CHECK(env.size() == 20000 + 10);  // the operator's 10 (no ingress), PORT replaced
   CHECK(env[10]["name"] == "VAR_0");
   CHECK(env.back()["name"] == "VAR_19999");
 }
@@ -120,7 +127,8 @@ TEST_CASE("20,000 user env vars: ours replaced in place, the rest in order, in l
 TEST_CASE("the pod's grace period covers the server's shutdown timeout") {
   auto d = build_backend_deployment(make_resource({{"environment", "production"}}), BuildContext{});
   CHECK(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 35);  // 5 s serving + 25 s drain + 5 s
-  auto slow = make_resource({{"backend", {{"env", json::array({{{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", "50"}}})}}}});
+  auto slow =
+      make_resource({{"backend", {{"env", json::array({{{"name", "SHUTDOWN_TIMEOUT_SECONDS"}, {"value", "50"}}})}}}});
   auto d2 = build_backend_deployment(slow, BuildContext{});
   CHECK(d2["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 60);
   CHECK(env_named(d2["spec"]["template"]["spec"]["containers"][0]["env"], "SHUTDOWN_TIMEOUT_SECONDS")["value"] == "50");
@@ -129,11 +137,14 @@ TEST_CASE("the pod's grace period covers the server's shutdown timeout") {
 TEST_CASE("behind the Ingress the server trusts in-cluster proxies for X-Forwarded-For") {
   auto without = backend_env(make_resource({{"environment", "production"}}));
   for (const auto& e : without) CHECK(e["name"] != "TRUSTED_PROXIES");
-  auto with = backend_env(make_resource({{"environment", "production"}, {"ingress", {{"enabled", true}, {"host", "app.example.com"}}}}));
-  CHECK(env_named(with, "TRUSTED_PROXIES")["value"] == "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7");
+  auto with = backend_env(
+      make_resource({{"environment", "production"}, {"ingress", {{"enabled", true}, {"host", "app.example.com"}}}}));
+  CHECK(env_named(with, "TRUSTED_PROXIES")["value"] ==
+        "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7");
   // A user who knows the controller's addresses narrows it.
-  auto narrowed = backend_env(make_resource({{"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
-                                             {"backend", {{"env", json::array({{{"name", "TRUSTED_PROXIES"}, {"value", "10.42.0.0/16"}}})}}}}));
+  auto narrowed = backend_env(
+      make_resource({{"ingress", {{"enabled", true}, {"host", "app.example.com"}}},
+                     {"backend", {{"env", json::array({{{"name", "TRUSTED_PROXIES"}, {"value", "10.42.0.0/16"}}})}}}}));
   CHECK(env_named(narrowed, "TRUSTED_PROXIES")["value"] == "10.42.0.0/16");
 }
 
@@ -171,7 +182,7 @@ TEST_CASE("frontend deployment") {
   CHECK(pod["securityContext"]["runAsUser"] == 101);
   CHECK(c["volumeMounts"] == json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}}));
   CHECK(pod["volumes"] == json::array({{{"name", "tmp"}, {"emptyDir", json::object()}}}));
-  CHECK_FALSE(c.contains("envFrom"));   // no secret reaches the frontend
+  CHECK_FALSE(c.contains("envFrom"));  // no secret reaches the frontend
 }
 
 TEST_CASE("checksum on the pod template changes when a secret input changes") {
@@ -179,18 +190,20 @@ TEST_CASE("checksum on the pod template changes when a secret input changes") {
   BuildContext a;
   auto sum = [&](const BuildContext& ctx, const char* component) {
     auto objects = desired_state(r, ctx);
-    const json* d = test::find(objects, std::string(component) == kBackend || std::string(component) == kFrontend ? "Deployment" : "StatefulSet",
-                               std::string("sot-") + component);
+    const json* d = test::find(
+        objects,
+        std::string(component) == kBackend || std::string(component) == kFrontend ? "Deployment" : "StatefulSet",
+        std::string("sot-") + component);
     REQUIRE(d != nullptr);
     return (*d)["spec"]["template"]["metadata"]["annotations"].value(kChecksumAnnotation, "");
   };
   const std::string base = sum(a, kBackend);
   CHECK(base.size() == 64);
-  CHECK(sum(a, kBackend) == base);   // deterministic
+  CHECK(sum(a, kBackend) == base);  // deterministic
   BuildContext jwt = a;
   jwt.credentials.jwt_secret = "another-secret-that-is-at-least-32-bytes";
   CHECK(sum(jwt, kBackend) != base);
-  CHECK(sum(jwt, kPostgres) == sum(a, kPostgres));   // postgres does not read the JWT secret
+  CHECK(sum(jwt, kPostgres) == sum(a, kPostgres));  // postgres does not read the JWT secret
   BuildContext user = a;
   user.user_secret_fingerprint = "rv-2";
   CHECK(sum(user, kBackend) != base);

@@ -1,10 +1,11 @@
 // The whole desired set: which children exist under which conditions, refs, order.
-#include <doctest/doctest.h>
+#include "stillontime/desired_state.h"
 
 #include <set>
 
+#include <doctest/doctest.h>
+
 #include "stillontime/builders/common.h"
-#include "stillontime/desired_state.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
@@ -15,26 +16,44 @@ using test::make_resource;
 
 std::set<std::string> keys(const std::vector<DesiredObject>& objects) {
   std::set<std::string> out;
-  for (const auto& o : objects) out.insert(o.object["kind"].get<std::string>() + "/" + o.object["metadata"]["name"].get<std::string>());
+  for (const auto& o : objects)
+    out.insert(o.object["kind"].get<std::string>() + "/" + o.object["metadata"]["name"].get<std::string>());
   return out;
 }
 
 TEST_CASE("production at latest: every child") {
   auto objects = desired_state(make_resource({{"environment", "production"}}), BuildContext{});
   auto k = keys(objects);
-  for (const char* expected :
-       {"ServiceAccount/sot-app", "Role/sot-app", "RoleBinding/sot-app", "Secret/sot-postgres-credentials",
-        "Secret/sot-redis-credentials", "Secret/sot-app-secrets", "PersistentVolumeClaim/sot-backend-logs",
-        "PersistentVolumeClaim/sot-backend-uploads", "Service/sot-backend", "Service/sot-frontend", "Service/sot-postgres",
-        "Service/sot-postgres-headless", "Service/sot-redis", "Service/sot-redis-headless", "StatefulSet/sot-postgres",
-        "StatefulSet/sot-redis", "Deployment/sot-backend", "Deployment/sot-frontend", "HorizontalPodAutoscaler/sot-backend",
-        "HorizontalPodAutoscaler/sot-frontend", "PodDisruptionBudget/sot-backend", "PodDisruptionBudget/sot-frontend",
-        "NetworkPolicy/sot-default-deny", "ServiceMonitor/sot-backend", "PrometheusRule/sot"}) {
+  for (const char* expected : {"ServiceAccount/sot-app",
+                               "Role/sot-app",
+                               "RoleBinding/sot-app",
+                               "Secret/sot-postgres-credentials",
+                               "Secret/sot-redis-credentials",
+                               "Secret/sot-app-secrets",
+                               "PersistentVolumeClaim/sot-backend-logs",
+                               "PersistentVolumeClaim/sot-backend-uploads",
+                               "Service/sot-backend",
+                               "Service/sot-frontend",
+                               "Service/sot-postgres",
+                               "Service/sot-postgres-headless",
+                               "Service/sot-redis",
+                               "Service/sot-redis-headless",
+                               "StatefulSet/sot-postgres",
+                               "StatefulSet/sot-redis",
+                               "Deployment/sot-backend",
+                               "Deployment/sot-frontend",
+                               "HorizontalPodAutoscaler/sot-backend",
+                               "HorizontalPodAutoscaler/sot-frontend",
+                               "PodDisruptionBudget/sot-backend",
+                               "PodDisruptionBudget/sot-frontend",
+                               "NetworkPolicy/sot-default-deny",
+                               "ServiceMonitor/sot-backend",
+                               "PrometheusRule/sot"}) {
     INFO(expected);
     CHECK(k.count(expected) == 1);
   }
   CHECK(k.count("Ingress/sot") == 0);
-  CHECK(k.size() == objects.size());   // no duplicates
+  CHECK(k.size() == objects.size());  // no duplicates
   for (const auto& o : objects) {
     INFO(o.object["kind"] << "/" << o.object["metadata"]["name"]);
     CHECK(o.ref.api_version() == o.object["apiVersion"]);
@@ -84,8 +103,9 @@ TEST_CASE("every pod template is restricted and every port says TCP") {
     if (o.object["kind"] == "Deployment" || o.object["kind"] == "StatefulSet") {
       ++pods;
       test::check_restricted(o.object["spec"]["template"]["spec"]);
-      CHECK(o.object["spec"]["template"]["metadata"].value("annotations", nlohmann::json::object()).contains(kChecksumAnnotation) ==
-            (o.object["metadata"]["name"] != "sot-frontend"));
+      CHECK(o.object["spec"]["template"]["metadata"]
+                .value("annotations", nlohmann::json::object())
+                .contains(kChecksumAnnotation) == (o.object["metadata"]["name"] != "sot-frontend"));
     }
     if (o.object["kind"] == "Service") {
       for (const auto& p : o.object["spec"]["ports"]) CHECK(p["protocol"] == "TCP");
@@ -95,12 +115,15 @@ TEST_CASE("every pod template is restricted and every port says TCP") {
 }
 
 TEST_CASE("external database: no postgres children") {
-  auto objects = desired_state(make_resource({{"postgres", {{"external", {{"secretRef", {{"name", "db"}}}}}}}}), BuildContext{});
-  for (const auto& o : objects) CHECK(o.object["metadata"]["name"].get<std::string>().find("postgres") == std::string::npos);
+  auto objects =
+      desired_state(make_resource({{"postgres", {{"external", {{"secretRef", {{"name", "db"}}}}}}}}), BuildContext{});
+  for (const auto& o : objects)
+    CHECK(o.object["metadata"]["name"].get<std::string>().find("postgres") == std::string::npos);
 }
 
 TEST_CASE("ingress when enabled") {
-  auto objects = desired_state(make_resource({{"ingress", {{"enabled", true}, {"host", "a.example.com"}}}}), BuildContext{});
+  auto objects =
+      desired_state(make_resource({{"ingress", {{"enabled", true}, {"host", "a.example.com"}}}}), BuildContext{});
   CHECK(find(objects, "Ingress", "sot") != nullptr);
 }
 

@@ -2,13 +2,13 @@
 // sidecars: each builder's output field by field, the rule file against the
 // PrometheusRule's groups, the dashboards against manifests/monitoring, the
 // NetworkPolicies, and what the desired set holds with the stack on and off.
-#include <doctest/doctest.h>
-
 #include <filesystem>
 #include <set>
 
-#include "kube/yaml.h"
+#include <doctest/doctest.h>
+
 #include "common/base64.h"
+#include "kube/yaml.h"
 #include "stillontime/builders/builders.h"
 #include "stillontime/desired_state.h"
 #include "stillontime/validate.h"
@@ -98,7 +98,7 @@ bool allows(const json& policy, const std::string& direction, const std::string&
     bool port_ok = false;
     for (const auto& p : rule.value("ports", json::array())) port_ok |= p["port"] == port;
     if (!port_ok) continue;
-    if (!rule.contains(direction)) return true;   // any peer
+    if (!rule.contains(direction)) return true;  // any peer
     for (const auto& candidate : rule[direction]) {
       if (candidate["podSelector"]["matchLabels"].value(key, "") == value) return true;
     }
@@ -121,7 +121,7 @@ void check_workload_basics(const json& d, const std::string& component, const st
   test::check_contract_labels(d, component);
   CHECK(d["metadata"]["ownerReferences"][0]["uid"] == "uid-1");
   CHECK(d["spec"]["replicas"] == 1);
-  CHECK(d["spec"]["strategy"] == json{{"type", "Recreate"}});   // one ReadWriteOnce claim
+  CHECK(d["spec"]["strategy"] == json{{"type", "Recreate"}});  // one ReadWriteOnce claim
   CHECK(d["spec"]["selector"]["matchLabels"] ==
         json{{kLabelName, "stillontime"}, {kLabelInstance, "sot"}, {kLabelComponent, component}});
   test::check_contract_labels(d["spec"]["template"], component);
@@ -156,21 +156,23 @@ TEST_CASE("prometheus: Deployment, ServiceAccount, Role limited to discovery in 
   CHECK(d["spec"]["template"]["metadata"]["annotations"][kChecksumAnnotation] == "prom-sum");
   const json& pod = d["spec"]["template"]["spec"];
   CHECK(pod["serviceAccountName"] == "sot-prometheus");
-  CHECK(pod["automountServiceAccountToken"] == true);   // service discovery reads the API
+  CHECK(pod["automountServiceAccountToken"] == true);  // service discovery reads the API
   CHECK(pod["securityContext"]["runAsUser"] == 65534);
   const json& c = pod["containers"][0];
-  CHECK(c["args"] == json::array({"--config.file=/etc/prometheus/config/prometheus.yml", "--storage.tsdb.path=/prometheus",
-                                  "--storage.tsdb.retention.time=15d", "--storage.tsdb.retention.size=45GB",
-                                  "--web.listen-address=:9090"}));
-  CHECK(c["volumeMounts"] == json::array({{{"name", "config"}, {"mountPath", "/etc/prometheus/config"}, {"readOnly", true}},
-                                          {{"name", "data"}, {"mountPath", "/prometheus"}},
-                                          {{"name", "tmp"}, {"mountPath", "/tmp"}}}));
+  CHECK(c["args"] == json::array({"--config.file=/etc/prometheus/config/prometheus.yml",
+                                  "--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=15d",
+                                  "--storage.tsdb.retention.size=45GB", "--web.listen-address=:9090"}));
+  CHECK(c["volumeMounts"] ==
+        json::array({{{"name", "config"}, {"mountPath", "/etc/prometheus/config"}, {"readOnly", true}},
+                     {{"name", "data"}, {"mountPath", "/prometheus"}},
+                     {{"name", "tmp"}, {"mountPath", "/tmp"}}}));
   // prometheus.yml and rules/stillontime.rules.yml side by side.
   CHECK(pod["volumes"][0]["projected"]["sources"] ==
         json::array({{{"configMap", {{"name", "sot-prometheus-config"}}}},
                      {{"configMap",
                        {{"name", "sot-prometheus-rules"},
-                        {"items", json::array({{{"key", "stillontime.rules.yml"}, {"path", "rules/stillontime.rules.yml"}}})}}}}}));
+                        {"items", json::array({{{"key", "stillontime.rules.yml"},
+                                                {"path", "rules/stillontime.rules.yml"}}})}}}}}));
 
   auto sa = build_prometheus_service_account(r);
   CHECK(sa["kind"] == "ServiceAccount");
@@ -183,12 +185,15 @@ TEST_CASE("prometheus: Deployment, ServiceAccount, Role limited to discovery in 
                                        {"resources", json::array({"endpoints", "pods", "services"})},
                                        {"verbs", json::array({"get", "list", "watch"})}}}));
   auto binding = build_prometheus_role_binding(r);
-  CHECK(binding["roleRef"] == json{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "sot-prometheus"}});
-  CHECK(binding["subjects"] == json::array({{{"kind", "ServiceAccount"}, {"name", "sot-prometheus"}, {"namespace", "apps"}}}));
+  CHECK(binding["roleRef"] ==
+        json{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "sot-prometheus"}});
+  CHECK(binding["subjects"] ==
+        json::array({{{"kind", "ServiceAccount"}, {"name", "sot-prometheus"}, {"namespace", "apps"}}}));
 
   auto svc = build_prometheus_service(r);
   CHECK(svc["metadata"]["name"] == "sot-prometheus");
-  CHECK(svc["spec"]["ports"] == json::array({{{"name", "http"}, {"port", 9090}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
+  CHECK(svc["spec"]["ports"] ==
+        json::array({{{"name", "http"}, {"port", 9090}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
   CHECK(svc["spec"]["selector"][kLabelComponent] == "prometheus");
 }
 
@@ -202,28 +207,31 @@ TEST_CASE("prometheus.yml: the guide's intervals, discovery in one namespace, th
   const json config = yaml_of(cm["data"]["prometheus.yml"]);
   CHECK(config["global"]["scrape_interval"] == "15s");
   CHECK(config["global"]["evaluation_interval"] == "15s");
-  CHECK(config["rule_files"] == json::array({"rules/*.yml"}));   // relative: beside the config in the pod
+  CHECK(config["rule_files"] == json::array({"rules/*.yml"}));  // relative: beside the config in the pod
   CHECK(config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] ==
         json::array({"sot-alertmanager.prod.svc:9093"}));
 
-  CHECK(job(config, "sot-backend")["scrape_interval"] == "15s");         // guide: application
-  CHECK(job(config, "sot-postgres")["scrape_interval"] == "30s");        // guide: infrastructure
+  CHECK(job(config, "sot-backend")["scrape_interval"] == "15s");   // guide: application
+  CHECK(job(config, "sot-postgres")["scrape_interval"] == "30s");  // guide: infrastructure
   CHECK(job(config, "sot-redis")["scrape_interval"] == "30s");
   CHECK(job(config, "sot-alertmanager")["scrape_interval"] == "60s");
   CHECK(job(config, "sot-grafana")["scrape_interval"] == "60s");
   CHECK(job(config, "sot-prometheus")["scrape_interval"] == "60s");
-  CHECK_FALSE(has_job(config, "sot-frontend"));   // nginx exports no metrics
+  CHECK_FALSE(has_job(config, "sot-frontend"));  // nginx exports no metrics
 
-  const json& op = job(config, "stillontime-operator-metrics");   // the operator alerts' and dashboard's job name
+  const json& op = job(config, "stillontime-operator-metrics");  // the operator alerts' and dashboard's job name
   CHECK(op["scrape_interval"] == "30s");
   CHECK(op["honor_labels"] == true);
-  CHECK(op["static_configs"][0]["targets"] == json::array({"stillontime-operator-metrics.stillontime-system.svc:8080"}));
-  CHECK(op["static_configs"][0]["labels"] == json{{"namespace", "stillontime-system"}, {"service", "stillontime-operator-metrics"}});
+  CHECK(op["static_configs"][0]["targets"] ==
+        json::array({"stillontime-operator-metrics.stillontime-system.svc:8080"}));
+  CHECK(op["static_configs"][0]["labels"] ==
+        json{{"namespace", "stillontime-system"}, {"service", "stillontime-operator-metrics"}});
 
   for (const char* name : {"sot-backend", "sot-postgres", "sot-redis", "sot-alertmanager", "sot-grafana"}) {
     INFO(name);
     const json& j = job(config, name);
-    CHECK(j["kubernetes_sd_configs"] == json::array({{{"role", "endpoints"}, {"namespaces", {{"names", json::array({"prod"})}}}}}));
+    CHECK(j["kubernetes_sd_configs"] ==
+          json::array({{{"role", "endpoints"}, {"namespaces", {{"names", json::array({"prod"})}}}}}));
     const json& relabel = j["relabel_configs"];
     CHECK(relabel[0]["action"] == "keep");
     CHECK(relabel[0]["source_labels"] ==
@@ -260,19 +268,19 @@ TEST_CASE("the rule file carries exactly the PrometheusRule's groups") {
 
 TEST_CASE("claims: the guide's sizes, the storage class, deletionPolicy as for the backend's claims") {
   auto r = embedded({{"storageClassName", "gp2"}, {"deletionPolicy", "Retain"}});
-  for (const auto& row : std::vector<std::tuple<json, std::string, std::string>>{
-           {build_prometheus_pvc(r), "prometheus", "50Gi"},
-           {build_alertmanager_pvc(r), "alertmanager", "2Gi"},
-           {build_grafana_pvc(r), "grafana", "10Gi"}}) {
+  for (const auto& row :
+       std::vector<std::tuple<json, std::string, std::string>>{{build_prometheus_pvc(r), "prometheus", "50Gi"},
+                                                               {build_alertmanager_pvc(r), "alertmanager", "2Gi"},
+                                                               {build_grafana_pvc(r), "grafana", "10Gi"}}) {
     const auto& [pvc, component, size] = row;
-    INFO(std::get<1>(row));   // not the binding: clang 14 cannot capture one in INFO's lambda
+    INFO(std::get<1>(row));  // not the binding: clang 14 cannot capture one in INFO's lambda
     CHECK(pvc["kind"] == "PersistentVolumeClaim");
     CHECK(pvc["metadata"]["name"] == "sot-" + component + "-data");
     test::check_contract_labels(pvc, component);
     CHECK(pvc["spec"]["resources"]["requests"]["storage"] == size);
     CHECK(pvc["spec"]["accessModes"] == json::array({"ReadWriteOnce"}));
     CHECK(pvc["spec"]["storageClassName"] == "gp2");
-    CHECK_FALSE(pvc["metadata"].contains("ownerReferences"));   // Retain: outlives the resource
+    CHECK_FALSE(pvc["metadata"].contains("ownerReferences"));  // Retain: outlives the resource
     CHECK(pvc["metadata"]["annotations"][kDeletionPolicyAnnotation] == "Retain");
   }
   auto del = embedded({{"deletionPolicy", "Delete"}});
@@ -293,7 +301,8 @@ TEST_CASE("alertmanager: Deployment, Service, a minimal configuration without se
   CHECK(pod["volumes"][0] == json{{"name", "config"}, {"configMap", {{"name", "sot-alertmanager-config"}}}});
 
   auto svc = build_alertmanager_service(r);
-  CHECK(svc["spec"]["ports"] == json::array({{{"name", "http"}, {"port", 9093}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
+  CHECK(svc["spec"]["ports"] ==
+        json::array({{{"name", "http"}, {"port", 9093}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
 
   auto cm = build_alertmanager_config_map(r);
   CHECK(cm["metadata"]["name"] == "sot-alertmanager-config");
@@ -312,7 +321,8 @@ TEST_CASE("grafana: port 3000 behind Service port 3001, password only by secretK
   CHECK(secret["metadata"]["name"] == "sot-grafana-admin");
   test::check_contract_labels(secret, "grafana");
   CHECK(secret["metadata"]["annotations"][kGeneratedAnnotation] == "true");
-  CHECK(secret["data"] == json{{"admin-user", common::base64_encode("admin")}, {"admin-password", common::base64_encode("s3cret-admin-password")}});
+  CHECK(secret["data"] == json{{"admin-user", common::base64_encode("admin")},
+                               {"admin-password", common::base64_encode("s3cret-admin-password")}});
   CHECK_FALSE(secret.contains("stringData"));
 
   BuildContext ctx;
@@ -332,11 +342,12 @@ TEST_CASE("grafana: port 3000 behind Service port 3001, password only by secretK
   std::set<std::string> mounts;
   for (const auto& m : c["volumeMounts"]) mounts.insert(m["mountPath"].get<std::string>());
   CHECK(mounts == std::set<std::string>{"/var/lib/grafana", "/tmp", "/etc/grafana/provisioning/datasources",
-                                         "/etc/grafana/provisioning/dashboards", "/etc/grafana/dashboards"});
+                                        "/etc/grafana/provisioning/dashboards", "/etc/grafana/dashboards"});
 
   auto svc = build_grafana_service(r);
   CHECK(svc["metadata"]["name"] == "sot-grafana");
-  CHECK(svc["spec"]["ports"] == json::array({{{"name", "http"}, {"port", 3001}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
+  CHECK(svc["spec"]["ports"] ==
+        json::array({{{"name", "http"}, {"port", 3001}, {"targetPort", "http"}, {"protocol", "TCP"}}}));
 
   const json ds = yaml_of(build_grafana_datasources_config_map(r)["data"]["datasources.yaml"]);
   CHECK(ds["datasources"][0]["type"] == "prometheus");
@@ -375,12 +386,13 @@ TEST_CASE("exporter sidecars: on with monitoring (enabled or embedded), off with
   creds.redis_password = "redis-password-literal";
   BuildContext ctx;
   ctx.credentials = creds;
-  for (const json& monitoring : {json{{"enabled", true}, {"embedded", false}}, json{{"enabled", false}, {"embedded", true}}}) {
+  for (const json& monitoring :
+       {json{{"enabled", true}, {"embedded", false}}, json{{"enabled", false}, {"embedded", true}}}) {
     INFO(monitoring.dump());
     auto r = make_resource({{"monitoring", monitoring}});
     auto pg = build_postgres_statefulset(r, ctx);
     test::check_restricted(pg["spec"]["template"]["spec"]);
-    CHECK(pg["spec"]["template"]["spec"]["containers"][0]["name"] == "postgres");   // status reads the first image
+    CHECK(pg["spec"]["template"]["spec"]["containers"][0]["name"] == "postgres");  // status reads the first image
     const json& pe = container(pg, "postgres-exporter");
     CHECK(pe["image"] == "prometheuscommunity/postgres-exporter:v0.15.0");
     CHECK(pe["ports"] == json::array({{{"name", "metrics"}, {"containerPort", 9187}, {"protocol", "TCP"}}}));
@@ -431,12 +443,14 @@ TEST_CASE("exporter ServiceMonitor for a cluster Prometheus Operator: 30 s, post
   REQUIRE(sm.has_value());
   CHECK((*sm)["metadata"]["name"] == "sot-exporters");
   test::check_contract_labels(*sm, "monitoring");
-  CHECK((*sm)["spec"]["endpoints"] == json::array({{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}, {"scheme", "http"}}}));
+  CHECK((*sm)["spec"]["endpoints"] ==
+        json::array({{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}, {"scheme", "http"}}}));
   CHECK((*sm)["spec"]["selector"]["matchExpressions"][0]["values"] == json::array({"postgres", "redis"}));
-  CHECK_FALSE(build_exporter_service_monitor(embedded(), served).has_value());   // enabled false
+  CHECK_FALSE(build_exporter_service_monitor(embedded(), served).has_value());  // enabled false
   BuildContext not_served;
   not_served.api = ApiVersions::k8s_1_20();
-  CHECK_FALSE(build_exporter_service_monitor(make_resource({{"monitoring", {{"enabled", true}}}}), not_served).has_value());
+  CHECK_FALSE(
+      build_exporter_service_monitor(make_resource({{"monitoring", {{"enabled", true}}}}), not_served).has_value());
 }
 
 TEST_CASE("network policies: the stack's flows, and Prometheus admitted to every metrics port") {
@@ -451,7 +465,7 @@ TEST_CASE("network policies: the stack's flows, and Prometheus admitted to every
   CHECK(allows(prom, "to", "alertmanager", 9093));
   CHECK(allows(prom, "to", "grafana", 3000));
   CHECK(allows(prom, "to", "name=stillontime-operator", 8080));
-  CHECK(allows(prom, "to", "anywhere", 443));    // the API server, for discovery
+  CHECK(allows(prom, "to", "anywhere", 443));  // the API server, for discovery
   CHECK(allows(prom, "to", "anywhere", 6443));
   CHECK_FALSE(allows(prom, "to", "frontend", 8080));
   CHECK(allows(prom, "from", "grafana", 9090));
@@ -499,13 +513,13 @@ TEST_CASE("the desired set with embedded on, and without it") {
   auto on = desired_state(embedded(), BuildContext{});
   CHECK(stack_objects(on) ==
         std::set<std::string>{"ServiceAccount/sot-prometheus", "Role/sot-prometheus", "RoleBinding/sot-prometheus",
-                              "Secret/sot-grafana-admin", "ConfigMap/sot-prometheus-config", "ConfigMap/sot-prometheus-rules",
-                              "ConfigMap/sot-alertmanager-config", "ConfigMap/sot-grafana-datasources",
-                              "ConfigMap/sot-grafana-dashboard-providers", "ConfigMap/sot-grafana-dashboards",
-                              "PersistentVolumeClaim/sot-prometheus-data", "PersistentVolumeClaim/sot-alertmanager-data",
-                              "PersistentVolumeClaim/sot-grafana-data", "Service/sot-prometheus", "Service/sot-alertmanager",
-                              "Service/sot-grafana", "Deployment/sot-prometheus", "Deployment/sot-alertmanager",
-                              "Deployment/sot-grafana"});
+                              "Secret/sot-grafana-admin", "ConfigMap/sot-prometheus-config",
+                              "ConfigMap/sot-prometheus-rules", "ConfigMap/sot-alertmanager-config",
+                              "ConfigMap/sot-grafana-datasources", "ConfigMap/sot-grafana-dashboard-providers",
+                              "ConfigMap/sot-grafana-dashboards", "PersistentVolumeClaim/sot-prometheus-data",
+                              "PersistentVolumeClaim/sot-alertmanager-data", "PersistentVolumeClaim/sot-grafana-data",
+                              "Service/sot-prometheus", "Service/sot-alertmanager", "Service/sot-grafana",
+                              "Deployment/sot-prometheus", "Deployment/sot-alertmanager", "Deployment/sot-grafana"});
   int pods = 0;
   for (const auto& o : on) {
     INFO(o.object["kind"] << "/" << o.object["metadata"]["name"]);
@@ -539,7 +553,8 @@ TEST_CASE("the desired set with embedded on, and without it") {
   CHECK(stack_objects(off).empty());
   std::set<std::string> pruned;
   for (const auto& k : managed_kinds(ApiVersions::latest())) pruned.insert(k.kind);
-  for (const char* kind : {"Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy"}) {
+  for (const char* kind :
+       {"Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy"}) {
     CHECK(pruned.count(kind) == 1);
   }
   CHECK(pruned.count("PersistentVolumeClaim") == 0);
@@ -549,7 +564,7 @@ TEST_CASE("the desired set with embedded on, and without it") {
 TEST_CASE("checksums roll the stack's pods when what they read changes") {
   auto a = compute_checksums(embedded(), BuildContext{});
   for (const char* component : {kPrometheus, kAlertmanager, kGrafana}) CHECK_FALSE(a[component].empty());
-  auto b = compute_checksums(embedded({{"targetNamespace", "other"}}), BuildContext{});   // every URL changes
+  auto b = compute_checksums(embedded({{"targetNamespace", "other"}}), BuildContext{});  // every URL changes
   CHECK(a[kPrometheus] != b[kPrometheus]);
   CHECK(a[kGrafana] != b[kGrafana]);
   BuildContext other_password;
@@ -560,7 +575,8 @@ TEST_CASE("checksums roll the stack's pods when what they read changes") {
   CHECK(compute_checksums(make_resource(), BuildContext{}).count(kPrometheus) == 0);
   // And the desired set stamps them.
   auto objects = desired_state(embedded(), BuildContext{});
-  CHECK((*find(objects, "Deployment", "sot-prometheus"))["spec"]["template"]["metadata"]["annotations"][kChecksumAnnotation] ==
+  CHECK((*find(objects, "Deployment",
+               "sot-prometheus"))["spec"]["template"]["metadata"]["annotations"][kChecksumAnnotation] ==
         a[kPrometheus]);
 }
 
@@ -569,8 +585,8 @@ TEST_CASE("the CRD's status.components knows every component a workload reports"
   // would make every status write differ from what the server keeps.
   auto docs = kube::yaml_documents_to_json(test::read_file(kCrd));
   REQUIRE(docs.ok());
-  const json& components =
-      (*docs)[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]["components"]["properties"];
+  const json& components = (*docs)[0]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+                                  ["properties"]["components"]["properties"];
   for (const auto& o : desired_state(embedded(), BuildContext{})) {
     if (o.object["kind"] != "Deployment" && o.object["kind"] != "StatefulSet") continue;
     const std::string component = o.object["metadata"]["labels"][kLabelComponent];
@@ -583,7 +599,8 @@ TEST_CASE("spec.monitoring.images names every monitoring image; the defaults are
   BuildContext ctx;
   auto defaults = make_resource({{"monitoring", {{"embedded", true}}}});
   CHECK(container(build_prometheus_deployment(defaults, ctx), "prometheus")["image"] == "prom/prometheus:v2.53.1");
-  CHECK(container(build_alertmanager_deployment(defaults, ctx), "alertmanager")["image"] == "prom/alertmanager:v0.27.0");
+  CHECK(container(build_alertmanager_deployment(defaults, ctx), "alertmanager")["image"] ==
+        "prom/alertmanager:v0.27.0");
   CHECK(container(build_grafana_deployment(defaults, ctx), "grafana")["image"] == "grafana/grafana:11.1.0");
 
   auto r = make_resource({{"monitoring",
@@ -595,11 +612,13 @@ TEST_CASE("spec.monitoring.images names every monitoring image; the defaults are
                               {"postgresExporter", "localhost/stillontime/postgres-exporter:0"},
                               {"redisExporter", "localhost/stillontime/redis-exporter:1"}}}}}});
   CHECK(container(build_prometheus_deployment(r, ctx), "prometheus")["image"] == "localhost/stillontime/prometheus:2");
-  CHECK(container(build_alertmanager_deployment(r, ctx), "alertmanager")["image"] == "localhost/stillontime/alertmanager:0");
+  CHECK(container(build_alertmanager_deployment(r, ctx), "alertmanager")["image"] ==
+        "localhost/stillontime/alertmanager:0");
   CHECK(container(build_grafana_deployment(r, ctx), "grafana")["image"] == "registry.example/grafana:11");
   CHECK(container(build_postgres_statefulset(r, ctx), "postgres-exporter")["image"] ==
         "localhost/stillontime/postgres-exporter:0");
-  CHECK(container(build_redis_statefulset(r, ctx), "redis-exporter")["image"] == "localhost/stillontime/redis-exporter:1");
+  CHECK(container(build_redis_statefulset(r, ctx), "redis-exporter")["image"] ==
+        "localhost/stillontime/redis-exporter:1");
 
   auto bad = validate(make_resource({{"monitoring", {{"images", {{"redisExporter", "Bad Image"}}}}}}));
   REQUIRE(bad.size() == 1);

@@ -1,10 +1,10 @@
 // The files users apply: every example renders, every invalid example is
 // refused with the message in its "# expect:" line, and the CRD schema knows
 // exactly the fields the operator parses.
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "kube/yaml.h"
 #include "stillontime/defaults.h"
@@ -72,7 +72,7 @@ TEST_CASE("every invalid example is refused with its expected message") {
       auto parsed = parse((*docs)[i]);
       REQUIRE_MESSAGE(parsed.ok(), "the schema-level parse must accept it: " << join_errors(parsed.errors));
       auto resource = apply_defaults(parsed.resource);
-      resource.metadata.creation_timestamp = "2024-01-0" + std::to_string(i + 1) + "T00:00:00Z";   // file order
+      resource.metadata.creation_timestamp = "2024-01-0" + std::to_string(i + 1) + "T00:00:00Z";  // file order
       auto found = validate(resource);
       if (auto claim = check_namespace_claim(resource, claims)) found.push_back(*claim);
       claims.push_back(claim_of(resource));
@@ -130,7 +130,9 @@ TEST_CASE("the CRD") {
   const json& schema = version["schema"]["openAPIV3Schema"];
   CHECK(schema["properties"]["spec"]["required"] == json::array({"environment", "version"}));
   // Every field the schema declares is one parse() knows (no "unknown field").
-  json cr = {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"}, {"metadata", {{"name", "x"}}},
+  json cr = {{"apiVersion", "stillontime.app/v1alpha1"},
+             {"kind", "StillOnTime"},
+             {"metadata", {{"name", "x"}}},
              {"spec", sample(schema["properties"]["spec"])}};
   auto parsed = parse(cr);
   std::string unknown;

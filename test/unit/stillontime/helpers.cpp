@@ -1,17 +1,18 @@
 #include "unit/stillontime/helpers.h"
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <doctest/doctest.h>
+
 #include "stillontime/defaults.h"
 
 namespace sot::stillontime::test {
 
-StillOnTime make_resource(const json& spec_fields, const std::string& name, const std::string& ns, const std::string& uid) {
+StillOnTime make_resource(const json& spec_fields, const std::string& name, const std::string& ns,
+                          const std::string& uid) {
   json spec = {{"environment", "production"}, {"version", "1.4.2"}};
   for (const auto& [k, v] : spec_fields.items()) spec[k] = v;
   json cr = {{"apiVersion", "stillontime.app/v1alpha1"},
@@ -58,7 +59,8 @@ std::vector<std::string> list_files(const std::string& dir, const std::string& e
   return out;
 }
 
-void check_contract_labels(const json& object, const std::string& component, const std::string& name, const std::string& ns) {
+void check_contract_labels(const json& object, const std::string& component, const std::string& name,
+                           const std::string& ns) {
   const json& labels = object["metadata"]["labels"];
   CHECK(labels["app.kubernetes.io/name"] == "stillontime");
   CHECK(labels["app.kubernetes.io/instance"] == name);

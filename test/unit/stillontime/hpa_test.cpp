@@ -24,8 +24,10 @@ TEST_CASE("production backend HPA in both versions") {
     CHECK(spec["scaleTargetRef"] == json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "sot-backend"}});
     CHECK(spec["minReplicas"] == 3);
     CHECK(spec["maxReplicas"] == 10);
-    CHECK(spec["metrics"][0]["resource"] == json{{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 70}}}});
-    CHECK(spec["metrics"][1]["resource"] == json{{"name", "memory"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 80}}}});
+    CHECK(spec["metrics"][0]["resource"] ==
+          json{{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 70}}}});
+    CHECK(spec["metrics"][1]["resource"] ==
+          json{{"name", "memory"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 80}}}});
   }
   auto frontend = build_hpa(r, BuildContext{}, kFrontend);
   REQUIRE(frontend.has_value());

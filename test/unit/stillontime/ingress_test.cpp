@@ -9,7 +9,9 @@ namespace {
 
 using test::make_resource;
 
-TEST_CASE("absent when disabled") { CHECK_FALSE(build_ingress(make_resource()).has_value()); }
+TEST_CASE("absent when disabled") {
+  CHECK_FALSE(build_ingress(make_resource()).has_value());
+}
 
 TEST_CASE("host, apiHost, TLS and cluster issuer") {
   auto r = make_resource({{"ingress",
@@ -29,13 +31,16 @@ TEST_CASE("host, apiHost, TLS and cluster issuer") {
   CHECK(spec["tls"] == json::array({{{"hosts", {"app.example.com", "api.example.com"}}, {"secretName", "sot-tls"}}}));
   CHECK(spec["rules"][0]["host"] == "app.example.com");
   CHECK(spec["rules"][0]["http"]["paths"][0]["path"] == "/api");
-  CHECK(spec["rules"][0]["http"]["paths"][0]["backend"]["service"] == json{{"name", "sot-backend"}, {"port", {{"number", 3000}}}});
-  CHECK(spec["rules"][0]["http"]["paths"][1]["backend"]["service"] == json{{"name", "sot-frontend"}, {"port", {{"number", 8080}}}});
+  CHECK(spec["rules"][0]["http"]["paths"][0]["backend"]["service"] ==
+        json{{"name", "sot-backend"}, {"port", {{"number", 3000}}}});
+  CHECK(spec["rules"][0]["http"]["paths"][1]["backend"]["service"] ==
+        json{{"name", "sot-frontend"}, {"port", {{"number", 8080}}}});
   CHECK(spec["rules"][1]["host"] == "api.example.com");
 }
 
 TEST_CASE("development: plain HTTP unless tls is set") {
-  auto r = make_resource({{"environment", "development"}, {"ingress", {{"enabled", true}, {"host", "dev.example.com"}}}});
+  auto r =
+      make_resource({{"environment", "development"}, {"ingress", {{"enabled", true}, {"host", "dev.example.com"}}}});
   auto ing = build_ingress(r);
   REQUIRE(ing.has_value());
   CHECK_FALSE((*ing)["spec"].contains("tls"));

@@ -47,8 +47,8 @@ TEST_CASE("the set of policies") {
       }
     }
   }
-  CHECK(names == std::vector<std::string>{"sot-default-deny", "sot-allow-dns", "sot-backend", "sot-frontend", "sot-postgres",
-                                          "sot-redis", "sot-backup"});
+  CHECK(names == std::vector<std::string>{"sot-default-deny", "sot-allow-dns", "sot-backend", "sot-frontend",
+                                          "sot-postgres", "sot-redis", "sot-backup"});
 
   const json& deny = *policy(all, "sot-default-deny");
   CHECK(deny["spec"]["podSelector"]["matchLabels"] == instance_selector(r));
@@ -57,7 +57,8 @@ TEST_CASE("the set of policies") {
   CHECK_FALSE(deny["spec"].contains("egress"));
 
   const json& dns = *policy(all, "sot-allow-dns");
-  CHECK(dns["spec"]["egress"][0]["ports"] == json::array({{{"port", 53}, {"protocol", "UDP"}}, {{"port", 53}, {"protocol", "TCP"}}}));
+  CHECK(dns["spec"]["egress"][0]["ports"] ==
+        json::array({{{"port", 53}, {"protocol", "UDP"}}, {{"port", 53}, {"protocol", "TCP"}}}));
 
   const json& backend = *policy(all, "sot-backend");
   CHECK(allows(backend["spec"]["ingress"], "from", "frontend", 3000));
@@ -87,7 +88,8 @@ TEST_CASE("no ingress controller rules without an Ingress; none at all when disa
   auto all = build_network_policies(r);
   const json& frontend = *policy(all, "sot-frontend");
   CHECK_FALSE(frontend["spec"].contains("ingress"));
-  CHECK_FALSE(allows(policy(all, "sot-backend")->at("spec")["ingress"], "from", "app.kubernetes.io/name=ingress-nginx", 3000));
+  CHECK_FALSE(
+      allows(policy(all, "sot-backend")->at("spec")["ingress"], "from", "app.kubernetes.io/name=ingress-nginx", 3000));
   CHECK(build_network_policies(make_resource({{"networkPolicy", {{"enabled", false}}}})).empty());
 }
 

@@ -22,7 +22,8 @@ TEST_CASE("rbac objects") {
   CHECK(role["rules"] == json::array());
   auto binding = build_role_binding(r);
   CHECK(binding["roleRef"] == json{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "sot-app"}});
-  CHECK(binding["subjects"] == json::array({{{"kind", "ServiceAccount"}, {"name", "sot-app"}, {"namespace", "elsewhere"}}}));
+  CHECK(binding["subjects"] ==
+        json::array({{{"kind", "ServiceAccount"}, {"name", "sot-app"}, {"namespace", "elsewhere"}}}));
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // The render command: argument handling, YAML in and out, errors for invalid specs.
-#include <doctest/doctest.h>
+#include "stillontime/render.h"
 
 #include <sstream>
 
+#include <doctest/doctest.h>
+
 #include "kube/yaml.h"
-#include "stillontime/render.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
@@ -78,7 +79,8 @@ TEST_CASE("an invalid resource prints its field errors and renders nothing") {
 // string threw out of render.
 TEST_CASE("documents of any shape and kind are skipped or refused, never thrown on") {
   std::ostringstream out, err;
-  CHECK(render_text("--- 5\n--- [1, 2]\n--- {kind: 7}\n--- {kind: [StillOnTime]}\n", "odd.yaml", "latest", out, err) == 1);
+  CHECK(render_text("--- 5\n--- [1, 2]\n--- {kind: 7}\n--- {kind: [StillOnTime]}\n", "odd.yaml", "latest", out, err) ==
+        1);
   std::ostringstream out2, err2;
   CHECK(render_text("--- {kind: 7}\n", "odd.yaml", "latest", out2, err2) == 1);
   CHECK(err2.str().find("holds no StillOnTime") != std::string::npos);
@@ -88,7 +90,8 @@ TEST_CASE("documents of any shape and kind are skipped or refused, never thrown 
 // string, which yaml-cpp's LoadAll() never finishes (see kube/yaml_test).
 TEST_CASE("render refuses a stream the YAML parser cannot end") {
   const std::string text =
-      "{\n \"apiVersion\": \"x\",\n \"spec\": {\n  \"tls\": {\n    \"clusterIssuer\": \"letsencrypt-stLLLLL\n  \"namespace\n}";
+      "{\n \"apiVersion\": \"x\",\n \"spec\": {\n  \"tls\": {\n    \"clusterIssuer\": \"letsencrypt-stLLLLL\n  "
+      "\"namespace\n}";
   std::ostringstream out, err;
   CHECK(render_text(text, "cut.yaml", "latest", out, err) == 1);
 }

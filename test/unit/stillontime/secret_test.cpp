@@ -21,7 +21,8 @@ TEST_CASE("postgres credentials") {
   CHECK_FALSE(s.contains("stringData"));
   CHECK(s["data"]["POSTGRES_PASSWORD"] == common::base64_encode("p@ss/word"));
   CHECK(s["data"]["POSTGRES_USER"] == common::base64_encode("stillontime"));
-  CHECK(s["data"]["DATABASE_URL"] == common::base64_encode("postgresql://stillontime:p%40ss%2Fword@sot-postgres.apps.svc:5432/stillontime"));
+  CHECK(s["data"]["DATABASE_URL"] ==
+        common::base64_encode("postgresql://stillontime:p%40ss%2Fword@sot-postgres.apps.svc:5432/stillontime"));
   // The same inputs give the same object: a builder never invents randomness.
   CHECK(build_postgres_secret(r, creds) == s);
 }

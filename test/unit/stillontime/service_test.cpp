@@ -20,8 +20,9 @@ TEST_CASE("backend service exposes http and metrics") {
   CHECK(s["metadata"]["name"] == "sot-backend");
   test::check_contract_labels(s, "backend");
   CHECK(s["spec"]["selector"] == selector_labels(r, kBackend));
-  CHECK(s["spec"]["ports"] == json::array({{{"name", "http"}, {"port", 3000}, {"targetPort", "http"}, {"protocol", "TCP"}},
-                                           {{"name", "metrics"}, {"port", 9090}, {"targetPort", "metrics"}, {"protocol", "TCP"}}}));
+  CHECK(s["spec"]["ports"] ==
+        json::array({{{"name", "http"}, {"port", 3000}, {"targetPort", "http"}, {"protocol", "TCP"}},
+                     {{"name", "metrics"}, {"port", 9090}, {"targetPort", "metrics"}, {"protocol", "TCP"}}}));
   CHECK_FALSE(s["spec"].contains("clusterIP"));
 }
 

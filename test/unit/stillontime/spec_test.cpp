@@ -1,14 +1,18 @@
 // parse(): typed fields, and errors that name the field.
+#include "stillontime/spec.h"
+
 #include <doctest/doctest.h>
 
-#include "stillontime/spec.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
 namespace {
 
 json cr(json spec) {
-  return {{"apiVersion", "stillontime.app/v1alpha1"}, {"kind", "StillOnTime"}, {"metadata", {{"name", "sot"}, {"namespace", "apps"}}}, {"spec", spec}};
+  return {{"apiVersion", "stillontime.app/v1alpha1"},
+          {"kind", "StillOnTime"},
+          {"metadata", {{"name", "sot"}, {"namespace", "apps"}}},
+          {"spec", spec}};
 }
 
 bool has_error(const ParseResult& r, const std::string& text) {
@@ -23,11 +27,13 @@ TEST_CASE("parse reads every section") {
                      {"version", "2.0.0"},
                      {"targetNamespace", "other"},
                      {"paused", true},
-                     {"backend", {{"replicas", 4}, {"resources", {{"limits", {{"memory", "1Gi"}, {"cpu", 1}}}}},
-                                  {"autoscaling", {{"enabled", true}, {"minReplicas", 2}, {"maxReplicas", 7}}},
-                                  {"secretRef", {{"name", "ext"}}},
-                                  {"env", json::array({{{"name", "A"}, {"value", "b"}}})},
-                                  {"storage", {{"logs", "1Gi"}, {"accessMode", "ReadWriteOnce"}}}}},
+                     {"backend",
+                      {{"replicas", 4},
+                       {"resources", {{"limits", {{"memory", "1Gi"}, {"cpu", 1}}}}},
+                       {"autoscaling", {{"enabled", true}, {"minReplicas", 2}, {"maxReplicas", 7}}},
+                       {"secretRef", {{"name", "ext"}}},
+                       {"env", json::array({{{"name", "A"}, {"value", "b"}}})},
+                       {"storage", {{"logs", "1Gi"}, {"accessMode", "ReadWriteOnce"}}}}},
                      {"postgres", {{"external", {{"secretRef", {{"name", "db"}}}}}}},
                      {"backup", {{"schedule", "@daily"}, {"keep", 3}}},
                      {"restore", {{"from", "latest"}, {"id", "r1"}}},
@@ -78,7 +84,10 @@ TEST_CASE("environment and version are required") {
 }
 
 TEST_CASE("wrong kind and missing name are reported") {
-  auto r = parse(json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", json::object()}, {"spec", {{"environment", "staging"}, {"version", "1"}}}});
+  auto r = parse(json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", json::object()},
+                      {"spec", {{"environment", "staging"}, {"version", "1"}}}});
   CHECK(has_error(r, "apiVersion: must be stillontime.app/v1alpha1"));
   CHECK(has_error(r, "kind: must be StillOnTime"));
   CHECK(has_error(r, "metadata.name: is required"));
@@ -120,7 +129,8 @@ TEST_CASE("long values and many errors are shortened in messages") {
   const std::string cut = FieldError{"f", "x" + accents, "m"}.to_string();
   CHECK_NOTHROW((void)json(cut).dump());
   std::vector<FieldError> many;
-  for (int i = 0; i < 5000; ++i) many.push_back({"spec.backend.env[" + std::to_string(i) + "].name", "", "is set twice"});
+  for (int i = 0; i < 5000; ++i)
+    many.push_back({"spec.backend.env[" + std::to_string(i) + "].name", "", "is set twice"});
   const std::string joined = join_errors(many);
   CHECK(joined.find("spec.backend.env[19].name: is set twice; and 4980 more") != std::string::npos);
   CHECK(joined.find("env[20]") == std::string::npos);

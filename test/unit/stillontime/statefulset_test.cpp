@@ -27,7 +27,8 @@ TEST_CASE("postgres statefulset") {
   const auto& c = pod["containers"][0];
   CHECK(c["image"] == "postgres:16");
   CHECK(c["ports"][0] == json{{"name", "postgres"}, {"containerPort", 5432}, {"protocol", "TCP"}});
-  CHECK(c["env"][1]["valueFrom"]["secretKeyRef"] == json{{"name", "sot-postgres-credentials"}, {"key", "POSTGRES_PASSWORD"}});
+  CHECK(c["env"][1]["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "sot-postgres-credentials"}, {"key", "POSTGRES_PASSWORD"}});
   const auto& vct = s["spec"]["volumeClaimTemplates"][0];
   CHECK(vct["metadata"]["name"] == "data");
   CHECK(vct["spec"]["resources"]["requests"]["storage"] == "100Gi");

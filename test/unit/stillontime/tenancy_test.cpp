@@ -1,12 +1,13 @@
 // Who may put children where (tenancy.h): one case per decision of the
 // consent check, the annotation's syntax, the flags, and the Namespace watch
 // that re-queues the resources targeting a namespace when its consent changes.
+#include "stillontime/tenancy.h"
+
 #include <doctest/doctest.h>
 
+#include "controller/reconciler.h"
 #include "runtime/store.h"
 #include "stillontime/api_versions.h"
-#include "controller/reconciler.h"
-#include "stillontime/tenancy.h"
 
 using namespace sot;
 using namespace sot::stillontime;
@@ -148,9 +149,8 @@ TEST_CASE("tenancy flags: defaults, both spellings, and errors naming the flag")
   CHECK(d->allowed_targets.empty());
 
   rest.clear();
-  auto p = parse_tenancy_flags({"--leader-elect", "--cross-namespace=false", "--allow-target-namespaces", "kube-system,ops",
-                                "x"},
-                               &rest);
+  auto p = parse_tenancy_flags(
+      {"--leader-elect", "--cross-namespace=false", "--allow-target-namespaces", "kube-system,ops", "x"}, &rest);
   REQUIRE(p.ok());
   CHECK_FALSE(p->cross_namespace);
   CHECK(p->allowed_targets == std::set<std::string>{"kube-system", "ops"});
@@ -187,7 +187,7 @@ TEST_CASE("the Namespace watch re-queues the resources that target a namespace, 
   };
   (void)crs.upsert(cr("a", "one", "b"));
   (void)crs.upsert(cr("c", "two", "b"));
-  (void)crs.upsert(cr("b", "local", ""));     // in b itself: no consent involved
+  (void)crs.upsert(cr("b", "local", ""));  // in b itself: no consent involved
   (void)crs.upsert(cr("a", "other", "d"));
   auto keys = spec.watches[0].map(namespace_object("b", "a"), crs);
   std::sort(keys.begin(), keys.end());

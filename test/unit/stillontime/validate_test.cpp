@@ -1,7 +1,8 @@
 // validate(): what the schema cannot check, and the syntax checkers behind it.
+#include "stillontime/validate.h"
+
 #include <doctest/doctest.h>
 
-#include "stillontime/validate.h"
 #include "unit/stillontime/helpers.h"
 
 namespace sot::stillontime {
@@ -9,7 +10,9 @@ namespace {
 
 using test::make_resource;
 
-std::string errors_of(const json& spec, const std::string& name = "sot") { return join_errors(validate(make_resource(spec, name))); }
+std::string errors_of(const json& spec, const std::string& name = "sot") {
+  return join_errors(validate(make_resource(spec, name)));
+}
 
 TEST_CASE("the default profiles are valid") {
   for (const char* env : {"development", "staging", "production"}) {
@@ -23,9 +26,12 @@ TEST_CASE("relations between fields") {
         "spec.frontend.autoscaling.maxReplicas (4) must be >= minReplicas (5)");
   CHECK(errors_of({{"restore", {{"id", "x"}}}}) ==
         "spec.restore.from: is required when spec.restore.id is set (a backup file name or \"latest\")");
-  CHECK(errors_of({{"postgres", {{"external", {{"secretRef", {{"name", "db"}}}}}, {"bootstrap", {{"fromBackup", "latest"}}}}}})
-            .find("spec.postgres.bootstrap.fromBackup: cannot be used with spec.postgres.external") != std::string::npos);
-  CHECK(errors_of({{"backend", {{"env", json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "A"}, {"value", "2"}}})}}}}) ==
+  CHECK(
+      errors_of(
+          {{"postgres", {{"external", {{"secretRef", {{"name", "db"}}}}}, {"bootstrap", {{"fromBackup", "latest"}}}}}})
+          .find("spec.postgres.bootstrap.fromBackup: cannot be used with spec.postgres.external") != std::string::npos);
+  CHECK(errors_of({{"backend",
+                    {{"env", json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "A"}, {"value", "2"}}})}}}}) ==
         "spec.backend.env[1].name (\"A\") is set twice");
 }
 
@@ -35,7 +41,8 @@ TEST_CASE("names that would make invalid children") {
   CHECK(errors_of({}, std::string(43, 'a')) == "");
   // namespace + "." + name must fit a label value
   auto r = make_resource({}, std::string(40, 'a'), std::string(30, 'n'));
-  CHECK(join_errors(validate(r)).find("together with the namespace must be at most 62 characters") != std::string::npos);
+  CHECK(join_errors(validate(r)).find("together with the namespace must be at most 62 characters") !=
+        std::string::npos);
 }
 
 TEST_CASE("image references") {
@@ -52,8 +59,10 @@ TEST_CASE("image references") {
 }
 
 TEST_CASE("ingress host when enabled") {
-  CHECK(errors_of({{"ingress", {{"enabled", true}}}}) == "spec.ingress.host: is required when spec.ingress.enabled is true");
-  CHECK(errors_of({{"ingress", {{"enabled", true}, {"host", "https://x.example.com"}}}}).find("must be a host name only") != std::string::npos);
+  CHECK(errors_of({{"ingress", {{"enabled", true}}}}) ==
+        "spec.ingress.host: is required when spec.ingress.enabled is true");
+  CHECK(errors_of({{"ingress", {{"enabled", true}, {"host", "https://x.example.com"}}}})
+            .find("must be a host name only") != std::string::npos);
   CHECK(errors_of({{"ingress", {{"enabled", true}, {"host", "*.example.com"}}}}) == "");
   CHECK(check_host("10.0.0.1") != "");
 }
@@ -70,7 +79,8 @@ TEST_CASE("quantities") {
   CHECK(*quantity_value("512Mi") == doctest::Approx(536870912.0));
   CHECK(*quantity_value("250m") == doctest::Approx(0.25));
   CHECK(*quantity_value("1e3") == doctest::Approx(1000.0));
-  CHECK(errors_of({{"redis", {{"storage", {{"size", "0"}}}}}}) == "spec.redis.storage.size (\"0\") must be greater than zero");
+  CHECK(errors_of({{"redis", {{"storage", {{"size", "0"}}}}}}) ==
+        "spec.redis.storage.size (\"0\") must be greater than zero");
 }
 
 TEST_CASE("values the API server accepts at any length are refused or passed without a crash") {
@@ -79,20 +89,22 @@ TEST_CASE("values the API server accepts at any length are refused or passed wit
   // on them and std::stold threw on 5,000 digits.
   const std::string huge(200000, 'a');
   CHECK(check_image(huge) != "");
-  CHECK(check_image("repo@sha256:" + std::string(200000, 'a')) == "");   // a long digest is still a digest
+  CHECK(check_image("repo@sha256:" + std::string(200000, 'a')) == "");  // a long digest is still a digest
   CHECK(check_image("repo@sha256:" + std::string(200000, 'g')) != "");
   CHECK(check_image(std::string(200000, 'a') + ".io/x") != "");
-  CHECK(check_image("registry.example.com:" + std::string(100000, '5') + "/x") == "repository name must be at most 255 characters");
+  CHECK(check_image("registry.example.com:" + std::string(100000, '5') + "/x") ==
+        "repository name must be at most 255 characters");
   CHECK(check_env_name(huge) == "");
   CHECK(check_env_name("1" + huge) != "");
   CHECK(check_quantity(std::string(5000, '9')) == "is out of range");
   CHECK(check_quantity("0." + std::string(5000, '0') + "1") == "");
   CHECK(check_quantity("0e9999") == "");
   CHECK(check_quantity(std::string(200000, '9') + "Gi") == "is out of range");
-  const std::string errors = errors_of({{"backend", {{"image", huge}, {"resources", {{"requests", {{"cpu", std::string(5000, '1')}}}}}}}});
+  const std::string errors =
+      errors_of({{"backend", {{"image", huge}, {"resources", {{"requests", {{"cpu", std::string(5000, '1')}}}}}}}});
   CHECK(errors.find("spec.backend.image (\"aaaa") == 0);
   CHECK(errors.find("spec.backend.resources.requests.cpu") != std::string::npos);
-  CHECK(errors.size() < 1000);   // the values are shortened, not repeated whole
+  CHECK(errors.size() < 1000);  // the values are shortened, not repeated whole
   // The grammars themselves are unchanged.
   CHECK(check_image("a__b/c-d--e.f_g:1.0") == "");
   CHECK(check_image("a___b") != "");
@@ -115,28 +127,35 @@ TEST_CASE("values the API server accepts at any length are refused or passed wit
 }
 
 TEST_CASE("env valueFrom has the shape the API server accepts") {
-  auto env = [](json from) { return json{{"backend", {{"env", json::array({{{"name", "X"}, {"valueFrom", from}}})}}}}; };
+  auto env = [](json from) {
+    return json{{"backend", {{"env", json::array({{{"name", "X"}, {"valueFrom", from}}})}}}};
+  };
   CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"optional", true}}}})) == "");
   CHECK(errors_of(env({{"configMapKeyRef", {{"name", "c"}, {"key", "k"}}}})) == "");
   CHECK(errors_of(env({{"fieldRef", {{"fieldPath", "metadata.name"}}}})) == "");
   CHECK(errors_of(env({{"resourceFieldRef", {{"resource", "limits.cpu"}, {"divisor", "1m"}}}})) == "");
   CHECK(errors_of(env(json::object())) ==
-        "spec.backend.env[0].valueFrom: must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef");
-  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}, {"fieldRef", {{"fieldPath", "x"}}}})).find("must set exactly one") !=
-        std::string::npos);
+        "spec.backend.env[0].valueFrom: must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, "
+        "resourceFieldRef");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}, {"fieldRef", {{"fieldPath", "x"}}}}))
+            .find("must set exactly one") != std::string::npos);
   CHECK(errors_of(env({{"vaultRef", {{"path", "x"}}}})) ==
-        "spec.backend.env[0].valueFrom.vaultRef: is not a value source: must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef");
-  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.key: is required");
+        "spec.backend.env[0].valueFrom.vaultRef: is not a value source: must set exactly one of secretKeyRef, "
+        "configMapKeyRef, fieldRef, resourceFieldRef");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}}}})) ==
+        "spec.backend.env[0].valueFrom.secretKeyRef.key: is required");
   CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", "k"}, {"deep", {{"a", 1}}}}}})) ==
         "spec.backend.env[0].valueFrom.secretKeyRef.deep: is not a field of secretKeyRef");
-  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", 5}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.key: must be a string");
-  CHECK(errors_of(env({{"secretKeyRef", {{"name", ""}, {"key", "k"}}}})) == "spec.backend.env[0].valueFrom.secretKeyRef.name: must not be empty");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", "s"}, {"key", 5}}}})) ==
+        "spec.backend.env[0].valueFrom.secretKeyRef.key: must be a string");
+  CHECK(errors_of(env({{"secretKeyRef", {{"name", ""}, {"key", "k"}}}})) ==
+        "spec.backend.env[0].valueFrom.secretKeyRef.name: must not be empty");
   CHECK(errors_of(env({{"fieldRef", "metadata.name"}})) == "spec.backend.env[0].valueFrom.fieldRef: must be an object");
 }
 
 TEST_CASE("cron schedules") {
-  for (const char* ok : {"0 2 * * *", "*/15 * * * *", "0 0-23/2 * * mon-fri", "0 0 1,15 * *", "0 12 * JAN,jul sun", "@daily",
-                         "@hourly", "5 4 * * 0", "0  2  *  *  *"}) {
+  for (const char* ok : {"0 2 * * *", "*/15 * * * *", "0 0-23/2 * * mon-fri", "0 0 1,15 * *", "0 12 * JAN,jul sun",
+                         "@daily", "@hourly", "5 4 * * 0", "0  2  *  *  *"}) {
     if (std::string(ok).empty()) continue;
     INFO(ok);
     CHECK(check_cron(ok) == "");
