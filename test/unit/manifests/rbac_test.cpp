@@ -177,10 +177,10 @@ Permissions documented_extras() {
   Permissions extra;
   // OwnerReferencesPermissionEnforcement: blockOwnerDeletion on children needs it.
   add(extra, stillontime_resource(), {"update"}, "finalizers");
-  // reconcile_backup() (backup_status.cpp) adds on-demand backup, restore and
-  // bootstrap Jobs (create_only) from status, not desired_state(), and lists
-  // the pods of a failed Job for its message; it needs a live cluster context,
-  // so test/e2e covers these two.
+  // The plan stage (controller/stages/plan.cpp) adds on-demand backup, restore
+  // and bootstrap Jobs (create_only) only when status asks for them, which the
+  // rendered examples never do, and lists the pods of a failed Job for its
+  // message; test/unit/controller and test/e2e cover these two.
   add(extra, kube::resources::jobs(), {"create"});
   add(extra, kube::ResourceRef{"", "v1", "pods", "Pod", true}, {"list"});
   return extra;
