@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+
 #include <zlib.h>
 
 #include "common/digest.h"

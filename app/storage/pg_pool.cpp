@@ -4,9 +4,9 @@
 
 #include <condition_variable>
 #include <deque>
-#include <libpq-fe.h>
 #include <mutex>
 
+#include <libpq-fe.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>

@@ -12,14 +12,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <pplx/threadpool.h>
 #include <system_error>
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it (C++20)
 
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
 #include <cpprest/rawptrstream.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pplx/threadpool.h>
 
 #include "kube/transport.h"
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
 #include <zlib.h>
 
 namespace sot::runtime {

@@ -1,8 +1,8 @@
 #include <cstring>
 #include <map>
-#include <zlib.h>
 
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include "plugin/archive.h"
 #include "plugin/redact.h"
