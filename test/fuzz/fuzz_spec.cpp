@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(rc == 0 || rc == 1);
   check(rc == 0 || !err.str().empty());
   // The contract checks on what render read (it built the valid ones already).
-  auto docs = kube::yaml_documents_to_json(text);
+  auto docs = sot::kube::yaml_documents_to_json(text);
   if (!docs.ok()) return 0;
   for (const auto& doc : *docs) {
     if (doc.is_object() && (!doc.contains("kind") || doc["kind"] != kKind)) continue;
