@@ -244,6 +244,10 @@ TEST_CASE(
   // Nothing lost, nothing left to do: the finished Jobs go (as their TTL would
   // take them) and a fresh operator replaces this one. It writes nothing and
   // remakes no Job; every status stays as it was.
+  // Converged is what the resources say; the operator may still be writing the
+  // last of it (an Event, a status a pass behind). Its successor is judged from
+  // where this one came to rest.
+  REQUIRE(op->comes_to_rest(3s, 60s));
   std::map<std::string, Json> statuses;
   for (const auto& ns : namespaces)
     statuses[ns->name()] = e2e::get_or_null(*c, e2e::kStillOnTime, {ns->name(), "app"})["status"];
@@ -278,6 +282,17 @@ TEST_CASE(
                       60s),
                   read_file(fresh->log_path()));
   std::this_thread::sleep_for(3s);
+  // On failure, which requests they were.
+  std::string write_lines;
+  {
+    std::istringstream in(fresh->metrics());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.starts_with("rest_client_requests_total") && line.find("GET") == std::string::npos)
+        write_lines += line + "\n";
+    }
+  }
+  INFO(write_lines);
   CHECK(fresh->writes() == 0);
   for (int i = 0; i < kResources; ++i) {
     CAPTURE(namespaces[i]->name());
