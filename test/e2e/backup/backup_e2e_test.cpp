@@ -263,12 +263,16 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
   CHECK(count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 0);
 
   // Step 2: the pods are gone; the restore Job starts.
-  d = e2e::get_or_null(*c, e2e::kDeployment, backend);
-  set_status(*c, e2e::kDeployment, backend,
-             {{"observedGeneration", d["metadata"]["generation"]},
-              {"replicas", 0},
-              {"readyReplicas", 0},
-              {"updatedReplicas", 0}});
+  // The Deployment controller's part: the backend's pods are gone.
+  auto pods_gone = [&] {
+    const Json dep = e2e::get_or_null(*c, e2e::kDeployment, backend);
+    set_status(*c, e2e::kDeployment, backend,
+               {{"observedGeneration", dep["metadata"]["generation"]},
+                {"replicas", 0},
+                {"readyReplicas", 0},
+                {"updatedReplicas", 0}});
+  };
+  pods_gone();
   REQUIRE(e2e::eventually([&] { return count_jobs(*c, ns.name(), "stillontime.app/task=restore") == 1; }, 30s));
   Json cr = e2e::get_or_null(*c, e2e::kStillOnTime, key);
   REQUIRE(e2e::eventually(
@@ -294,12 +298,7 @@ TEST_CASE("a restore scales the backend to 0 first, runs its Job, then scales ba
               .ok());
   REQUIRE(
       e2e::eventually([&] { return e2e::get_or_null(*c, e2e::kDeployment, backend)["spec"]["replicas"] == 0; }, 30s));
-  d = e2e::get_or_null(*c, e2e::kDeployment, backend);
-  set_status(*c, e2e::kDeployment, backend,
-             {{"observedGeneration", d["metadata"]["generation"]},
-              {"replicas", 0},
-              {"readyReplicas", 0},
-              {"updatedReplicas", 0}});
+  pods_gone();
   REQUIRE(e2e::eventually(
       [&] { return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["phase"] == "Running"; }, 30s));
   const std::string job2 = e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["restore"]["job"];
