@@ -69,29 +69,63 @@ std::string format_time(WallTime t) {
   return format(t, false);
 }
 
+namespace {
+
+// The digits at s[at, at + n) as a number, or -1 when any of them is not a digit.
+int digits(const std::string& s, std::size_t at, std::size_t n) {
+  if (at + n > s.size()) return -1;
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+bool leap(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int days_in_month(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && leap(year) ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
 std::optional<WallTime> parse_time(const std::string& s) {
-  std::tm tm{};
-  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min, &sec, &consumed) != 6) {
+  // Exactly "YYYY-MM-DDTHH:MM:SS[.fraction]Z", every field in range: the text
+  // comes from the API server or from an object anyone may have written, and
+  // timegm would quietly carry "month 99" into a year WallTime cannot hold.
+  const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
+  const int hour = digits(s, 11, 2), minute = digits(s, 14, 2), second = digits(s, 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return std::nullopt;
+  if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return std::nullopt;
+  // WallTime counts nanoseconds in 64 bits: 1678 to 2261 is what it holds whole.
+  if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+      hour > 23 || minute > 59 || second > 59) {
     return std::nullopt;
   }
+  std::tm tm{};
   tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
+  tm.tm_mon = month - 1;
   tm.tm_mday = day;
   tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
   const std::time_t tt = timegm(&tm);
   long long us = 0;
-  std::size_t i = static_cast<std::size_t>(consumed);
+  std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
+    const std::size_t first = ++i;
     long long scale = 100000;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
       us += (s[i] - '0') * scale;
       scale /= 10;
     }
+    if (i == first) return std::nullopt;
   }
-  if (i >= s.size() || s[i] != 'Z') return std::nullopt;
+  if (i + 1 != s.size() || s[i] != 'Z') return std::nullopt;
   return WallTime(std::chrono::seconds(tt)) +
          std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(us));
 }
