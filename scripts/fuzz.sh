@@ -76,11 +76,9 @@ for tool in clang++ cmake; do
     exit 1
   }
 done
-launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 t0=$(date +%s)
 cmake -S . -B "$build" -DSTILLONTIME_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" "${launcher[@]}" >/dev/null
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
 cmake --build "$build" -j"$jobs" --target fuzz-targets fuzz_seed_pdf "${extra_targets[@]}"
 echo "fuzz: build took $(($(date +%s) - t0)) s"
 ((build_only == 0)) || exit 0

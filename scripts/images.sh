@@ -386,9 +386,7 @@ ensure_binaries() {
   ((${#targets[@]})) || return 0
   t0=$(now_us)
   if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    local launcher=()
-    if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-    as_tree_owner cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+    as_tree_owner cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   # One build at a time in the tree (scripts/test.sh and the quickstart take the same lock).
   as_tree_owner flock "$build_dir/.stillontime-build.lock" cmake --build "$build_dir" -j"$JOBS" \

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain and build
-  g++ cmake make pkg-config git
+  g++ cmake make pkg-config git ccache
   # operator
   libcpprest-dev libyaml-cpp-dev libssl-dev libboost-dev libboost-system-dev
   prometheus-cpp-dev doctest-dev nlohmann-json3-dev
