@@ -220,7 +220,14 @@ TEST_CASE("a backup request creates exactly one Job per id") {
         return e2e::get_or_null(*c, e2e::kStillOnTime, key)["status"]["backup"]["lastRequest"]["phase"] == "Succeeded";
       },
       30s));
-  REQUIRE(c->remove(e2e::kJob, {ns.name(), job}, DeleteOptions{}).ok());
+  // As kubectl deletes it (in the background). The API server's default for a
+  // Job is to orphan its pods, which keeps the Job, terminating, until the
+  // garbage collector has run: wait until it is gone, so that a Job counted
+  // below can only be one the operator made again.
+  DeleteOptions background;
+  background.propagation = Propagation::kBackground;
+  REQUIRE(c->remove(e2e::kJob, {ns.name(), job}, background).ok());
+  REQUIRE(e2e::eventually([&] { return c->get(e2e::kJob, {ns.name(), job}).code() == Code::kNotFound; }, 30s));
   REQUIRE(
       c->merge_patch(e2e::kStillOnTime, key, {{"metadata", {{"labels", {{"touch", "1"}}}}}}, PatchOptions{"kubectl"})
           .ok());
