@@ -65,9 +65,9 @@ configure_build() {
   cmake -S . -B "$dir" "$@" >/dev/null
 }
 
-# Release (-O2, no debug info) compiles a third faster than RelWithDebInfo on
-# two cores; the sanitizer build uses -O1 and -g1 (line tables), enough for
-# ASan's stack traces.
+# Release (-O2, the tests -O1, no debug info; docs/benchmarks.md, "-O2 and -O3")
+# compiles a third faster than RelWithDebInfo on two cores; the sanitizer build
+# uses -O1 and -g1 (line tables), enough for ASan's stack traces.
 # One build at a time in a build tree (lock file .stillontime-build.lock): the
 # quickstart or scripts/images.sh may build the same tree meanwhile.
 build_all() {
