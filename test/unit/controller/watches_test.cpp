@@ -9,20 +9,12 @@
 #include "runtime/store.h"
 #include "stillontime/api_versions.h"
 #include "stillontime/tenancy.h"
+#include "unit/stillontime/helpers.h"
 
 using namespace sot;
 using namespace sot::stillontime;
 using Json = nlohmann::json;
-
-namespace {
-
-Json namespace_object(const std::string& name, const std::optional<std::string>& accept_from = std::nullopt) {
-  Json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-  if (accept_from) ns["metadata"]["annotations"][kAcceptFromAnnotation] = *accept_from;
-  return ns;
-}
-
-}  // namespace
+using sot::stillontime::test::namespace_object;
 
 TEST_CASE("the Namespace watch re-queues the resources that target a namespace, and only while targets are allowed") {
   auto spec = controller_spec(ApiVersions::k8s_1_20());

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "stillontime/defaults.h"
+#include "stillontime/tenancy.h"
 
 namespace sot::stillontime::test {
 
@@ -90,6 +91,12 @@ void check_restricted(const json& pod_spec) {
   bool has_tmp = false;
   for (const auto& v : pod_spec.value("volumes", json::array())) has_tmp |= v.contains("emptyDir");
   CHECK(has_tmp);
+}
+
+json namespace_object(const std::string& name, const std::optional<std::string>& accept_from) {
+  json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+  if (accept_from) ns["metadata"]["annotations"][kAcceptFromAnnotation] = *accept_from;
+  return ns;
 }
 
 }  // namespace sot::stillontime::test

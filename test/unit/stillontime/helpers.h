@@ -2,6 +2,7 @@
 // into built objects.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,8 @@ void check_contract_labels(const json& object, const std::string& component, con
 
 // Checks the restricted pod security profile on a pod template spec.
 void check_restricted(const json& pod_spec);
+
+// A Namespace object, with the tenancy consent annotation when given.
+json namespace_object(const std::string& name, const std::optional<std::string>& accept_from = std::nullopt);
 
 }  // namespace sot::stillontime::test

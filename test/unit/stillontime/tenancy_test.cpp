@@ -5,19 +5,12 @@
 
 #include <doctest/doctest.h>
 
+#include "unit/stillontime/helpers.h"
+
 using namespace sot;
 using namespace sot::stillontime;
 using Json = nlohmann::json;
-
-namespace {
-
-Json namespace_object(const std::string& name, const std::optional<std::string>& accept_from = std::nullopt) {
-  Json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-  if (accept_from) ns["metadata"]["annotations"][kAcceptFromAnnotation] = *accept_from;
-  return ns;
-}
-
-}  // namespace
+using sot::stillontime::test::namespace_object;
 
 TEST_CASE("consent: the resource's own namespace needs none, whatever the policy") {
   TenancyPolicy closed;
