@@ -283,19 +283,27 @@ TEST_CASE(
                   read_file(fresh->log_path()));
   std::this_thread::sleep_for(3s);
   // What it sent that is not a read. A write the API server took would change
-  // the cluster; one it refused changes nothing. (One PUT answered 404 was seen
-  // in some loaded runs; its cause is not known yet, so the operator's lines
-  // that mention a 404 are shown with the counts on failure.)
+  // the cluster; one answered 404 changed nothing (the object was already gone).
+  // This operator watches every namespace of the shared control plane, so it
+  // also finalizes resources of suites that ran before, whose namespaces are
+  // still being removed: one or two PUTs answered 404 were seen in loaded runs.
+  // Any other refusal fails the case; the operator's lines that mention a 404
+  // are shown with the counts.
   std::string write_lines;
   int accepted_writes = 0;
+  int other_refusals = 0;
   {
     std::istringstream in(fresh->metrics());
     std::string line;
     while (std::getline(in, line)) {
       if (!line.starts_with("rest_client_requests_total") || line.find("method=\"GET\"") != std::string::npos) continue;
       write_lines += line + "\n";
-      if (line.find("code=\"2") != std::string::npos)
-        accepted_writes += static_cast<int>(std::stod(line.substr(line.rfind(' ') + 1)));
+      const int count = static_cast<int>(std::stod(line.substr(line.rfind(' ') + 1)));
+      if (line.find("code=\"2") != std::string::npos) {
+        accepted_writes += count;
+      } else if (line.find("code=\"404\"") == std::string::npos) {
+        other_refusals += count;
+      }
     }
   }
   std::string not_found_lines;
@@ -310,7 +318,7 @@ TEST_CASE(
   INFO(write_lines);
   INFO(not_found_lines);
   CHECK(accepted_writes == 0);
-  CHECK(fresh->writes() <= 1);
+  CHECK(other_refusals == 0);
   for (int i = 0; i < kResources; ++i) {
     CAPTURE(namespaces[i]->name());
     CHECK(count_jobs(*c, namespaces[i]->name(), requested) == 0);
