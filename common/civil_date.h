@@ -20,6 +20,9 @@ struct CivilDate {
 std::int64_t days_from_civil(int year, int month, int day);
 CivilDate civil_from_days(std::int64_t days);
 
+// Days in the month (1..12) of the year, leap years counted: 28 to 31.
+int days_in_month(int year, int month);
+
 // 0 = Sunday ... 6 = Saturday, as cron numbers weekdays.
 int weekday_from_days(std::int64_t days);
 

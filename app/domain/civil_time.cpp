@@ -7,10 +7,7 @@ namespace sot::domain {
 
 bool valid_date(const Date& d) {
   if (d.year < 1900 || d.year > 2200 || d.month < 1 || d.month > 12 || d.day < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (d.year % 4 == 0 && d.year % 100 != 0) || d.year % 400 == 0;
-  const int max = d.month == 2 && leap ? 29 : kDays[d.month - 1];
-  return d.day <= max;
+  return d.day <= common::days_in_month(d.year, d.month);
 }
 
 LocalDateTime LocalDateTime::of(const Date& date, int hour, int minute) {

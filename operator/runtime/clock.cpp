@@ -1,7 +1,10 @@
 #include "runtime/clock.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
+
+#include "common/civil_date.h"
 
 namespace sot::runtime {
 
@@ -82,38 +85,23 @@ int digits(const std::string& s, std::size_t at, std::size_t n) {
   return v;
 }
 
-bool leap(int year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int days_in_month(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && leap(year) ? 29 : kDays[month - 1];
-}
-
 }  // namespace
 
 std::optional<WallTime> parse_time(const std::string& s) {
   // Exactly "YYYY-MM-DDTHH:MM:SS[.fraction]Z", every field in range: the text
   // comes from the API server or from an object anyone may have written, and
-  // timegm would quietly carry "month 99" into a year WallTime cannot hold.
+  // a C library conversion would quietly carry "month 99" into a year WallTime
+  // cannot hold.
   const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
   const int hour = digits(s, 11, 2), minute = digits(s, 14, 2), second = digits(s, 17, 2);
   if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return std::nullopt;
   if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return std::nullopt;
   // WallTime counts nanoseconds in 64 bits: 1678 to 2261 is what it holds whole.
-  if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+  if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > common::days_in_month(year, month) ||
       hour > 23 || minute > 59 || second > 59) {
     return std::nullopt;
   }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t tt = timegm(&tm);
+  const std::int64_t seconds = common::days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   long long us = 0;
   std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
@@ -126,7 +114,7 @@ std::optional<WallTime> parse_time(const std::string& s) {
     if (i == first) return std::nullopt;
   }
   if (i + 1 != s.size() || s[i] != 'Z') return std::nullopt;
-  return WallTime(std::chrono::seconds(tt)) +
+  return WallTime(std::chrono::seconds(seconds)) +
          std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(us));
 }
 

@@ -6,15 +6,6 @@
 namespace sot::common {
 namespace {
 
-bool leap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int days_in_month(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 TEST_CASE("known dates") {
   CHECK(days_from_civil(1970, 1, 1) == 0);
   CHECK(days_from_civil(1970, 1, 2) == 1);
@@ -26,6 +17,17 @@ TEST_CASE("known dates") {
   CHECK(civil_from_days(19797) == CivilDate{2024, 3, 15});
   CHECK(civil_from_days(-25567) == CivilDate{1900, 1, 1});
   CHECK(civil_from_days(0) == CivilDate{});
+}
+
+TEST_CASE("days in a month, leap years by every rule") {
+  CHECK(days_in_month(2023, 1) == 31);
+  CHECK(days_in_month(2023, 4) == 30);
+  CHECK(days_in_month(2023, 12) == 31);
+  CHECK(days_in_month(2023, 2) == 28);
+  CHECK(days_in_month(2024, 2) == 29);
+  CHECK(days_in_month(1900, 2) == 28);
+  CHECK(days_in_month(2000, 2) == 29);
+  CHECK(days_in_month(2100, 2) == 28);
 }
 
 TEST_CASE("walking day by day matches the calendar across leap years and centuries") {
